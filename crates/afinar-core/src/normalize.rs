@@ -1,0 +1,219 @@
+//! Text normalisation applied to every message.
+//!
+//! - Unicode NFC, so `é` typed two ways compares equal and counts the same tokens;
+//! - CRLF and lone CR become LF;
+//! - zero-width characters, the soft hyphen and stray control characters are removed;
+//!   no-break spaces become spaces;
+//! - runs of spaces and tabs inside a line become one space, trailing spaces go, and
+//!   three or more line breaks become one blank line, except inside fenced or indented
+//!   code and Markdown tables, whose spacing is meaning;
+//! - the text is trimmed.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalises one text. Idempotent: `normalize(normalize(x)) == normalize(x)`.
+pub fn normalize(text: &str) -> String {
+    let cleaned = clean_chars(text);
+    // Trim first so the classification sees what the output will hold (idempotence).
+    let cleaned = cleaned.trim();
+    let lines: Vec<&str> = cleaned.split('\n').collect();
+    let kinds = classify(&lines);
+    let mut out = String::with_capacity(cleaned.len());
+    let mut blank_run = 0;
+    for (line, kind) in lines.iter().zip(kinds) {
+        let processed = match kind {
+            LineKind::Verbatim => (*line).to_owned(),
+            LineKind::Prose => collapse_spaces(line),
+        };
+        if kind == LineKind::Prose && processed.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(&processed);
+        out.push('\n');
+    }
+    out.trim().to_owned()
+}
+
+/// Line endings, invisible characters and NFC.
+fn clean_chars(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    s.push('\n');
+                }
+            }
+            // zero-width space, non-joiner, joiner, word joiner, BOM, soft hyphen
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => {}
+            // no-break, narrow no-break and figure spaces
+            '\u{00A0}' | '\u{202F}' | '\u{2007}' => s.push(' '),
+            '\n' | '\t' => s.push(c),
+            c if c.is_control() => {}
+            c => s.push(c),
+        }
+    }
+    s.nfc().collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineKind {
+    Prose,
+    /// Inside a code fence, an indented code line, or a table row: left as it is.
+    Verbatim,
+}
+
+fn classify(lines: &[&str]) -> Vec<LineKind> {
+    let mut kinds = vec![LineKind::Prose; lines.len()];
+    // Fences first: a fence opens with ``` or ~~~ (3+) and closes with at least as many.
+    let mut fence: Option<(char, usize)> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let marker = t.chars().next().filter(|c| *c == '`' || *c == '~');
+        let run = marker.map_or(0, |m| t.chars().take_while(|c| *c == m).count());
+        match fence {
+            Some((m, n)) => {
+                kinds[i] = LineKind::Verbatim;
+                if marker == Some(m) && run >= n && t[run * m.len_utf8()..].trim().is_empty() {
+                    fence = None;
+                }
+            }
+            None if run >= 3 => {
+                kinds[i] = LineKind::Verbatim;
+                fence = marker.map(|m| (m, run));
+            }
+            None if (line.starts_with('\t') || line.starts_with("    ")) && !t.is_empty() => {
+                kinds[i] = LineKind::Verbatim;
+            }
+            None => {}
+        }
+    }
+    // Tables: in a block of consecutive non-blank prose lines holding a delimiter row
+    // (`|---|:--:|`), every line with a pipe is a table row.
+    let mut start = 0;
+    while start < lines.len() {
+        if lines[start].trim().is_empty() || kinds[start] == LineKind::Verbatim {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < lines.len() && !lines[end].trim().is_empty() && kinds[end] == LineKind::Prose {
+            end += 1;
+        }
+        if lines[start..end].iter().any(|l| is_table_delimiter(l)) {
+            for i in start..end {
+                if lines[i].contains('|') {
+                    kinds[i] = LineKind::Verbatim;
+                }
+            }
+        }
+        start = end;
+    }
+    kinds
+}
+
+fn is_table_delimiter(line: &str) -> bool {
+    let t = line.trim();
+    if !t.contains('|') {
+        return false;
+    }
+    let t = t.strip_prefix('|').unwrap_or(t);
+    let t = t.strip_suffix('|').unwrap_or(t);
+    t.split('|').all(|cell| {
+        let c = cell.trim();
+        let c = c.strip_prefix(':').unwrap_or(c);
+        let c = c.strip_suffix(':').unwrap_or(c);
+        !c.is_empty() && c.chars().all(|ch| ch == '-')
+    })
+}
+
+/// Keeps the leading indentation (list nesting), collapses inner runs, drops the tail.
+fn collapse_spaces(line: &str) -> String {
+    let body = line.trim_start_matches([' ', '\t']);
+    let indent = &line[..line.len() - body.len()];
+    let mut out = String::with_capacity(line.len());
+    out.push_str(indent);
+    let mut pending_space = false;
+    for c in body.chars() {
+        if c == ' ' || c == '\t' {
+            pending_space = true;
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    if out.trim().is_empty() {
+        out.clear();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn nfc_line_endings_and_trim() {
+        // "é" as e + combining acute becomes one code point
+        assert_eq!(normalize("  Cafe\u{301}\r\nbom\rdia \n"), "Café\nbom\ndia");
+    }
+
+    #[test]
+    fn invisible_characters_go_and_nbsp_becomes_space() {
+        assert_eq!(normalize("R$\u{00A0}4,8\u{200B} milhões\u{FEFF}"), "R$ 4,8 milhões");
+        assert_eq!(normalize("in\u{00AD}for\u{200D}mação\u{0007}"), "informação");
+    }
+
+    #[test]
+    fn collapses_spaces_in_prose_but_keeps_indentation() {
+        assert_eq!(
+            normalize("O  limite \t é   R$ 81 mil.   \n  - item   um\n\n\n\nFim"),
+            "O limite é R$ 81 mil.\n  - item um\n\nFim"
+        );
+    }
+
+    #[test]
+    fn code_fences_are_left_alone() {
+        let text = "Veja:\n```\nx  =   1\n\n\n\ny =  2\n```\nDepois   disso";
+        assert_eq!(normalize(text), "Veja:\n```\nx  =   1\n\n\n\ny =  2\n```\nDepois disso");
+        let tilde = "~~~~\na  b\n```\nc  d\n~~~~\ne  f";
+        assert_eq!(normalize(tilde), "~~~~\na  b\n```\nc  d\n~~~~\ne f");
+    }
+
+    #[test]
+    fn indented_code_is_left_alone() {
+        assert_eq!(normalize("Exemplo:\n\n    a  =  1\nfim  aqui"), "Exemplo:\n\n    a  =  1\nfim aqui");
+    }
+
+    #[test]
+    fn tables_are_left_alone() {
+        let table = "Faixas:\n| Faixa  | Receita           |\n|:------ |------------------:|\n| 1ª     | até R$ 180 mil    |\n\nDepois   disso";
+        assert_eq!(
+            normalize(table),
+            "Faixas:\n| Faixa  | Receita           |\n|:------ |------------------:|\n| 1ª     | até R$ 180 mil    |\n\nDepois disso"
+        );
+        // a pipe in prose, without a delimiter row, is not a table
+        assert_eq!(normalize("a  | b"), "a | b");
+    }
+
+    proptest! {
+        #[test]
+        fn idempotent(text in "(\\PC|[ \t\r\n\u{00A0}\u{200B}|`~-]){0,200}") {
+            let once = normalize(&text);
+            prop_assert_eq!(normalize(&once), once.clone());
+            prop_assert!(!once.contains('\r'));
+            prop_assert!(!once.contains(char::from_u32(0x200B).unwrap()), "zero-width space survived");
+        }
+    }
+}
