@@ -1,1 +1,28 @@
-//! placeholder
+//! afinar's readers and writers.
+//!
+//! A reader turns one source file into [`afinar_core::Example`]s plus [`Reject`]s: a row
+//! that cannot become an example is never an abort and never silently dropped, it is a
+//! reject with its origin (`faq.csv:14`), a reason and the raw text. Only a problem with
+//! the whole file (unreadable, no question column) is a [`FormatError`].
+//!
+//! ```no_run
+//! use afinar_formats::{read, ReadOptions};
+//!
+//! let out = read::read_path("fixtures/simples-nacional.csv".as_ref(), &ReadOptions::default())?;
+//! println!("{} examples, {} rejects", out.examples.len(), out.rejects.len());
+//! # Ok::<(), afinar_formats::FormatError>(())
+//! ```
+//!
+//! Writers write atomically: a temp file beside the target, renamed into place, so a
+//! failed run never leaves half a file and keeps the previous one.
+
+pub mod atomic;
+pub mod columns;
+mod error;
+pub mod read;
+mod reject;
+pub mod write;
+
+pub use error::FormatError;
+pub use read::{InputKind, ReadOptions, ReadOutput, SourceInfo};
+pub use reject::Reject;

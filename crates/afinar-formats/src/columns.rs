@@ -1,0 +1,214 @@
+//! Finding the question and answer columns by name, in Portuguese and English.
+//!
+//! Names are compared folded: accents stripped, case ignored, punctuation as spaces, so
+//! `Questão`, `QUESTAO` and `questão:` are one name.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::FormatError;
+
+/// Words that name a question column.
+const QUESTION_WORDS: &[&str] = &[
+    "pergunta", "perguntas", "questao", "questoes", "duvida", "duvidas", "question", "questions",
+    "prompt", "consulta", "indagacao", "instruction", "instrucao", "query", "pregunta",
+];
+/// Words that name an answer column.
+const ANSWER_WORDS: &[&str] = &[
+    "resposta", "respostas", "answer", "answers", "completion", "response", "solucao",
+    "solution", "orientacao", "reply", "respuesta", "retorno",
+];
+/// Names that only count when they are the whole header (`Q`, `P`, `input`…).
+const QUESTION_EXACT: &[&str] = &["q", "p", "input", "entrada", "user", "usuario", "cliente"];
+const ANSWER_EXACT: &[&str] = &["a", "r", "output", "saida", "assistant", "assistente"];
+
+/// Which column holds what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMap {
+    pub question: usize,
+    pub answer: usize,
+    /// Every other column with a non-empty header; their cells become meta.
+    pub meta: Vec<usize>,
+}
+
+/// Folds a header for comparison: NFD, combining marks dropped, lowercase, punctuation
+/// and runs of whitespace as one space.
+pub fn fold(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut space = false;
+    for c in name.nfd().filter(|c| !is_combining_mark(*c)) {
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// How strongly a header names a role: 3 the whole name, 2 its first word, 1 another word.
+fn score(header: &str, words: &[&str], exact: &[&str]) -> u8 {
+    let folded = fold(header);
+    if words.contains(&folded.as_str()) || exact.contains(&folded.as_str()) {
+        return 3;
+    }
+    let mut tokens = folded.split(' ');
+    if tokens.next().is_some_and(|t| words.contains(&t)) {
+        return 2;
+    }
+    if tokens.any(|t| words.contains(&t)) { 1 } else { 0 }
+}
+
+/// Whether a row looks like a header: one question-like and one answer-like cell.
+pub fn looks_like_header(cells: &[String]) -> bool {
+    let q = cells.iter().any(|c| score(c, QUESTION_WORDS, QUESTION_EXACT) > 0);
+    let a = cells.iter().any(|c| score(c, ANSWER_WORDS, ANSWER_EXACT) > 0);
+    q && a
+}
+
+fn pick(
+    file: &str,
+    headers: &[String],
+    wanted: Option<&str>,
+    what: &'static str,
+    flag: &'static str,
+    words: &[&str],
+    exact: &[&str],
+) -> Result<usize, FormatError> {
+    let found = || list(headers);
+    if let Some(wanted) = wanted {
+        let folded = fold(wanted);
+        return headers
+            .iter()
+            .position(|h| fold(h) == folded)
+            .or_else(|| {
+                // A 1-based column number also works: `--question 2`.
+                wanted.parse::<usize>().ok().filter(|n| (1..=headers.len()).contains(n)).map(|n| n - 1)
+            })
+            .ok_or_else(|| FormatError::UnknownColumn {
+                file: file.to_owned(),
+                wanted: wanted.to_owned(),
+                found: found(),
+            });
+    }
+    let scores: Vec<u8> = headers.iter().map(|h| score(h, words, exact)).collect();
+    let best = scores.iter().copied().max().unwrap_or(0);
+    if best == 0 {
+        return Err(FormatError::NoColumn { file: file.to_owned(), what, flag, found: found() });
+    }
+    let winners: Vec<usize> = (0..headers.len()).filter(|&i| scores[i] == best).collect();
+    if winners.len() > 1 {
+        let candidates = winners.iter().map(|&i| format!("`{}`", headers[i].trim())).collect::<Vec<_>>();
+        return Err(FormatError::AmbiguousColumn {
+            file: file.to_owned(),
+            what,
+            flag,
+            candidates: candidates.join(", "),
+        });
+    }
+    Ok(winners[0])
+}
+
+/// Picks the question and answer columns, by the overrides or by name.
+pub fn detect(
+    file: &str,
+    headers: &[String],
+    question: Option<&str>,
+    answer: Option<&str>,
+) -> Result<ColumnMap, FormatError> {
+    let q = pick(file, headers, question, "a question", "--question", QUESTION_WORDS, QUESTION_EXACT)?;
+    let a = pick(file, headers, answer, "an answer", "--answer", ANSWER_WORDS, ANSWER_EXACT)?;
+    if q == a {
+        return Err(FormatError::SameColumn { file: file.to_owned(), column: headers[q].clone() });
+    }
+    let meta = (0..headers.len()).filter(|&i| i != q && i != a && !headers[i].trim().is_empty()).collect();
+    Ok(ColumnMap { question: q, answer: a, meta })
+}
+
+fn list(headers: &[String]) -> String {
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return "no named columns".to_owned();
+    }
+    headers
+        .iter()
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| format!("`{}`", h.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn folds_accents_case_and_punctuation() {
+        assert_eq!(fold(" Questão: "), "questao");
+        assert_eq!(fold("DÚVIDA_do  Cliente"), "duvida do cliente");
+    }
+
+    #[test]
+    fn detects_portuguese_and_english_names() {
+        let m = detect("f", &h(&["Tema", "Pergunta", "Resposta", "Revisado em"]), None, None).unwrap();
+        assert_eq!((m.question, m.answer, m.meta), (1, 2, vec![0, 3]));
+        let m = detect("f", &h(&["QUESTÃO", "Resposta oficial"]), None, None).unwrap();
+        assert_eq!((m.question, m.answer), (0, 1));
+        let m = detect("f", &h(&["Dúvida do cliente", "Orientação"]), None, None).unwrap();
+        assert_eq!((m.question, m.answer), (0, 1));
+        let m = detect("f", &h(&["prompt", "completion"]), None, None).unwrap();
+        assert_eq!((m.question, m.answer), (0, 1));
+        let m = detect("f", &h(&["Q", "A", "id"]), None, None).unwrap();
+        assert_eq!((m.question, m.answer, m.meta), (0, 1, vec![2]));
+    }
+
+    #[test]
+    fn whole_name_beats_a_word_in_it() {
+        let m = detect("f", &h(&["Pergunta", "Perguntas relacionadas", "Resposta"]), None, None).unwrap();
+        assert_eq!(m.question, 0);
+        let m = detect("f", &h(&["Resposta da pergunta", "Pergunta do cliente"]), None, None).unwrap();
+        assert_eq!((m.question, m.answer), (1, 0));
+    }
+
+    #[test]
+    fn overrides_by_name_or_number() {
+        let headers = h(&["Assunto", "Texto", "Solução"]);
+        let m = detect("f", &headers, Some("assunto"), None).unwrap();
+        assert_eq!((m.question, m.answer), (0, 2));
+        let m = detect("f", &headers, Some("1"), Some("2")).unwrap();
+        assert_eq!((m.question, m.answer), (0, 1));
+        let err = detect("faq.csv", &headers, Some("Pergunta"), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`faq.csv` has no column `Pergunta`; found `Assunto`, `Texto`, `Solução`"
+        );
+    }
+
+    #[test]
+    fn explains_missing_and_ambiguous_columns() {
+        let err = detect("faq.csv", &h(&["Assunto", "Resposta"]), None, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`faq.csv` has no column that looks like a question; found `Assunto`, `Resposta`; pass --question COLUMN"
+        );
+        let err = detect("faq.csv", &h(&["Pergunta", "Question", "Answer"]), None, None).unwrap_err();
+        assert!(err.to_string().contains("several columns that look like a question (`Pergunta`, `Question`)"));
+    }
+
+    #[test]
+    fn header_rows_are_recognised() {
+        assert!(looks_like_header(&h(&["", "Pergunta", "Resposta"])));
+        assert!(!looks_like_header(&h(&["FAQ Simples Nacional 2026", "", ""])));
+        assert!(!looks_like_header(&h(&["O que é o DAS?", "É a guia de pagamento."])));
+    }
+}

@@ -1,0 +1,48 @@
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// A problem with a whole file. Row-level problems are [`crate::Reject`]s instead.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    #[error("Failed to read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("Failed to write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .jsonl, .ndjson and .json",
+        path.display()
+    )]
+    UnsupportedInput { path: PathBuf },
+    #[error("`{file}` has no column that looks like {what}; found {found}; pass {flag} COLUMN")]
+    NoColumn { file: String, what: &'static str, flag: &'static str, found: String },
+    #[error("`{file}` has several columns that look like {what} ({candidates}); pass {flag} COLUMN")]
+    AmbiguousColumn { file: String, what: &'static str, flag: &'static str, candidates: String },
+    #[error("`{file}` has no column `{wanted}`; found {found}")]
+    UnknownColumn { file: String, wanted: String, found: String },
+    #[error("`{file}` uses column `{column}` for both the question and the answer; pass --question and --answer")]
+    SameColumn { file: String, column: String },
+    #[error("`{file}` is empty: it has no header row")]
+    NoHeader { file: String },
+    #[error("`{file}` is not valid UTF-8 at line {line}")]
+    NotUtf8 { file: String, line: u64 },
+    #[error("`{file}` line {line}, column {column}: invalid JSON: {message}")]
+    InvalidJsonDocument { file: String, line: usize, column: usize, message: String },
+    #[error("`{file}` line {line}: invalid CSV")]
+    Csv {
+        file: String,
+        line: u64,
+        #[source]
+        source: csv::Error,
+    },
+}

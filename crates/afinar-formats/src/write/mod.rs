@@ -1,0 +1,3 @@
+//! Writers. Every file is written atomically (see [`crate::atomic`]).
+
+pub mod jsonl;
