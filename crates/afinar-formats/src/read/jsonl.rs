@@ -51,7 +51,7 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
                 Ok(example) => out.examples.push(example),
                 Err(reason) => out.rejects.push(Reject::new(origin, reason, line)),
             },
-            Err(e) => out.rejects.push(Reject::new(origin, json_error(&e), line)),
+            Err(e) => out.rejects.push(Reject::new(origin, json_error(&e, line), line)),
         }
     }
     Ok(out)
@@ -65,7 +65,7 @@ fn read_array(body: &[u8], file: &str, opts: &ReadOptions, out: &mut ReadOutput)
     let items: Vec<&RawValue> = serde_json::from_str(doc).map_err(|e| FormatError::InvalidJsonDocument {
         file: file.to_owned(),
         line: e.line(),
-        column: e.column(),
+        column: char_column(doc.lines().nth(e.line().saturating_sub(1)).unwrap_or(""), e.column()),
         message: strip_position(&e.to_string()),
     })?;
     for item in items {
@@ -73,7 +73,7 @@ fn read_array(body: &[u8], file: &str, opts: &ReadOptions, out: &mut ReadOutput)
         let offset = item.get().as_ptr() as usize - doc.as_ptr() as usize;
         let origin = Origin::line(file, line_of(body, offset));
         out.info.rows += 1;
-        let parsed = serde_json::from_str::<Value>(item.get()).map_err(|e| json_error(&e));
+        let parsed = serde_json::from_str::<Value>(item.get()).map_err(|e| json_error(&e, item.get()));
         match parsed.and_then(|v| interpret(v, &origin, opts)) {
             Ok(example) => out.examples.push(example),
             Err(reason) => out.rejects.push(Reject::new(origin, reason, item.get())),
@@ -86,9 +86,15 @@ fn line_of(body: &[u8], offset: usize) -> u64 {
     body[..offset.min(body.len())].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
-/// serde_json's message without its " at line L column C" tail, with the column up front.
-pub(crate) fn json_error(e: &serde_json::Error) -> String {
-    format!("Invalid JSON at column {}: {}", e.column(), strip_position(&e.to_string()))
+/// serde_json's message without its " at line L column C" tail, with the column up front,
+/// counted in characters as an editor shows it (serde_json counts bytes).
+pub(crate) fn json_error(e: &serde_json::Error, text: &str) -> String {
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    format!("Invalid JSON at column {}: {}", char_column(line, e.column()), strip_position(&e.to_string()))
+}
+
+fn char_column(line: &str, byte_column: usize) -> usize {
+    line.char_indices().filter(|(i, _)| *i < byte_column).count().max(1)
 }
 
 fn strip_position(msg: &str) -> String {
@@ -296,6 +302,12 @@ mod tests {
         assert_eq!(out.examples.len(), 1);
         assert_eq!(out.examples[0].messages[0].role, Role::User);
         assert_eq!(out.rejects[0].raw, "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}");
+    }
+
+    #[test]
+    fn json_error_columns_count_characters() {
+        let out = read("{\"prompt\": \"ação\", \"completion\": }\n");
+        assert_eq!(out.rejects[0].reason, "Invalid JSON at column 34: expected value");
     }
 
     #[test]

@@ -1,0 +1,350 @@
+//! `afinar convert`: sources in, chat or prompt/completion JSONL out, rejects beside it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use afinar_core::{Completion, CompletionOptions, Example, RoleAliases, SystemPolicy};
+use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
+use afinar_formats::{ReadOptions, ReadOutput, Reject, SourceInfo, read};
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::ui::{self, exit};
+
+const EXAMPLES: &str = "\
+Examples:
+  # A spreadsheet export to chat JSONL, with a system prompt
+  afinar convert faq.csv -o train.jsonl \\
+      --system \"Você é um assistente especializado no Simples Nacional.\"
+
+  # Chat JSONL to prompt/completion, and back again
+  afinar convert train.jsonl --to completion -o pc.jsonl
+  afinar convert pc.jsonl --to chat -o chat.jsonl
+
+  # Columns with unusual names, and a legacy completion separator
+  afinar convert export.csv --question Assunto --answer Texto \\
+      --to completion --prompt-suffix '\\n\\n###\\n\\n' --completion-suffix ' END' -o pc.jsonl
+
+  # Several sources into one file; fail (exit 1) if any row was rejected
+  afinar convert a.csv b.jsonl -o train.jsonl --strict
+
+Rejected rows are written to <OUT>.rejects.jsonl (one {origin, reason, raw} per line)
+and listed in the summary. Exit codes: 0 ok, 1 rows rejected with --strict or nothing
+written, 2 usage or I/O error.";
+
+/// Convert sources (CSV, TSV, JSONL, JSON) into fine-tuning JSONL.
+///
+/// Columns are detected by name (Pergunta/Resposta, Questão, Dúvida, Question/Answer,
+/// Prompt/Completion…); other columns are kept as meta. Text is normalised (NFC, LF line
+/// ends, invisible characters removed, runs of spaces collapsed outside code and tables).
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+pub struct Args {
+    /// Source files, read in the order given.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Output JSONL file, or `-` for standard output.
+    #[arg(short, long, value_name = "OUT.jsonl")]
+    output: PathBuf,
+    /// Output shape.
+    #[arg(long, value_enum, default_value_t = Shape::Chat)]
+    to: Shape,
+    /// Set this system message on every example (replacing any there).
+    #[arg(long, value_name = "TEXT")]
+    system: Option<String>,
+    /// What to do with system messages: keep them (prepended to the prompt in completion
+    /// output), drop them, or prepend them to the prompt.
+    #[arg(long, value_enum, default_value_t = Policy::Keep)]
+    system_policy: Policy,
+    /// Appended to every prompt in completion output (`\n` and `\t` are understood).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    prompt_suffix: String,
+    /// Put before every completion in completion output.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    completion_prefix: String,
+    /// Appended to every completion in completion output.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    completion_suffix: String,
+    /// The question column, by name or 1-based number (detected when absent).
+    #[arg(long, value_name = "COLUMN")]
+    question: Option<String>,
+    /// The answer column, by name or 1-based number (detected when absent).
+    #[arg(long, value_name = "COLUMN")]
+    answer: Option<String>,
+    /// Field delimiter of delimited text: `,` `;` `|` or `tab`.
+    #[arg(long, value_name = "C", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Map another role name in JSON input to a role, e.g. `cliente=user` (repeatable).
+    #[arg(long = "role-alias", value_name = "ALIAS=ROLE")]
+    role_aliases: Vec<String>,
+    /// Where rejected rows go [default: <OUT>.rejects.jsonl].
+    #[arg(long, value_name = "PATH")]
+    rejects: Option<PathBuf>,
+    /// Start the output with a UTF-8 byte order mark (Azure OpenAI wants one).
+    #[arg(long)]
+    bom: bool,
+    /// Keep text exactly as read (no normalisation).
+    #[arg(long)]
+    no_normalize: bool,
+    /// Exit 1 when any row was rejected.
+    #[arg(long)]
+    strict: bool,
+    /// Summary format on standard error: `text`, or `json` on standard output.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Shape {
+    Chat,
+    Completion,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Policy {
+    Keep,
+    Drop,
+    Prepend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SummaryFormat {
+    Text,
+    Json,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`")),
+    }
+}
+
+/// One output line.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Line<'a> {
+    Chat(ChatLine<'a>),
+    Completion(Completion),
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    inputs: Vec<InputSummary<'a>>,
+    output: String,
+    shape: Shape,
+    read: u64,
+    written: usize,
+    rejected: usize,
+    rejects_file: Option<String>,
+}
+
+#[derive(Serialize)]
+struct InputSummary<'a> {
+    path: String,
+    format: &'a str,
+    encoding: &'a str,
+    delimiter: Option<String>,
+    header_line: Option<u64>,
+    question_column: Option<&'a str>,
+    answer_column: Option<&'a str>,
+    rows: u64,
+    blank: u64,
+    examples: usize,
+    rejected: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let to_stdout = args.output.as_os_str() == "-";
+    if to_stdout && args.format == SummaryFormat::Json {
+        bail!("`--format json` prints to standard output, which `-o -` already uses; write the data to a file");
+    }
+    for input in &args.inputs {
+        if !to_stdout && same_file(input, &args.output) {
+            bail!("Output `{}` is also an input; choose another output path", args.output.display());
+        }
+    }
+    let mut aliases = RoleAliases::default();
+    for spec in &args.role_aliases {
+        aliases.insert_spec(spec).map_err(anyhow::Error::msg)?;
+    }
+    let opts = ReadOptions {
+        question: args.question.clone(),
+        answer: args.answer.clone(),
+        delimiter: args.delimiter,
+        aliases,
+        normalize: !args.no_normalize,
+    };
+
+    let mut sources: Vec<(PathBuf, ReadOutput)> = Vec::with_capacity(args.inputs.len());
+    for input in &args.inputs {
+        let out = read::read_path(input, &opts)
+            .with_context(|| format!("Failed to convert `{}`", input.display()))?;
+        sources.push((input.clone(), out));
+    }
+
+    let completion_opts = CompletionOptions {
+        system: match args.system_policy {
+            Policy::Keep => SystemPolicy::Keep,
+            Policy::Drop => SystemPolicy::Drop,
+            Policy::Prepend => SystemPolicy::Prepend,
+        },
+        prompt_suffix: ui::unescape(&args.prompt_suffix),
+        completion_prefix: ui::unescape(&args.completion_prefix),
+        completion_suffix: ui::unescape(&args.completion_suffix),
+    };
+    let mut examples: Vec<Example> = Vec::new();
+    let mut rejects: Vec<Reject> = Vec::new();
+    let mut per_source = Vec::with_capacity(sources.len());
+    for (_, out) in &mut sources {
+        let before = (examples.len(), rejects.len());
+        rejects.append(&mut out.rejects);
+        for mut ex in out.examples.drain(..) {
+            if let Some(system) = &args.system {
+                ex.set_system(system);
+            }
+            if matches!(args.system_policy, Policy::Drop) {
+                ex.drop_instructions();
+            }
+            examples.push(ex);
+        }
+        per_source.push((examples.len() - before.0, rejects.len() - before.1));
+    }
+
+    let mut lines = Vec::with_capacity(examples.len());
+    let mut failed = Vec::new();
+    for ex in &examples {
+        match args.to {
+            Shape::Chat => lines.push(Line::Chat(ChatLine(ex))),
+            Shape::Completion => match Completion::from_example(ex, &completion_opts) {
+                Ok(pc) => lines.push(Line::Completion(pc)),
+                Err(e) => {
+                    let raw = serde_json::to_string(&ChatLine(ex)).unwrap_or_default();
+                    failed.push(Reject::new(ex.origin.clone(), e.to_string(), raw));
+                }
+            },
+        }
+    }
+    rejects.extend(failed);
+    // Rejects are listed in input order, whatever stage rejected them.
+    let order: Vec<&Path> = args.inputs.iter().map(PathBuf::as_path).collect();
+    rejects.sort_by_key(|r| {
+        let source = order.iter().position(|p| p.display().to_string() == r.origin.file);
+        (source, r.origin.line_number())
+    });
+
+    let written = lines.len();
+    jsonl::write_file(&args.output, lines, JsonlOptions { bom: args.bom })?;
+    let rejects_path = match (&args.rejects, to_stdout) {
+        (Some(p), _) => Some(p.clone()),
+        (None, false) => Some(default_rejects_path(&args.output)),
+        (None, true) => None,
+    };
+    if let Some(path) = &rejects_path {
+        jsonl::write_file(path, &rejects, JsonlOptions::default())?;
+    }
+
+    let summary = Summary {
+        inputs: sources
+            .iter()
+            .zip(&per_source)
+            .map(|((path, out), &(examples, rejected))| input_summary(path, &out.info, examples, rejected))
+            .collect(),
+        output: args.output.display().to_string(),
+        shape: args.to,
+        read: sources.iter().map(|(_, o)| o.info.rows).sum(),
+        written,
+        rejected: rejects.len(),
+        rejects_file: rejects_path.as_ref().map(|p| p.display().to_string()),
+    };
+    match args.format {
+        SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        SummaryFormat::Text => eprint!("{}", render(&summary, &rejects, &sources)),
+    }
+    let code = if written == 0 || (args.strict && !rejects.is_empty()) { exit::DATA } else { exit::OK };
+    Ok(ExitCode::from(code))
+}
+
+fn input_summary<'a>(path: &Path, info: &'a SourceInfo, examples: usize, rejected: usize) -> InputSummary<'a> {
+    InputSummary {
+        path: path.display().to_string(),
+        format: &info.format,
+        encoding: &info.encoding,
+        delimiter: info.delimiter.map(read::delimiter_name),
+        header_line: info.header_line,
+        question_column: info.question_column.as_deref(),
+        answer_column: info.answer_column.as_deref(),
+        rows: info.rows,
+        blank: info.blank,
+        examples,
+        rejected,
+    }
+}
+
+/// `out/train.jsonl` → `out/train.rejects.jsonl`.
+fn default_rejects_path(output: &Path) -> PathBuf {
+    let stem = output.file_stem().map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
+    output.with_file_name(format!("{stem}.rejects.jsonl"))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// How many rejects the text summary lists before "… and N more".
+const SHOWN_REJECTS: usize = 20;
+
+fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]) -> String {
+    use std::fmt::Write;
+    let mut t = String::new();
+    for (input, (_, out)) in s.inputs.iter().zip(sources) {
+        let mut details = vec![input.format.to_owned(), input.encoding.to_owned()];
+        if let Some(d) = &input.delimiter {
+            details.push(format!("delimiter `{d}`"));
+        }
+        if let (Some(line), Some(q), Some(a)) = (input.header_line, input.question_column, input.answer_column) {
+            details.push(format!("header on line {line}: question `{q}`, answer `{a}`"));
+        }
+        if out.info.bom {
+            details.push("BOM".into());
+        }
+        let unit = if input.format.starts_with("json") { "lines" } else { "rows" };
+        let _ = writeln!(t, "Read `{}` ({})", input.path, details.join(", "));
+        let mut counts = format!("  {} {unit}: {} examples, {} rejected", input.rows, input.examples, input.rejected);
+        if input.blank > 0 {
+            let _ = write!(counts, "; {} blank skipped", input.blank);
+        }
+        if !out.info.skipped_above_header.is_empty() {
+            let lines: Vec<String> = out.info.skipped_above_header.iter().map(u64::to_string).collect();
+            let _ = write!(counts, "; title rows above the header skipped (lines {})", lines.join(", "));
+        }
+        let _ = writeln!(t, "{counts}");
+    }
+    let shape = match s.shape {
+        Shape::Chat => "chat",
+        Shape::Completion => "prompt/completion",
+    };
+    let target = if s.output == "-" { "standard output".to_owned() } else { format!("`{}`", s.output) };
+    let _ = writeln!(t, "Wrote {} examples ({shape}) to {target}", s.written);
+    if s.written == 0 {
+        let _ = writeln!(t, "{} no examples were written", ui::paint("warning:", "1;33"));
+    }
+    if !rejects.is_empty() {
+        let place = s.rejects_file.as_ref().map_or(String::new(), |p| format!(", written to `{p}`"));
+        let _ = writeln!(t, "Rejected {} rows{place}:", rejects.len());
+        let shown = if s.rejects_file.is_some() { SHOWN_REJECTS } else { usize::MAX };
+        for r in rejects.iter().take(shown) {
+            let _ = writeln!(t, "  {}: {}", r.origin, r.reason);
+        }
+        if rejects.len() > shown {
+            let _ = writeln!(t, "  … and {} more", rejects.len() - shown);
+        }
+    }
+    t
+}

@@ -1,0 +1,75 @@
+//! Terminal output shared by the commands: error rendering, colours, exit codes.
+
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+/// Exit codes of the CLI contract.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Data problems found (invalid examples, rejects under `--strict`).
+    pub const DATA: u8 = 1;
+    /// Usage or I/O error.
+    pub const USAGE: u8 = 2;
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+pub fn color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stderr().is_terminal()
+}
+
+pub fn paint(text: &str, ansi: &str) -> String {
+    if color_stderr() { format!("\x1b[{ansi}m{text}\x1b[0m") } else { text.to_owned() }
+}
+
+/// Prints `error: …` and one `  caused by: …` line per cause; exits 2. A closed pipe
+/// (`afinar convert … -o - | head`) is not an error and exits quietly.
+pub fn report_error(err: &anyhow::Error) -> ExitCode {
+    let broken_pipe = err.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::from(exit::OK);
+    }
+    let mut text = format!("{} {err}", paint("error:", "1;31"));
+    for cause in err.chain().skip(1) {
+        text.push_str(&format!("\n  {} {cause}", paint("caused by:", "1")));
+    }
+    eprintln!("{text}");
+    ExitCode::from(exit::USAGE)
+}
+
+/// Turns `\n`, `\t` and `\\` typed on a command line into the characters.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescapes_separators() {
+        assert_eq!(unescape("\\n\\n###\\n\\n"), "\n\n###\n\n");
+        assert_eq!(unescape(" END\\"), " END\\");
+        assert_eq!(unescape("a\\qb"), "a\\qb");
+    }
+}
