@@ -1,6 +1,11 @@
 //! One file per subcommand: its flags, help text with examples, and `run`.
 
+mod check;
 mod convert;
+mod dedupe;
+mod leakage;
+mod models;
+mod split;
 
 use std::process::ExitCode;
 
@@ -18,10 +23,20 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Convert(convert::Args),
+    Check(check::Args),
+    Dedupe(dedupe::Args),
+    Split(split::Args),
+    Leakage(leakage::Args),
+    Models(models::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Convert(args) => convert::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Dedupe(args) => dedupe::run(args),
+        Command::Split(args) => split::run(args),
+        Command::Leakage(args) => leakage::run(args),
+        Command::Models(args) => models::run(args),
     }
 }

@@ -1,0 +1,1 @@
+//! Tests of `afinar check` (filled in by its issue).

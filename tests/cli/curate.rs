@@ -1,0 +1,1 @@
+//! Tests of `afinar curate` (filled in by its issue).

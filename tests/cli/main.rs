@@ -1,0 +1,10 @@
+//! End-to-end tests of the `afinar` binary, one module per command. Output and error
+//! text are snapshots (insta) with temp paths filtered.
+
+mod common;
+
+mod check;
+mod convert;
+mod curate;
+mod redact;
+mod sources;

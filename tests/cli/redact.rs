@@ -1,0 +1,1 @@
+//! Tests of afinar's redact handling (filled in by its issue).

@@ -1,0 +1,1 @@
+//! Tests of afinar's sources handling (filled in by its issue).
