@@ -1,11 +1,370 @@
-//! `afinar check`: placeholder until its issue lands.
+//! `afinar check`: validate fine-tuning JSONL, count tokens exactly, estimate the cost.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Not implemented yet.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+use afinar_check::report::Report;
+use afinar_check::{CheckError, CheckOptions, ExampleTokens, Finding, check_path, schema};
+use afinar_formats::atomic::write_atomic;
+use anyhow::{Context, bail};
+use clap::ValueEnum;
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`afinar check` is not implemented yet")
+use super::models::{load_registry, thousands};
+use crate::ui::{exit, paint};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Check a training file for gpt-4o-mini (the default model)
+  afinar check train.jsonl
+
+  # Several files, for another model, as a CI gate with GitHub annotations
+  afinar check train.jsonl validation.jsonl --model gpt-4.1-nano --format github
+
+  # Machine-readable report, and the token count of every example
+  afinar check train.jsonl --format json --per-example tokens.jsonl
+
+  # The JSON Schema of a line format, for your own tools
+  afinar check --schema chat > chat.schema.json
+
+--format json prints one report object per file (an array when several files are given):
+  file, model, model_family, encoding   what was checked, for which model
+  format                    chat | completion | dpo (of the first example), or null
+  examples, valid           non-blank lines, and those without any error
+  blank_lines               blank lines skipped
+  errors, warnings          [{line, code, message}] in input order (line null for
+                            file-level findings), at most listed_max of each
+  errors_total, warnings_total, codes   counts of all findings, and per code
+  tokens                    {min, max, mean, p50, p95, total, counted} over examples
+                            without errors other than over_token_limit, or null
+  limit, over_limit         tokens per example the model trains on; examples above it
+  epochs                    the service's default epochs for those examples
+  billed_tokens             sum of min(limit, tokens) times epochs
+  price_per_million, cost   training price and cost estimate in US$ (null if unknown)
+  worst, histogram          longest examples [{line, tokens}]; [{from, to, count}]
+
+--per-example writes one line per non-blank input line:
+  {\"line\": N, \"tokens\": T, \"assistant_tokens\": A}  (counts null when the line cannot
+  be counted; a \"file\" field is added when several files are checked).
+
+Rule codes: invalid_utf8, invalid_json, data_type, missing_messages_list,
+message_missing_key, message_unrecognized_key, unrecognized_role, missing_content,
+empty_content, example_missing_assistant_message, invalid_weight, weight_not_on_assistant,
+invalid_name, invalid_content_part, invalid_tool_calls, invalid_tool_message,
+developer_role_unsupported, consecutive_turns, system_not_first, format_not_supported,
+mixed_formats, missing_prompt, missing_completion, prompt_not_string,
+completion_not_string, unrecognized_key, invalid_dpo, schema_violation, over_token_limit,
+too_few_examples (errors); blank_line, utf8_bom, duplicate_example, few_examples,
+file_too_large (warnings).
+
+Exit codes: 0 no errors (warnings allowed), 1 any error, 2 usage or I/O error.";
+
+/// Check fine-tuning JSONL files the way the fine-tuning service will: every rule it
+/// enforces, exact token counts for the model's encoding, and the cost of training.
+///
+/// Files are streamed in batches and checked in parallel, so files of any size are fine.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+pub struct Args {
+    /// JSONL files to check.
+    #[arg(value_name = "FILE", required_unless_present = "schema")]
+    files: Vec<PathBuf>,
+    /// The model to fine-tune (its encoding, token limit, formats and price); dated
+    /// snapshots such as gpt-4o-mini-2024-07-18 are understood. See `afinar models`.
+    #[arg(long, value_name = "MODEL", default_value = "gpt-4o-mini")]
+    model: String,
+    /// Add or override models from a JSON file shaped like `afinar models --format json`.
+    #[arg(long, value_name = "FILE")]
+    models: Option<PathBuf>,
+    /// Maximum tokens per example, instead of the model's.
+    #[arg(long, value_name = "N")]
+    max_tokens: Option<u64>,
+    /// Report format: text (stderr), json or github annotations (stdout).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the token counts of every example to this file (JSON Lines).
+    #[arg(long, value_name = "PATH")]
+    per_example: Option<PathBuf>,
+    /// Print the bundled JSON Schema of a line format and exit.
+    #[arg(long, value_enum, value_name = "FORMAT", exclusive = true)]
+    schema: Option<SchemaFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaFormat {
+    Chat,
+    Completion,
+    Dpo,
+}
+
+/// How many findings of each kind the text report lists per file.
+const TEXT_LISTED: usize = 20;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(s) = args.schema {
+        let format = match s {
+            SchemaFormat::Chat => afinar_check::Format::Chat,
+            SchemaFormat::Completion => afinar_check::Format::Completion,
+            SchemaFormat::Dpo => afinar_check::Format::Dpo,
+        };
+        print!("{}", schema::text(format));
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let registry = load_registry(args.models.as_deref())?;
+    let Some(model) = registry.lookup(&args.model).cloned() else {
+        bail!(
+            "Unknown model `{}`; pick one of {} (see `afinar models`), or describe it in a file passed with --models",
+            args.model,
+            registry.names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        );
+    };
+    if args.max_tokens == Some(0) {
+        bail!("--max-tokens must be at least 1");
+    }
+    let mut opts = CheckOptions::new(model);
+    opts.model_name = args.model.clone();
+    opts.max_tokens = args.max_tokens;
+
+    let reports = match &args.per_example {
+        None => check_all(&args.files, &opts, &mut |_, _| Ok(()))?,
+        Some(path) => {
+            let several = args.files.len() > 1;
+            let mut outcome: Option<Result<Vec<Report>, CheckError>> = None;
+            let written = write_atomic(path, |w| {
+                let result = check_all(&args.files, &opts, &mut |file, e| write_example(w, several.then_some(file), e));
+                let failed = result.is_err();
+                outcome = Some(result);
+                if failed { Err(std::io::Error::other("check stopped")) } else { Ok(()) }
+            });
+            match outcome {
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(reports)) => {
+                    written.with_context(|| format!("Cannot write `{}`", path.display()))?;
+                    reports
+                }
+                None => {
+                    written.with_context(|| format!("Cannot write `{}`", path.display()))?;
+                    Vec::new()
+                }
+            }
+        }
+    };
+
+    match args.format {
+        ReportFormat::Json => {
+            let text = match reports.as_slice() {
+                [one] => serde_json::to_string_pretty(one)?,
+                many => serde_json::to_string_pretty(many)?,
+            };
+            println!("{text}");
+        }
+        ReportFormat::Github => {
+            let mut out = std::io::stdout().lock();
+            for r in &reports {
+                out.write_all(github(r).as_bytes())?;
+            }
+            out.flush()?;
+            for r in &reports {
+                eprintln!("{}", summary_line(r));
+            }
+        }
+        ReportFormat::Text => {
+            let text: Vec<String> = reports.iter().map(render).collect();
+            eprint!("{}", text.join("\n"));
+        }
+    }
+    let failed = reports.iter().any(Report::has_errors);
+    Ok(ExitCode::from(if failed { exit::DATA } else { exit::OK }))
+}
+
+fn check_all(
+    files: &[PathBuf],
+    opts: &CheckOptions,
+    on_example: &mut dyn FnMut(&Path, &ExampleTokens) -> std::io::Result<()>,
+) -> Result<Vec<Report>, CheckError> {
+    files.iter().map(|f| check_path(f, opts, &mut |e| on_example(f, e))).collect()
+}
+
+fn write_example(w: &mut dyn Write, file: Option<&Path>, e: &ExampleTokens) -> std::io::Result<()> {
+    let num = |n: Option<u64>| n.map_or_else(|| "null".to_owned(), |n| n.to_string());
+    match file {
+        Some(f) => writeln!(
+            w,
+            "{{\"file\":{},\"line\":{},\"tokens\":{},\"assistant_tokens\":{}}}",
+            serde_json::to_string(&f.display().to_string()).unwrap_or_default(),
+            e.line,
+            num(e.tokens),
+            num(e.assistant_tokens)
+        ),
+        None => writeln!(
+            w,
+            "{{\"line\":{},\"tokens\":{},\"assistant_tokens\":{}}}",
+            e.line,
+            num(e.tokens),
+            num(e.assistant_tokens)
+        ),
+    }
+}
+
+/// GitHub workflow commands: `::error file=F,line=N,title=CODE::MESSAGE`.
+fn github(r: &Report) -> String {
+    let mut out = String::new();
+    let mut emit = |kind: &str, f: &Finding| {
+        let line = f.line.map(|l| format!(",line={l}")).unwrap_or_default();
+        out.push_str(&format!(
+            "::{kind} file={}{line},title={}::{}\n",
+            gh_property(&r.file),
+            f.code,
+            gh_data(&f.message)
+        ));
+    };
+    for f in &r.errors {
+        emit("error", f);
+    }
+    for f in &r.warnings {
+        emit("warning", f);
+    }
+    let hidden = (r.errors_total + r.warnings_total) - (r.errors.len() + r.warnings.len()) as u64;
+    if hidden > 0 {
+        out.push_str(&format!(
+            "::warning file={}::{hidden} more findings not shown; run `afinar check --format json`\n",
+            gh_property(&r.file)
+        ));
+    }
+    out
+}
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn summary_line(r: &Report) -> String {
+    format!(
+        "{}: {} examples, {} valid, {} {}, {} {}",
+        r.file,
+        thousands(r.examples),
+        thousands(r.valid),
+        thousands(r.errors_total),
+        plural(r.errors_total, "error", "errors"),
+        thousands(r.warnings_total),
+        plural(r.warnings_total, "warning", "warnings"),
+    )
+}
+
+fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// The report for people: summary, token table, histogram, longest examples, findings,
+/// estimate.
+fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let format = r.format.map_or_else(|| "no".to_owned(), |f| f.name().to_owned());
+    s.push_str(&format!(
+        "{}\n  {} format, model {} ({}, limit {} tokens per example)\n",
+        paint(&r.file, "1"),
+        format,
+        r.model,
+        r.encoding,
+        thousands(r.limit)
+    ));
+    s.push_str(&format!(
+        "  {} examples, {} valid, {} blank {}\n",
+        thousands(r.examples),
+        thousands(r.valid),
+        thousands(r.blank_lines),
+        plural(r.blank_lines, "line", "lines")
+    ));
+
+    if let Some(t) = &r.tokens {
+        s.push_str(&format!("\nTokens per example ({} counted)\n", thousands(t.counted)));
+        let cells = [
+            ("min", thousands(t.min)),
+            ("p50", t.p50.to_string()),
+            ("mean", t.mean.to_string()),
+            ("p95", t.p95.to_string()),
+            ("max", thousands(t.max)),
+            ("total", thousands(t.total)),
+        ];
+        let widths: Vec<usize> = cells.iter().map(|(h, v)| h.len().max(v.len())).collect();
+        let head: Vec<String> = cells.iter().zip(&widths).map(|((h, _), w)| format!("{h:>w$}")).collect();
+        let vals: Vec<String> = cells.iter().zip(&widths).map(|((_, v), w)| format!("{v:>w$}")).collect();
+        s.push_str(&format!("  {}\n  {}\n", head.join("  "), vals.join("  ")));
+
+        let peak = r.histogram.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+        let label = |b: &afinar_check::report::Bucket| format!("{}–{}", thousands(b.from), thousands(b.to - 1));
+        let lw = r.histogram.iter().map(|b| label(b).chars().count()).max().unwrap_or(0);
+        s.push_str("\nHistogram\n");
+        for b in &r.histogram {
+            let bar = (b.count * 40).div_ceil(peak) as usize;
+            let l = label(b);
+            let pad = " ".repeat(lw - l.chars().count());
+            s.push_str(&format!("  {pad}{l}  {:<40}  {}\n", "█".repeat(bar), thousands(b.count)));
+        }
+    }
+    if !r.worst.is_empty() {
+        s.push_str("\nLongest examples\n");
+        let w = r.worst.iter().map(|x| x.line.to_string().len()).max().unwrap_or(1);
+        for x in &r.worst {
+            let over = if x.tokens > r.limit { "  over the limit" } else { "" };
+            s.push_str(&format!("  line {:>w$}  {} tokens{over}\n", x.line, thousands(x.tokens)));
+        }
+    }
+    if !r.codes.is_empty() {
+        s.push_str("\nFindings by rule\n");
+        let w = r.codes.keys().map(String::len).max().unwrap_or(0);
+        for (code, n) in &r.codes {
+            s.push_str(&format!("  {code:<w$}  {}\n", thousands(*n)));
+        }
+    }
+    for (title, list, total, colour) in [
+        ("Errors", &r.errors, r.errors_total, "31"),
+        ("Warnings", &r.warnings, r.warnings_total, "33"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        s.push_str(&format!("\n{}\n", paint(&format!("{title} ({})", thousands(total)), colour)));
+        for f in list.iter().take(TEXT_LISTED) {
+            let at = f.line.map_or_else(|| r.file.clone(), |l| format!("{}:{l}", r.file));
+            s.push_str(&format!("  {at}  {}  {}\n", f.code, f.message));
+        }
+        let more = total.saturating_sub(TEXT_LISTED.min(list.len()) as u64);
+        if more > 0 {
+            s.push_str(&format!("  … and {} more (all in --format json)\n", thousands(more)));
+        }
+    }
+    s.push_str("\nEstimate\n");
+    s.push_str(&format!(
+        "  {} epochs (the service's default) × {} tokens = {} billed tokens\n",
+        r.epochs,
+        thousands(r.billed_tokens / r.epochs.max(1)),
+        thousands(r.billed_tokens)
+    ));
+    match (r.cost, r.price_per_million) {
+        (Some(c), Some(p)) => s.push_str(&format!("  about US$ {c:.2} at US$ {p:.2} per 1M training tokens\n")),
+        _ => s.push_str("  no price known for this model\n"),
+    }
+    if r.over_limit > 0 {
+        s.push_str(&format!(
+            "  {} {} over the {}-token limit will be truncated\n",
+            thousands(r.over_limit),
+            plural(r.over_limit, "example", "examples"),
+            thousands(r.limit)
+        ));
+    }
+    let verdict = if r.has_errors() { paint("FAIL", "1;31") } else { paint("OK", "1;32") };
+    s.push_str(&format!("\n{verdict} {}\n", summary_line(r)));
+    s
 }

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use afinar_core::{Completion, CompletionOptions, Example, RoleAliases, SystemPolicy};
-use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
+use afinar_core::{Completion, CompletionOptions, Example, Preference, RoleAliases, SystemPolicy};
+use afinar_formats::write::jsonl::{self, ChatLine, DpoLine, JsonlOptions};
 use afinar_formats::{ReadOptions, ReadOutput, Reject, SourceInfo, read};
 use anyhow::{Context, bail};
 use clap::ValueEnum;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::ui::{self, exit};
@@ -26,16 +27,28 @@ Examples:
   afinar convert export.csv --question Assunto --answer Texto \\
       --to completion --prompt-suffix '\\n\\n###\\n\\n' --completion-suffix ' END' -o pc.jsonl
 
-  # Several sources into one file; fail (exit 1) if any row was rejected
-  afinar convert a.csv b.jsonl -o train.jsonl --strict
+  # Several sources into one file (read in parallel, written in the order given);
+  # fail (exit 1) if any row was rejected
+  afinar convert a.csv b.jsonl faq.xlsx artigo.md -o train.jsonl --strict
+
+  # A workbook's sheet, and a CSV whose encoding detection needs help
+  afinar convert faq.xlsx --sheet \"Perguntas 2026\" -o train.jsonl
+  afinar convert legado.csv --encoding latin1 --delimiter ';' -o train.jsonl
+
+  # OpenAI DPO JSONL through unchanged (other shapes reject preference lines)
+  afinar convert prefs.jsonl --to dpo -o dpo.jsonl
 
 Rejected rows are written to <OUT>.rejects.jsonl (one {origin, reason, raw} per line)
 and listed in the summary. Exit codes: 0 ok, 1 rows rejected with --strict or nothing
 written, 2 usage or I/O error.";
 
-/// Convert sources (CSV, TSV, JSONL, JSON) into fine-tuning JSONL.
+/// Convert sources (CSV, TSV, XLSX, ODS, Markdown, JSONL, JSON) into fine-tuning JSONL.
 ///
-/// Columns are detected by name (Pergunta/Resposta, Questão, Dúvida, Question/Answer,
+/// Encodings (UTF-8, UTF-16, Windows-1252) and delimiters (`,` `;` TAB `|`) are
+/// detected; the header row is found within the first 20 rows, and in a workbook the first
+/// sheet that has one is read. Markdown Q&A is found in `?` headings, `P:`/`R:` label
+/// pairs and bold-question list items. JSON takes OpenAI chat, prompt/completion, alpaca,
+/// ShareGPT and OpenAI DPO lines. Columns are detected by name (Pergunta/Resposta, Questão, Dúvida, Question/Answer,
 /// Prompt/Completion…); other columns are kept as meta. Text is normalised (NFC, LF line
 /// ends, invisible characters removed, runs of spaces collapsed outside code and tables).
 #[derive(Debug, clap::Args)]
@@ -75,6 +88,13 @@ pub struct Args {
     /// Field delimiter of delimited text: `,` `;` `|` or `tab`.
     #[arg(long, value_name = "C", value_parser = parse_delimiter)]
     delimiter: Option<u8>,
+    /// Text encoding of the inputs (`utf-8`, `windows-1252`, `latin1`, `utf-16le`…);
+    /// detected when absent.
+    #[arg(long, value_name = "ENC", value_parser = parse_encoding)]
+    encoding: Option<String>,
+    /// The spreadsheet sheet to read [default: the first with a question/answer header].
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// Map another role name in JSON input to a role, e.g. `cliente=user` (repeatable).
     #[arg(long = "role-alias", value_name = "ALIAS=ROLE")]
     role_aliases: Vec<String>,
@@ -100,6 +120,8 @@ pub struct Args {
 enum Shape {
     Chat,
     Completion,
+    /// OpenAI DPO preference lines (only from DPO input).
+    Dpo,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -119,7 +141,18 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
         s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!("Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`")),
+        _ => Err(format!(
+            "Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`"
+        )),
+    }
+}
+
+fn parse_encoding(s: &str) -> Result<String, String> {
+    match afinar_formats::read::encoding::for_label(s) {
+        Some(_) => Ok(s.to_owned()),
+        None => Err(format!(
+            "Unknown encoding `{s}`; use utf-8, utf-16le, utf-16be, windows-1252 or latin1"
+        )),
     }
 }
 
@@ -129,6 +162,7 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 enum Line<'a> {
     Chat(ChatLine<'a>),
     Completion(Completion),
+    Dpo(DpoLine<'a>),
 }
 
 #[derive(Serialize)]
@@ -148,6 +182,8 @@ struct InputSummary<'a> {
     format: &'a str,
     encoding: &'a str,
     delimiter: Option<String>,
+    sheet: Option<&'a str>,
+    skipped_sheets: &'a [String],
     header_line: Option<u64>,
     question_column: Option<&'a str>,
     answer_column: Option<&'a str>,
@@ -160,32 +196,22 @@ struct InputSummary<'a> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let to_stdout = args.output.as_os_str() == "-";
     if to_stdout && args.format == SummaryFormat::Json {
-        bail!("`--format json` prints to standard output, which `-o -` already uses; write the data to a file");
+        bail!(
+            "`--format json` prints to standard output, which `-o -` already uses; write the data to a file"
+        );
     }
     for input in &args.inputs {
         if !to_stdout && same_file(input, &args.output) {
-            bail!("Output `{}` is also an input; choose another output path", args.output.display());
+            bail!(
+                "Output `{}` is also an input; choose another output path",
+                args.output.display()
+            );
         }
     }
     let mut aliases = RoleAliases::default();
     for spec in &args.role_aliases {
         aliases.insert_spec(spec).map_err(anyhow::Error::msg)?;
     }
-    let opts = ReadOptions {
-        question: args.question.clone(),
-        answer: args.answer.clone(),
-        delimiter: args.delimiter,
-        aliases,
-        normalize: !args.no_normalize,
-    };
-
-    let mut sources: Vec<(PathBuf, ReadOutput)> = Vec::with_capacity(args.inputs.len());
-    for input in &args.inputs {
-        let out = read::read_path(input, &opts)
-            .with_context(|| format!("Failed to convert `{}`", input.display()))?;
-        sources.push((input.clone(), out));
-    }
-
     let completion_opts = CompletionOptions {
         system: match args.system_policy {
             Policy::Keep => SystemPolicy::Keep,
@@ -196,12 +222,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         completion_prefix: ui::unescape(&args.completion_prefix),
         completion_suffix: ui::unescape(&args.completion_suffix),
     };
+    let opts = ReadOptions {
+        question: args.question.clone(),
+        answer: args.answer.clone(),
+        delimiter: args.delimiter,
+        encoding: args.encoding.clone(),
+        sheet: args.sheet.clone(),
+        aliases,
+        normalize: !args.no_normalize,
+        completion: completion_opts.clone(),
+    };
+
+    // Inputs are read in parallel; collecting keeps their order, and the first failure
+    // in input order is the one reported.
+    let read: Vec<anyhow::Result<ReadOutput>> = args
+        .inputs
+        .par_iter()
+        .map(|input| {
+            read::read_path(input, &opts)
+                .with_context(|| format!("Failed to convert `{}`", input.display()))
+        })
+        .collect();
+    let mut sources: Vec<(PathBuf, ReadOutput)> = Vec::with_capacity(args.inputs.len());
+    for (input, out) in args.inputs.iter().zip(read) {
+        sources.push((input.clone(), out?));
+    }
+
     let mut examples: Vec<Example> = Vec::new();
+    let mut preferences: Vec<Preference> = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
     let mut per_source = Vec::with_capacity(sources.len());
     for (_, out) in &mut sources {
-        let before = (examples.len(), rejects.len());
+        let before = (examples.len() + preferences.len(), rejects.len());
         rejects.append(&mut out.rejects);
+        for mut p in out.preferences.drain(..) {
+            if let Some(system) = &args.system {
+                let mut carrier = Example::new(std::mem::take(&mut p.input), p.origin.clone());
+                carrier.set_system(system);
+                p.input = carrier.messages;
+            }
+            preferences.push(p);
+        }
         for mut ex in out.examples.drain(..) {
             if let Some(system) = &args.system {
                 ex.set_system(system);
@@ -211,7 +272,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             examples.push(ex);
         }
-        per_source.push((examples.len() - before.0, rejects.len() - before.1));
+        per_source.push((
+            examples.len() + preferences.len() - before.0,
+            rejects.len() - before.1,
+        ));
     }
 
     let mut lines = Vec::with_capacity(examples.len());
@@ -219,6 +283,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for ex in &examples {
         match args.to {
             Shape::Chat => lines.push(Line::Chat(ChatLine(ex))),
+            Shape::Dpo => {
+                let raw = serde_json::to_string(&ChatLine(ex)).unwrap_or_default();
+                let reason = "Chat example has no preferred and non-preferred answers, so it cannot become DPO; \
+                              convert DPO input with --to dpo, or chat input with --to chat";
+                failed.push(Reject::new(ex.origin.clone(), reason, raw));
+            }
             Shape::Completion => match Completion::from_example(ex, &completion_opts) {
                 Ok(pc) => lines.push(Line::Completion(pc)),
                 Err(e) => {
@@ -228,11 +298,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         }
     }
+    for p in &preferences {
+        if args.to == Shape::Dpo {
+            lines.push(Line::Dpo(DpoLine(p)));
+        } else {
+            let raw = serde_json::to_string(&DpoLine(p)).unwrap_or_default();
+            let reason = "DPO preference example cannot become a chat or prompt/completion example; use --to dpo";
+            failed.push(Reject::new(p.origin.clone(), reason, raw));
+        }
+    }
     rejects.extend(failed);
     // Rejects are listed in input order, whatever stage rejected them.
     let order: Vec<&Path> = args.inputs.iter().map(PathBuf::as_path).collect();
     rejects.sort_by_key(|r| {
-        let source = order.iter().position(|p| p.display().to_string() == r.origin.file);
+        let source = order
+            .iter()
+            .position(|p| p.display().to_string() == r.origin.file);
         (source, r.origin.line_number())
     });
 
@@ -251,7 +332,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         inputs: sources
             .iter()
             .zip(&per_source)
-            .map(|((path, out), &(examples, rejected))| input_summary(path, &out.info, examples, rejected))
+            .map(|((path, out), &(examples, rejected))| {
+                input_summary(path, &out.info, examples, rejected)
+            })
             .collect(),
         output: args.output.display().to_string(),
         shape: args.to,
@@ -264,16 +347,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
         SummaryFormat::Text => eprint!("{}", render(&summary, &rejects, &sources)),
     }
-    let code = if written == 0 || (args.strict && !rejects.is_empty()) { exit::DATA } else { exit::OK };
+    let code = if written == 0 || (args.strict && !rejects.is_empty()) {
+        exit::DATA
+    } else {
+        exit::OK
+    };
     Ok(ExitCode::from(code))
 }
 
-fn input_summary<'a>(path: &Path, info: &'a SourceInfo, examples: usize, rejected: usize) -> InputSummary<'a> {
+fn input_summary<'a>(
+    path: &Path,
+    info: &'a SourceInfo,
+    examples: usize,
+    rejected: usize,
+) -> InputSummary<'a> {
     InputSummary {
         path: path.display().to_string(),
         format: &info.format,
         encoding: &info.encoding,
         delimiter: info.delimiter.map(read::delimiter_name),
+        sheet: info.sheet.as_deref(),
+        skipped_sheets: &info.skipped_sheets,
         header_line: info.header_line,
         question_column: info.question_column.as_deref(),
         answer_column: info.answer_column.as_deref(),
@@ -286,7 +380,9 @@ fn input_summary<'a>(path: &Path, info: &'a SourceInfo, examples: usize, rejecte
 
 /// `out/train.jsonl` → `out/train.rejects.jsonl`.
 fn default_rejects_path(output: &Path) -> PathBuf {
-    let stem = output.file_stem().map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
+    let stem = output
+        .file_stem()
+        .map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
     output.with_file_name(format!("{stem}.rejects.jsonl"))
 }
 
@@ -304,41 +400,96 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
     use std::fmt::Write;
     let mut t = String::new();
     for (input, (_, out)) in s.inputs.iter().zip(sources) {
-        let mut details = vec![input.format.to_owned(), input.encoding.to_owned()];
+        let mut details = vec![input.format.to_owned()];
+        if !input.encoding.is_empty() {
+            details.push(input.encoding.to_owned());
+        }
         if let Some(d) = &input.delimiter {
             details.push(format!("delimiter `{d}`"));
         }
-        if let (Some(line), Some(q), Some(a)) = (input.header_line, input.question_column, input.answer_column) {
-            details.push(format!("header on line {line}: question `{q}`, answer `{a}`"));
+        if let Some(sheet) = input.sheet {
+            let mut text = format!("sheet `{sheet}`");
+            if !input.skipped_sheets.is_empty() {
+                let names: Vec<String> = input
+                    .skipped_sheets
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                let _ = write!(text, " (skipped {})", names.join(", "));
+            }
+            details.push(text);
+        }
+        // A spreadsheet numbers rows, a text file lines.
+        let place = if input.sheet.is_some() { "row" } else { "line" };
+        if let (Some(line), Some(q), Some(a)) = (
+            input.header_line,
+            input.question_column,
+            input.answer_column,
+        ) {
+            details.push(format!(
+                "header on {place} {line}: question `{q}`, answer `{a}`"
+            ));
         }
         if out.info.bom {
             details.push("BOM".into());
         }
-        let unit = if input.format.starts_with("json") { "lines" } else { "rows" };
+        let unit = match input.format {
+            f if f.starts_with("json") => "lines",
+            "markdown" => "questions",
+            _ => "rows",
+        };
         let _ = writeln!(t, "Read `{}` ({})", input.path, details.join(", "));
-        let mut counts = format!("  {} {unit}: {} examples, {} rejected", input.rows, input.examples, input.rejected);
+        let mut counts = format!(
+            "  {} {unit}: {} examples, {} rejected",
+            input.rows, input.examples, input.rejected
+        );
         if input.blank > 0 {
             let _ = write!(counts, "; {} blank skipped", input.blank);
         }
         if !out.info.skipped_above_header.is_empty() {
-            let lines: Vec<String> = out.info.skipped_above_header.iter().map(u64::to_string).collect();
-            let _ = write!(counts, "; title rows above the header skipped (lines {})", lines.join(", "));
+            let lines: Vec<String> = out
+                .info
+                .skipped_above_header
+                .iter()
+                .map(u64::to_string)
+                .collect();
+            let _ = write!(
+                counts,
+                "; title rows above the header skipped ({place}s {})",
+                lines.join(", ")
+            );
         }
         let _ = writeln!(t, "{counts}");
     }
     let shape = match s.shape {
         Shape::Chat => "chat",
         Shape::Completion => "prompt/completion",
+        Shape::Dpo => "DPO",
     };
-    let target = if s.output == "-" { "standard output".to_owned() } else { format!("`{}`", s.output) };
+    let target = if s.output == "-" {
+        "standard output".to_owned()
+    } else {
+        format!("`{}`", s.output)
+    };
     let _ = writeln!(t, "Wrote {} examples ({shape}) to {target}", s.written);
     if s.written == 0 {
-        let _ = writeln!(t, "{} no examples were written", ui::paint("warning:", "1;33"));
+        let _ = writeln!(
+            t,
+            "{} no examples were written",
+            ui::paint("warning:", "1;33")
+        );
     }
     if !rejects.is_empty() {
-        let place = s.rejects_file.as_ref().map_or(String::new(), |p| format!(", written to `{p}`"));
+        let place = s
+            .rejects_file
+            .as_ref()
+            .map_or(String::new(), |p| format!(", written to `{p}`"));
         let _ = writeln!(t, "Rejected {} rows{place}:", rejects.len());
-        let shown = if s.rejects_file.is_some() { SHOWN_REJECTS } else { usize::MAX };
+        let shown = if s.rejects_file.is_some() {
+            SHOWN_REJECTS
+        } else {
+            usize::MAX
+        };
         for r in rejects.iter().take(shown) {
             let _ = writeln!(t, "  {}: {}", r.origin, r.reason);
         }

@@ -5,6 +5,7 @@ mod convert;
 mod dedupe;
 mod leakage;
 mod models;
+mod run;
 mod split;
 
 use std::process::ExitCode;
@@ -28,6 +29,7 @@ enum Command {
     Split(split::Args),
     Leakage(leakage::Args),
     Models(models::Args),
+    Run(run::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -38,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Split(args) => split::run(args),
         Command::Leakage(args) => leakage::run(args),
         Command::Models(args) => models::run(args),
+        Command::Run(args) => run::run(args),
     }
 }

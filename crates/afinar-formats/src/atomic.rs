@@ -12,7 +12,10 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> Result<(), FormatError>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let wrap = |source| FormatError::Write { path: path.to_owned(), source };
+    let wrap = |source| FormatError::Write {
+        path: path.to_owned(),
+        source,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -48,7 +51,10 @@ mod tests {
         });
         assert!(err.is_err());
         assert_eq!(fs::read_to_string(&path).unwrap(), "first\n");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.jsonl")]);
     }
 

@@ -9,13 +9,36 @@ use crate::FormatError;
 
 /// Words that name a question column.
 const QUESTION_WORDS: &[&str] = &[
-    "pergunta", "perguntas", "questao", "questoes", "duvida", "duvidas", "question", "questions",
-    "prompt", "consulta", "indagacao", "instruction", "instrucao", "query", "pregunta",
+    "pergunta",
+    "perguntas",
+    "questao",
+    "questoes",
+    "duvida",
+    "duvidas",
+    "question",
+    "questions",
+    "prompt",
+    "consulta",
+    "indagacao",
+    "instruction",
+    "instrucao",
+    "query",
+    "pregunta",
 ];
 /// Words that name an answer column.
 const ANSWER_WORDS: &[&str] = &[
-    "resposta", "respostas", "answer", "answers", "completion", "response", "solucao",
-    "solution", "orientacao", "reply", "respuesta", "retorno",
+    "resposta",
+    "respostas",
+    "answer",
+    "answers",
+    "completion",
+    "response",
+    "solucao",
+    "solution",
+    "orientacao",
+    "reply",
+    "respuesta",
+    "retorno",
 ];
 /// Names that only count when they are the whole header (`Q`, `P`, `input`…).
 const QUESTION_EXACT: &[&str] = &["q", "p", "input", "entrada", "user", "usuario", "cliente"];
@@ -63,13 +86,21 @@ fn score(header: &str, words: &[&str], exact: &[&str]) -> u8 {
     if tokens.next().is_some_and(|t| words.contains(&t)) {
         return 2;
     }
-    if tokens.any(|t| words.contains(&t)) { 1 } else { 0 }
+    if tokens.any(|t| words.contains(&t)) {
+        1
+    } else {
+        0
+    }
 }
 
 /// Whether a row looks like a header: one question-like and one answer-like cell.
 pub fn looks_like_header(cells: &[String]) -> bool {
-    let q = cells.iter().any(|c| score(c, QUESTION_WORDS, QUESTION_EXACT) > 0);
-    let a = cells.iter().any(|c| score(c, ANSWER_WORDS, ANSWER_EXACT) > 0);
+    let q = cells
+        .iter()
+        .any(|c| score(c, QUESTION_WORDS, QUESTION_EXACT) > 0);
+    let a = cells
+        .iter()
+        .any(|c| score(c, ANSWER_WORDS, ANSWER_EXACT) > 0);
     q && a
 }
 
@@ -90,7 +121,11 @@ fn pick(
             .position(|h| fold(h) == folded)
             .or_else(|| {
                 // A 1-based column number also works: `--question 2`.
-                wanted.parse::<usize>().ok().filter(|n| (1..=headers.len()).contains(n)).map(|n| n - 1)
+                wanted
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=headers.len()).contains(n))
+                    .map(|n| n - 1)
             })
             .ok_or_else(|| FormatError::UnknownColumn {
                 file: file.to_owned(),
@@ -101,11 +136,19 @@ fn pick(
     let scores: Vec<u8> = headers.iter().map(|h| score(h, words, exact)).collect();
     let best = scores.iter().copied().max().unwrap_or(0);
     if best == 0 {
-        return Err(FormatError::NoColumn { file: file.to_owned(), what, flag, found: found() });
+        return Err(FormatError::NoColumn {
+            file: file.to_owned(),
+            what,
+            flag,
+            found: found(),
+        });
     }
     let winners: Vec<usize> = (0..headers.len()).filter(|&i| scores[i] == best).collect();
     if winners.len() > 1 {
-        let candidates = winners.iter().map(|&i| format!("`{}`", headers[i].trim())).collect::<Vec<_>>();
+        let candidates = winners
+            .iter()
+            .map(|&i| format!("`{}`", headers[i].trim()))
+            .collect::<Vec<_>>();
         return Err(FormatError::AmbiguousColumn {
             file: file.to_owned(),
             what,
@@ -123,13 +166,38 @@ pub fn detect(
     question: Option<&str>,
     answer: Option<&str>,
 ) -> Result<ColumnMap, FormatError> {
-    let q = pick(file, headers, question, "a question", "--question", QUESTION_WORDS, QUESTION_EXACT)?;
-    let a = pick(file, headers, answer, "an answer", "--answer", ANSWER_WORDS, ANSWER_EXACT)?;
+    let q = pick(
+        file,
+        headers,
+        question,
+        "a question",
+        "--question",
+        QUESTION_WORDS,
+        QUESTION_EXACT,
+    )?;
+    let a = pick(
+        file,
+        headers,
+        answer,
+        "an answer",
+        "--answer",
+        ANSWER_WORDS,
+        ANSWER_EXACT,
+    )?;
     if q == a {
-        return Err(FormatError::SameColumn { file: file.to_owned(), column: headers[q].clone() });
+        return Err(FormatError::SameColumn {
+            file: file.to_owned(),
+            column: headers[q].clone(),
+        });
     }
-    let meta = (0..headers.len()).filter(|&i| i != q && i != a && !headers[i].trim().is_empty()).collect();
-    Ok(ColumnMap { question: q, answer: a, meta })
+    let meta = (0..headers.len())
+        .filter(|&i| i != q && i != a && !headers[i].trim().is_empty())
+        .collect();
+    Ok(ColumnMap {
+        question: q,
+        answer: a,
+        meta,
+    })
 }
 
 fn list(headers: &[String]) -> String {
@@ -160,7 +228,13 @@ mod tests {
 
     #[test]
     fn detects_portuguese_and_english_names() {
-        let m = detect("f", &h(&["Tema", "Pergunta", "Resposta", "Revisado em"]), None, None).unwrap();
+        let m = detect(
+            "f",
+            &h(&["Tema", "Pergunta", "Resposta", "Revisado em"]),
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!((m.question, m.answer, m.meta), (1, 2, vec![0, 3]));
         let m = detect("f", &h(&["QUESTÃO", "Resposta oficial"]), None, None).unwrap();
         assert_eq!((m.question, m.answer), (0, 1));
@@ -174,9 +248,21 @@ mod tests {
 
     #[test]
     fn whole_name_beats_a_word_in_it() {
-        let m = detect("f", &h(&["Pergunta", "Perguntas relacionadas", "Resposta"]), None, None).unwrap();
+        let m = detect(
+            "f",
+            &h(&["Pergunta", "Perguntas relacionadas", "Resposta"]),
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(m.question, 0);
-        let m = detect("f", &h(&["Resposta da pergunta", "Pergunta do cliente"]), None, None).unwrap();
+        let m = detect(
+            "f",
+            &h(&["Resposta da pergunta", "Pergunta do cliente"]),
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!((m.question, m.answer), (1, 0));
     }
 
@@ -201,14 +287,30 @@ mod tests {
             err.to_string(),
             "`faq.csv` has no column that looks like a question; found `Assunto`, `Resposta`; pass --question COLUMN"
         );
-        let err = detect("faq.csv", &h(&["Pergunta", "Question", "Answer"]), None, None).unwrap_err();
-        assert!(err.to_string().contains("several columns that look like a question (`Pergunta`, `Question`)"));
+        let err = detect(
+            "faq.csv",
+            &h(&["Pergunta", "Question", "Answer"]),
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("several columns that look like a question (`Pergunta`, `Question`)")
+        );
     }
 
     #[test]
     fn header_rows_are_recognised() {
         assert!(looks_like_header(&h(&["", "Pergunta", "Resposta"])));
-        assert!(!looks_like_header(&h(&["FAQ Simples Nacional 2026", "", ""])));
-        assert!(!looks_like_header(&h(&["O que é o DAS?", "É a guia de pagamento."])));
+        assert!(!looks_like_header(&h(&[
+            "FAQ Simples Nacional 2026",
+            "",
+            ""
+        ])));
+        assert!(!looks_like_header(&h(&[
+            "O que é o DAS?",
+            "É a guia de pagamento."
+        ])));
     }
 }

@@ -20,24 +20,69 @@ pub enum FormatError {
         source: io::Error,
     },
     #[error(
-        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .jsonl, .ndjson and .json",
+        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .xlsx, .xlsm, .xls, .ods, .md, .jsonl, .ndjson, .json and .parquet",
         path.display()
     )]
     UnsupportedInput { path: PathBuf },
     #[error("`{file}` has no column that looks like {what}; found {found}; pass {flag} COLUMN")]
-    NoColumn { file: String, what: &'static str, flag: &'static str, found: String },
-    #[error("`{file}` has several columns that look like {what} ({candidates}); pass {flag} COLUMN")]
-    AmbiguousColumn { file: String, what: &'static str, flag: &'static str, candidates: String },
+    NoColumn {
+        file: String,
+        what: &'static str,
+        flag: &'static str,
+        found: String,
+    },
+    #[error(
+        "`{file}` has several columns that look like {what} ({candidates}); pass {flag} COLUMN"
+    )]
+    AmbiguousColumn {
+        file: String,
+        what: &'static str,
+        flag: &'static str,
+        candidates: String,
+    },
     #[error("`{file}` has no column `{wanted}`; found {found}")]
-    UnknownColumn { file: String, wanted: String, found: String },
-    #[error("`{file}` uses column `{column}` for both the question and the answer; pass --question and --answer")]
+    UnknownColumn {
+        file: String,
+        wanted: String,
+        found: String,
+    },
+    #[error(
+        "`{file}` uses column `{column}` for both the question and the answer; pass --question and --answer"
+    )]
     SameColumn { file: String, column: String },
     #[error("`{file}` is empty: it has no header row")]
     NoHeader { file: String },
     #[error("`{file}` is not valid UTF-8 at line {line}")]
     NotUtf8 { file: String, line: u64 },
     #[error("`{file}` line {line}, column {column}: invalid JSON: {message}")]
-    InvalidJsonDocument { file: String, line: usize, column: usize, message: String },
+    InvalidJsonDocument {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "`{file}`: unknown encoding `{label}`; use a label such as utf-8, utf-16le, windows-1252 or latin1"
+    )]
+    UnknownEncoding { file: String, label: String },
+    #[error("`{file}` is not a readable spreadsheet: {message}")]
+    Spreadsheet { file: String, message: String },
+    #[error("`{file}` has no sheet `{wanted}`; found {found}")]
+    UnknownSheet {
+        file: String,
+        wanted: String,
+        found: String,
+    },
+    #[error(
+        "No sheet of `{file}` has a question and an answer column in its first 20 rows (sheets: {found}); pass --sheet NAME, or --question and --answer"
+    )]
+    NoQaSheet { file: String, found: String },
+    #[error(
+        "`{file}` was built without Parquet support; rebuild afinar with the `parquet` feature"
+    )]
+    ParquetDisabled { file: String },
+    #[error("`{file}`: {message}")]
+    Parquet { file: String, message: String },
     #[error("`{file}` line {line}: invalid CSV")]
     Csv {
         file: String,

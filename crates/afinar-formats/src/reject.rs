@@ -12,6 +12,10 @@ pub struct Reject {
 
 impl Reject {
     pub fn new(origin: Origin, reason: impl Into<String>, raw: impl Into<String>) -> Self {
-        Self { origin, reason: reason.into(), raw: raw.into() }
+        Self {
+            origin,
+            reason: reason.into(),
+            raw: raw.into(),
+        }
     }
 }

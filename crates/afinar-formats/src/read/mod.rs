@@ -1,12 +1,18 @@
 //! Readers: one source file in, examples and rejects out.
 
 pub mod csv;
+pub mod encoding;
 pub mod jsonl;
+pub mod markdown;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod spreadsheet;
+mod table;
 
 use std::fmt;
 use std::path::Path;
 
-use afinar_core::{Example, RoleAliases};
+use afinar_core::{CompletionOptions, Example, Preference, RoleAliases};
 
 use crate::{FormatError, Reject};
 
@@ -18,15 +24,29 @@ pub enum InputKind {
     Jsonl,
     /// Delimited text with a header row.
     Csv,
+    /// A workbook: XLSX, XLSM, XLSB, XLS or ODS.
+    Spreadsheet,
+    /// A Markdown article with questions and answers.
+    Markdown,
+    /// An Apache Parquet table, columns mapped as for CSV.
+    Parquet,
 }
 
 impl InputKind {
     pub fn from_path(path: &Path) -> Result<Self, FormatError> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("jsonl" | "ndjson" | "json") => Ok(Self::Jsonl),
             Some("csv" | "tsv" | "txt") => Ok(Self::Csv),
-            _ => Err(FormatError::UnsupportedInput { path: path.to_owned() }),
+            Some("xlsx" | "xlsm" | "xlsb" | "xls" | "ods") => Ok(Self::Spreadsheet),
+            Some("md" | "markdown") => Ok(Self::Markdown),
+            Some("parquet") => Ok(Self::Parquet),
+            _ => Err(FormatError::UnsupportedInput {
+                path: path.to_owned(),
+            }),
         }
     }
 }
@@ -38,12 +58,18 @@ pub struct ReadOptions {
     pub question: Option<String>,
     /// The answer column; detected when `None`.
     pub answer: Option<String>,
-    /// The field delimiter for delimited text; `,` (or TAB for `.tsv`) when `None`.
+    /// The field delimiter for delimited text; sniffed (TAB for `.tsv`) when `None`.
     pub delimiter: Option<u8>,
+    /// The text encoding label (`utf-8`, `windows-1252`, `latin1`…); detected when `None`.
+    pub encoding: Option<String>,
+    /// The spreadsheet sheet; the first with a question/answer header when `None`.
+    pub sheet: Option<String>,
     /// How role names in JSON map to roles.
     pub aliases: RoleAliases,
     /// Apply [`afinar_core::normalize`] to every text.
     pub normalize: bool,
+    /// The framing of prompt/completion input (separators are stripped on reading).
+    pub completion: CompletionOptions,
 }
 
 impl Default for ReadOptions {
@@ -52,8 +78,11 @@ impl Default for ReadOptions {
             question: None,
             answer: None,
             delimiter: None,
+            encoding: None,
+            sheet: None,
             aliases: RoleAliases::default(),
             normalize: true,
+            completion: CompletionOptions::default(),
         }
     }
 }
@@ -61,13 +90,19 @@ impl Default for ReadOptions {
 /// What was learnt about a source while reading it, for the summary and the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourceInfo {
-    /// `csv`, `jsonl`, `json`.
+    /// `csv`, `tsv`, `jsonl`, `json`, `xlsx`, `ods`, `markdown`, `parquet`…
     pub format: String,
+    /// Lowercase encoding name of a text file (`utf-8`, `windows-1252`…); empty for
+    /// binary formats.
     pub encoding: String,
     pub delimiter: Option<u8>,
-    /// The 1-based line of the header row.
+    /// The sheet read, for spreadsheets.
+    pub sheet: Option<String>,
+    /// Sheets passed over (no question/answer header, or not the one asked for).
+    pub skipped_sheets: Vec<String>,
+    /// The 1-based line (row, in a spreadsheet) of the header row.
     pub header_line: Option<u64>,
-    /// Lines of non-blank rows above the header (titles), skipped.
+    /// Lines (rows) of non-blank rows above the header (titles), skipped.
     pub skipped_above_header: Vec<u64>,
     pub question_column: Option<String>,
     pub answer_column: Option<String>,
@@ -83,6 +118,8 @@ pub struct SourceInfo {
 #[derive(Debug, Clone, Default)]
 pub struct ReadOutput {
     pub examples: Vec<Example>,
+    /// DPO preference examples (OpenAI DPO JSONL input).
+    pub preferences: Vec<Preference>,
     pub rejects: Vec<Reject>,
     pub info: SourceInfo,
 }
@@ -90,20 +127,93 @@ pub struct ReadOutput {
 /// Reads a file, choosing the reader by its extension.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<ReadOutput, FormatError> {
     let kind = InputKind::from_path(path)?;
-    let bytes =
-        std::fs::read(path).map_err(|source| FormatError::Read { path: path.to_owned(), source })?;
     let name = path.display().to_string();
-    match kind {
-        InputKind::Jsonl => Ok(jsonl::read_bytes(&bytes, &name, opts)?),
-        InputKind::Csv => {
-            let is_tsv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-            let mut opts = opts.clone();
-            if is_tsv && opts.delimiter.is_none() {
-                opts.delimiter = Some(b'\t');
-            }
-            csv::read_bytes(&bytes, &name, &opts)
-        }
+    if kind == InputKind::Parquet {
+        return read_parquet(path, &name, opts);
     }
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_bytes(kind, &bytes, &name, opts)
+}
+
+/// Reads a file's bytes as `kind`; `name` is how origins name the file.
+pub fn read_bytes(
+    kind: InputKind,
+    bytes: &[u8],
+    name: &str,
+    opts: &ReadOptions,
+) -> Result<ReadOutput, FormatError> {
+    match kind {
+        InputKind::Jsonl => {
+            // JSON is UTF-8 by definition, but Windows tools save it as UTF-16 (PowerShell's
+            // `>`) or in the ANSI code page; those, or a forced encoding, are transcoded first.
+            let forced = opts
+                .encoding
+                .as_deref()
+                .map(|l| encoding::resolve(l, name))
+                .transpose()?;
+            let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+            if forced.is_some() || utf16 {
+                let decoded = encoding::decode(bytes, forced);
+                let mut out = jsonl::read_bytes(decoded.text.as_bytes(), name, opts)?;
+                out.info.encoding = decoded.encoding;
+                out.info.bom = decoded.bom;
+                Ok(out)
+            } else {
+                jsonl::read_bytes(bytes, name, opts)
+            }
+        }
+        InputKind::Csv => {
+            let is_tsv = Path::new(name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+            if is_tsv && opts.delimiter.is_none() {
+                let opts = ReadOptions {
+                    delimiter: Some(b'\t'),
+                    ..opts.clone()
+                };
+                return csv::read_bytes(bytes, name, &opts);
+            }
+            csv::read_bytes(bytes, name, opts)
+        }
+        InputKind::Spreadsheet => spreadsheet::read_bytes(bytes, name, opts),
+        InputKind::Markdown => markdown::read_bytes(bytes, name, opts),
+        InputKind::Parquet => read_parquet_bytes(bytes, name, opts),
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn read_parquet(path: &Path, name: &str, opts: &ReadOptions) -> Result<ReadOutput, FormatError> {
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parquet::read_bytes(&bytes, name, opts)
+}
+
+#[cfg(feature = "parquet")]
+fn read_parquet_bytes(
+    bytes: &[u8],
+    name: &str,
+    opts: &ReadOptions,
+) -> Result<ReadOutput, FormatError> {
+    parquet::read_bytes(bytes, name, opts)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet(_: &Path, name: &str, _: &ReadOptions) -> Result<ReadOutput, FormatError> {
+    Err(FormatError::ParquetDisabled {
+        file: name.to_owned(),
+    })
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_bytes(_: &[u8], name: &str, _: &ReadOptions) -> Result<ReadOutput, FormatError> {
+    Err(FormatError::ParquetDisabled {
+        file: name.to_owned(),
+    })
 }
 
 /// Strips a UTF-8 byte order mark.
@@ -116,7 +226,11 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> (&[u8], bool) {
 
 /// Applies normalisation when asked.
 pub(crate) fn text(s: &str, opts: &ReadOptions) -> String {
-    if opts.normalize { afinar_core::normalize::normalize(s) } else { s.to_owned() }
+    if opts.normalize {
+        afinar_core::normalize::normalize(s)
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Delimiter for display: `,` `;` `TAB` `|`.
@@ -132,6 +246,9 @@ impl fmt::Display for InputKind {
         f.write_str(match self {
             InputKind::Jsonl => "jsonl",
             InputKind::Csv => "csv",
+            InputKind::Spreadsheet => "spreadsheet",
+            InputKind::Markdown => "markdown",
+            InputKind::Parquet => "parquet",
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use afinar_core::{Example, Message};
+use afinar_core::{Example, Message, Preference};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -30,6 +30,31 @@ impl Serialize for ChatLine<'_> {
         for (k, v) in &ex.extra {
             map.serialize_entry(k, v)?;
         }
+        map.end()
+    }
+}
+
+/// A preference as one OpenAI DPO line:
+/// `{"input": {"messages": [...]}, "preferred_output": [...], "non_preferred_output": [...]}`.
+#[derive(Debug, Clone, Copy)]
+pub struct DpoLine<'a>(pub &'a Preference);
+
+impl Serialize for DpoLine<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Input<'a>(&'a [Message]);
+        impl Serialize for Input<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(1))?;
+                let messages: Vec<MessageOut<'_>> = self.0.iter().map(MessageOut).collect();
+                map.serialize_entry("messages", &messages)?;
+                map.end()
+            }
+        }
+        let p = self.0;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("input", &Input(&p.input))?;
+        map.serialize_entry("preferred_output", &[MessageOut(&p.preferred)])?;
+        map.serialize_entry("non_preferred_output", &[MessageOut(&p.non_preferred)])?;
         map.end()
     }
 }
@@ -91,7 +116,10 @@ where
         let mut lock = io::BufWriter::new(stdout.lock());
         return write_lines(&mut lock, items, opts)
             .and_then(|()| lock.flush())
-            .map_err(|source| FormatError::Write { path: path.to_owned(), source });
+            .map_err(|source| FormatError::Write {
+                path: path.to_owned(),
+                source,
+            });
     }
     write_atomic(path, |w| write_lines(w, items, opts))
 }
@@ -111,7 +139,12 @@ mod tests {
 
     #[test]
     fn chat_lines_keep_accents_and_a_fixed_key_order() {
-        let mut ex = Example::single_turn(Some("Sistema"), "Ação?", "R$ 4,8 milhões", Origin::line("f", 1));
+        let mut ex = Example::single_turn(
+            Some("Sistema"),
+            "Ação?",
+            "R$ 4,8 milhões",
+            Origin::line("f", 1),
+        );
         ex.messages[2].weight = Some(1);
         ex.meta.insert("tema".into(), "x".into());
         assert_eq!(
@@ -126,14 +159,40 @@ mod tests {
         ex.messages[1].tool_calls = Some(json!([{"id": "c1"}]));
         ex.extra.insert("tools".into(), json!([]));
         let line = render(vec![ChatLine(&ex)], false);
-        assert!(line.contains("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\"}]}]"), "{line}");
+        assert!(
+            line.contains(
+                "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\"}]}]"
+            ),
+            "{line}"
+        );
         assert!(line.ends_with(",\"tools\":[]}\n"));
         assert_eq!(ex.messages[0].role, Role::User);
     }
 
     #[test]
+    fn dpo_lines_have_the_openai_shape() {
+        let p = Preference {
+            input: vec![Message::new(Role::User, "Qual o prazo?")],
+            preferred: Message::new(Role::Assistant, "Dia 20."),
+            non_preferred: Message::new(Role::Assistant, "Não sei."),
+            origin: Origin::line("f", 1),
+            meta: Default::default(),
+        };
+        assert_eq!(
+            render(vec![DpoLine(&p)], false),
+            "{\"input\":{\"messages\":[{\"role\":\"user\",\"content\":\"Qual o prazo?\"}]},\"preferred_output\":[{\"role\":\"assistant\",\"content\":\"Dia 20.\"}],\"non_preferred_output\":[{\"role\":\"assistant\",\"content\":\"Não sei.\"}]}\n"
+        );
+    }
+
+    #[test]
     fn bom_is_optional_and_lines_end_with_lf() {
-        let pc = Completion { prompt: "a\r\nb".into(), completion: "ç".into() };
-        assert_eq!(render(vec![&pc], true), "\u{FEFF}{\"prompt\":\"a\\r\\nb\",\"completion\":\"ç\"}\n");
+        let pc = Completion {
+            prompt: "a\r\nb".into(),
+            completion: "ç".into(),
+        };
+        assert_eq!(
+            render(vec![&pc], true),
+            "\u{FEFF}{\"prompt\":\"a\\r\\nb\",\"completion\":\"ç\"}\n"
+        );
     }
 }

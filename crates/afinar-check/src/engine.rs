@@ -1,0 +1,547 @@
+//! The streaming engine: batches of lines, checked in parallel, merged in input order.
+
+use std::collections::{BinaryHeap, HashMap};
+use std::cmp::Reverse;
+use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
+
+use afinar_tokens::Tokenizer;
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::report::{Distribution, Report, Worst, default_epochs};
+use crate::rules::{self, LineContext, LineRule};
+use crate::{CheckError, Code, Finding, Format, ModelInfo, count};
+
+/// Files above this size need the Uploads API (multipart upload).
+pub const UPLOAD_LIMIT_BYTES: u64 = 512 * 1000 * 1000;
+/// Fewer examples than this: the service refuses the file.
+pub const MIN_EXAMPLES: u64 = 10;
+/// Fewer examples than this: a warning.
+pub const RECOMMENDED_EXAMPLES: u64 = 50;
+const WORST_N: usize = 10;
+
+/// How to check a file.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub model: ModelInfo,
+    /// The model name as the user gave it (reports show it); defaults to the family.
+    pub model_name: String,
+    /// Overrides the model's maximum tokens per example.
+    pub max_tokens: Option<u64>,
+    /// A batch ends when it holds this many bytes…
+    pub batch_bytes: usize,
+    /// …or this many lines.
+    pub batch_lines: usize,
+    /// Check batches with rayon (false: one thread, same results).
+    pub parallel: bool,
+    /// How many errors and how many warnings the report lists (all are counted).
+    pub max_listed: usize,
+    /// More per-example rules, run after the built-in ones.
+    pub extra_rules: Vec<Arc<dyn LineRule>>,
+}
+
+impl CheckOptions {
+    pub fn new(model: ModelInfo) -> CheckOptions {
+        CheckOptions {
+            model_name: model.name.clone(),
+            model,
+            max_tokens: None,
+            batch_bytes: 4 << 20,
+            batch_lines: 8192,
+            parallel: true,
+            max_listed: 1000,
+            extra_rules: Vec::new(),
+        }
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.max_tokens.unwrap_or(self.model.max_tokens)
+    }
+}
+
+/// What `--per-example` writes for each non-blank line; the counts are null when the
+/// line cannot be counted (invalid JSON, no message list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ExampleTokens {
+    pub line: u64,
+    pub tokens: Option<u64>,
+    pub assistant_tokens: Option<u64>,
+}
+
+/// Checks the file at `path`; `on_example` is called once per non-blank line, in order.
+pub fn check_path(
+    path: &Path,
+    opts: &CheckOptions,
+    on_example: &mut dyn FnMut(&ExampleTokens) -> std::io::Result<()>,
+) -> Result<Report, CheckError> {
+    let io_err = |source| CheckError::Io { path: path.to_owned(), source };
+    let file = File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    let reader = BufReader::with_capacity(1 << 20, file);
+    check_reader(&path.display().to_string(), reader, Some(size), opts, on_example).map_err(|e| match e {
+        CheckError::Io { source, .. } => io_err(source),
+        other => other,
+    })
+}
+
+/// Checks JSONL read from `reader`; `name` is what the report calls the file and `size`
+/// its size in bytes when known (for the upload-size rule).
+pub fn check_reader<R: BufRead>(
+    name: &str,
+    mut reader: R,
+    size: Option<u64>,
+    opts: &CheckOptions,
+    on_example: &mut dyn FnMut(&ExampleTokens) -> std::io::Result<()>,
+) -> Result<Report, CheckError> {
+    let tok = Tokenizer::get(opts.model.encoding);
+    let mut acc = Accumulator::new(opts);
+    let mut buf: Vec<u8> = Vec::with_capacity(opts.batch_bytes.min(16 << 20).saturating_add(64 << 10));
+    let mut ends: Vec<usize> = Vec::new();
+    let mut next_line: u64 = 1;
+    loop {
+        buf.clear();
+        ends.clear();
+        let mut eof = false;
+        while buf.len() < opts.batch_bytes && ends.len() < opts.batch_lines {
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|source| CheckError::Io { path: name.into(), source })?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            ends.push(buf.len());
+        }
+        let first = next_line;
+        let lines: Vec<(u64, &[u8])> = ends
+            .iter()
+            .enumerate()
+            .map(|(i, &end)| {
+                let start = if i == 0 { 0 } else { ends[i - 1] };
+                (first + i as u64, &buf[start..end])
+            })
+            .collect();
+        next_line += lines.len() as u64;
+        let check = |&(line, bytes): &(u64, &[u8])| check_line(line, bytes, opts, tok);
+        let results: Vec<LineResult> =
+            if opts.parallel { lines.par_iter().map(check).collect() } else { lines.iter().map(check).collect() };
+        for r in results {
+            acc.add(r, on_example)?;
+        }
+        if eof {
+            break;
+        }
+    }
+    Ok(acc.finish(name, size))
+}
+
+/// Everything the merge needs to know about one line.
+#[derive(Debug)]
+struct LineResult {
+    line: u64,
+    kind: LineKind,
+    counts: Option<count::Counts>,
+    findings: Vec<Finding>,
+    hash: Option<u128>,
+}
+
+#[derive(Debug, PartialEq)]
+enum LineKind {
+    Blank,
+    Broken,
+    Example(Format),
+}
+
+fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer) -> LineResult {
+    let mut findings = Vec::new();
+    if line == 1 {
+        if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
+            bytes = rest;
+            findings.push(Finding::new(
+                Some(1),
+                Code::Utf8Bom,
+                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM",
+            ));
+        }
+    }
+    let result = |kind, counts, findings, hash| LineResult { line, kind, counts, findings, hash };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        findings.push(Finding::new(Some(line), Code::BlankLine, "Blank line (skipped); remove it"));
+        return result(LineKind::Blank, None, findings, None);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let col = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).chars().count() + 1;
+            findings.push(Finding::new(
+                Some(line),
+                Code::InvalidUtf8,
+                format!("The line is not valid UTF-8 at column {col}; save the file as UTF-8 (`afinar convert` reads Windows-1252 and converts it)"),
+            ));
+            return result(LineKind::Broken, None, findings, None);
+        }
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            findings.push(Finding::new(Some(line), Code::InvalidJson, json_error(&e, text)));
+            return result(LineKind::Broken, None, findings, None);
+        }
+    };
+    let format = rules::detect_format(&value);
+    let cx = LineContext { line, value: &value, format, model: &opts.model };
+    rules::check_example(&cx, &opts.extra_rules, &mut findings);
+    let counts = match (&value, format) {
+        (Value::Object(o), Format::Chat) => o.get("messages").and_then(Value::as_array).and_then(|m| count::chat(m, tok)),
+        (Value::Object(o), Format::Completion) => Some(count::completion(o, tok)),
+        (Value::Object(o), Format::Dpo) => count::dpo(o, tok),
+        _ => None,
+    };
+    if let Some(c) = counts {
+        let limit = opts.limit();
+        if c.tokens > limit {
+            findings.push(Finding::new(
+                Some(line),
+                Code::OverTokenLimit,
+                format!(
+                    "The example has {} tokens, over the {limit}-token limit of `{}`; it will be truncated at the end. Shorten it or split it into several examples",
+                    c.tokens, opts.model_name
+                ),
+            ));
+        }
+    }
+    let hash = Some(hash128(&value));
+    result(LineKind::Example(format), counts, findings, hash)
+}
+
+/// serde_json's message without its position, with the column counted in characters as
+/// an editor shows it (serde_json counts bytes).
+fn json_error(e: &serde_json::Error, text: &str) -> String {
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let col = line.char_indices().filter(|(i, _)| *i < e.column()).count().max(1);
+    let msg = e.to_string();
+    let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+    format!("Invalid JSON at column {col}: {msg}; fix the line or remove it")
+}
+
+/// A 128-bit hash of the parsed value: equal for lines that differ only in whitespace.
+fn hash128(v: &Value) -> u128 {
+    let mut a = DefaultHasher::new();
+    v.hash(&mut a);
+    let mut b = DefaultHasher::new();
+    0x9e37_79b9_7f4a_7c15_u64.hash(&mut b);
+    v.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+/// The merged state of a file: only what the report needs.
+struct Accumulator<'o> {
+    opts: &'o CheckOptions,
+    format: Option<Format>,
+    examples: u64,
+    valid: u64,
+    blank_lines: u64,
+    errors: Vec<Finding>,
+    warnings: Vec<Finding>,
+    errors_total: u64,
+    warnings_total: u64,
+    codes: HashMap<Code, u64>,
+    dist: Distribution,
+    billable: u64,
+    over_limit: u64,
+    worst: BinaryHeap<Reverse<(u64, Reverse<u64>)>>,
+    seen: HashMap<u128, u64>,
+}
+
+impl<'o> Accumulator<'o> {
+    fn new(opts: &'o CheckOptions) -> Self {
+        Accumulator {
+            opts,
+            format: None,
+            examples: 0,
+            valid: 0,
+            blank_lines: 0,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            errors_total: 0,
+            warnings_total: 0,
+            codes: HashMap::new(),
+            dist: Distribution::default(),
+            billable: 0,
+            over_limit: 0,
+            worst: BinaryHeap::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, f: Finding) {
+        *self.codes.entry(f.code).or_default() += 1;
+        let (list, total) =
+            if f.is_error() { (&mut self.errors, &mut self.errors_total) } else { (&mut self.warnings, &mut self.warnings_total) };
+        *total += 1;
+        if list.len() < self.opts.max_listed {
+            list.push(f);
+        }
+    }
+
+    fn add(
+        &mut self,
+        mut r: LineResult,
+        on_example: &mut dyn FnMut(&ExampleTokens) -> std::io::Result<()>,
+    ) -> Result<(), CheckError> {
+        match r.kind {
+            LineKind::Blank => self.blank_lines += 1,
+            LineKind::Broken => self.examples += 1,
+            LineKind::Example(format) => {
+                self.examples += 1;
+                match self.format {
+                    None => self.format = Some(format),
+                    Some(first) if first != format => r.findings.push(Finding::new(
+                        Some(r.line),
+                        Code::MixedFormats,
+                        format!(
+                            "The line is in {} format but the file's first example is in {} format; keep one format per file",
+                            format.describe(),
+                            first.describe()
+                        ),
+                    )),
+                    Some(_) => {}
+                }
+                if let Some(h) = r.hash {
+                    match self.seen.get(&h) {
+                        Some(&first) => r.findings.push(Finding::new(
+                            Some(r.line),
+                            Code::DuplicateExample,
+                            format!("The example repeats line {first}; remove one copy (`afinar dedupe`)"),
+                        )),
+                        None => {
+                            self.seen.insert(h, r.line);
+                        }
+                    }
+                }
+            }
+        }
+        if r.kind != LineKind::Blank {
+            let errors = r.findings.iter().filter(|f| f.is_error()).count();
+            if errors == 0 {
+                self.valid += 1;
+            }
+            let only_length = r.findings.iter().filter(|f| f.is_error()).all(|f| f.code == Code::OverTokenLimit);
+            if let (Some(c), true) = (r.counts, only_length) {
+                self.dist.add(c.tokens);
+                self.billable += c.tokens.min(self.opts.limit());
+            }
+            if let Some(c) = r.counts {
+                self.worst.push(Reverse((c.tokens, Reverse(r.line))));
+                if self.worst.len() > WORST_N {
+                    self.worst.pop();
+                }
+                if c.tokens > self.opts.limit() {
+                    self.over_limit += 1;
+                }
+            }
+            on_example(&ExampleTokens {
+                line: r.line,
+                tokens: r.counts.map(|c| c.tokens),
+                assistant_tokens: r.counts.map(|c| c.assistant),
+            })
+            .map_err(CheckError::Output)?;
+        }
+        for f in r.findings {
+            self.push(f);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, name: &str, size: Option<u64>) -> Report {
+        if self.examples < MIN_EXAMPLES {
+            self.push(Finding::new(
+                None,
+                Code::TooFewExamples,
+                format!("The file has {} examples; the service needs at least {MIN_EXAMPLES}", self.examples),
+            ));
+        } else if self.examples < RECOMMENDED_EXAMPLES {
+            self.push(Finding::new(
+                None,
+                Code::FewExamples,
+                format!(
+                    "The file has {} examples; fine-tuning usually needs at least {RECOMMENDED_EXAMPLES} good ones to show an effect",
+                    self.examples
+                ),
+            ));
+        }
+        if let Some(size) = size.filter(|s| *s > UPLOAD_LIMIT_BYTES) {
+            self.push(Finding::new(
+                None,
+                Code::FileTooLarge,
+                format!(
+                    "The file has {:.1} MB, over the 512 MB limit of a plain file upload; upload it with the Uploads API (multipart)",
+                    size as f64 / 1e6
+                ),
+            ));
+        }
+        let opts = self.opts;
+        let epochs = default_epochs(self.dist.n());
+        let billed_tokens = self.billable * epochs;
+        let price = opts.model.price_per_million;
+        let mut worst: Vec<Worst> =
+            self.worst.into_iter().map(|Reverse((tokens, Reverse(line)))| Worst { line, tokens }).collect();
+        worst.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.line.cmp(&b.line)));
+        let mut codes: Vec<(Code, u64)> = self.codes.into_iter().collect();
+        codes.sort();
+        Report {
+            file: name.to_owned(),
+            model: opts.model_name.clone(),
+            model_family: opts.model.name.clone(),
+            encoding: opts.model.encoding.name().to_owned(),
+            format: self.format,
+            examples: self.examples,
+            valid: self.valid,
+            blank_lines: self.blank_lines,
+            errors: self.errors,
+            errors_total: self.errors_total,
+            warnings: self.warnings,
+            warnings_total: self.warnings_total,
+            listed_max: opts.max_listed,
+            codes: codes.into_iter().map(|(c, n)| (c.as_str().to_owned(), n)).collect(),
+            tokens: self.dist.stats(),
+            histogram: self.dist.histogram(),
+            limit: opts.limit(),
+            over_limit: self.over_limit,
+            epochs,
+            billed_tokens,
+            price_per_million: price,
+            cost: price.map(|p| (billed_tokens as f64 * p / 1e6 * 100.0).round() / 100.0),
+            worst,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::Registry;
+
+    fn opts(model: &str) -> CheckOptions {
+        CheckOptions::new(Registry::builtin().lookup(model).cloned().unwrap())
+    }
+
+    fn run(data: &[u8], size: Option<u64>, o: &CheckOptions) -> (Report, Vec<ExampleTokens>) {
+        let mut per = Vec::new();
+        let report = check_reader("t.jsonl", data, size, o, &mut |e| {
+            per.push(*e);
+            Ok(())
+        })
+        .unwrap();
+        (report, per)
+    }
+
+    const POOL: [&str; 10] = [
+        r#"{"messages":[{"role":"user","content":"Olá"},{"role":"assistant","content":"Oi!"}]}"#,
+        r#"{"messages":[{"role":"system","content":"Você é contador."},{"role":"user","content":"Qual o limite do MEI?"},{"role":"assistant","content":"R$ 81 mil."}]}"#,
+        r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","weight":3}]}"#,
+        r#"{"messages": [{"role": "user", "content": "Olá"}, {"role": "assistant", "content": "Oi!"}]}"#,
+        r#"{"prompt":"p","completion":"c"}"#,
+        r#"{"messages":[{"role":"user""#,
+        "",
+        "   \r",
+        "[]",
+        r#"{"messages":[{"role":"user","content":"ação 🧾 <|endoftext|>"},{"role":"assistant","content":"x","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]}]}"#,
+    ];
+
+    proptest! {
+        #[test]
+        fn parallel_equals_sequential_whatever_the_batches(
+            picks in proptest::collection::vec(0..POOL.len(), 0..80),
+            batch_lines in 1usize..9,
+            batch_bytes in 1usize..400,
+        ) {
+            let data: String = picks.iter().map(|&i| format!("{}\n", POOL[i])).collect();
+            let mut seq = opts("gpt-4o-mini");
+            seq.parallel = false;
+            seq.batch_lines = usize::MAX;
+            seq.batch_bytes = usize::MAX;
+            let mut par = opts("gpt-4o-mini");
+            par.batch_lines = batch_lines;
+            par.batch_bytes = batch_bytes;
+            par.max_listed = 5; // capping keeps the first findings in input order
+            let (r_seq, pe_seq) = run(data.as_bytes(), None, &seq);
+            let (r_par, pe_par) = run(data.as_bytes(), None, &par);
+            prop_assert_eq!(&pe_seq, &pe_par);
+            prop_assert_eq!(r_seq.errors_total, r_par.errors_total);
+            prop_assert_eq!(&r_seq.errors[..r_par.errors.len()], &r_par.errors[..]);
+            let mut r_par = r_par;
+            r_par.errors = r_seq.errors.clone();
+            r_par.warnings = r_seq.warnings.clone();
+            r_par.listed_max = r_seq.listed_max;
+            prop_assert_eq!(r_seq, r_par);
+        }
+    }
+
+    #[test]
+    fn last_line_without_newline_and_crlf_are_read() {
+        let line = POOL[1];
+        let data = format!("{line}\r\n").repeat(11) + line;
+        let (r, per) = run(data.as_bytes(), None, &opts("gpt-4o"));
+        assert_eq!((r.examples, r.valid, r.errors_total), (12, 12, 0));
+        assert_eq!(per.len(), 12);
+        assert_eq!(r.warnings.iter().filter(|f| f.code == Code::DuplicateExample).count(), 11);
+    }
+
+    #[test]
+    fn file_level_rules() {
+        let (r, _) = run(b"", Some(0), &opts("gpt-4o"));
+        assert_eq!(r.errors.iter().map(|f| f.code).collect::<Vec<_>>(), vec![Code::TooFewExamples]);
+        assert_eq!(r.tokens, None);
+        assert_eq!(r.format, None);
+
+        let many: String = (0..60)
+            .map(|i| format!("{{\"messages\":[{{\"role\":\"user\",\"content\":\"q{i}\"}},{{\"role\":\"assistant\",\"content\":\"a\"}}]}}\n"))
+            .collect();
+        let (r, _) = run(many.as_bytes(), Some(600_000_000), &opts("gpt-4o"));
+        assert_eq!(r.errors_total, 0);
+        assert_eq!(r.warnings.iter().map(|f| (f.line, f.code)).collect::<Vec<_>>(), vec![(None, Code::FileTooLarge)]);
+        let (r, _) = run(many.as_bytes(), Some(512_000_000), &opts("gpt-4o"));
+        assert_eq!(r.warnings_total, 0);
+        let (r, _) = run(many.as_bytes().split(|b| *b == b'\n').take(49).collect::<Vec<_>>().join(&b'\n').as_slice(), None, &opts("gpt-4o"));
+        assert_eq!(r.warnings.iter().map(|f| f.code).collect::<Vec<_>>(), vec![Code::FewExamples]);
+    }
+
+    #[test]
+    fn billing_uses_the_limit_and_the_default_epochs() {
+        let short = r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#;
+        let long = format!(
+            r#"{{"messages":[{{"role":"user","content":"q"}},{{"role":"assistant","content":"{}"}}]}}"#,
+            "palavra ".repeat(100)
+        );
+        let mut data = format!("{short}\n").repeat(19);
+        data.push_str(&long);
+        let mut o = opts("gpt-4o-mini");
+        o.max_tokens = Some(50);
+        let (r, per) = run(data.as_bytes(), None, &o);
+        let tokens: Vec<u64> = per.iter().map(|e| e.tokens.unwrap()).collect();
+        assert_eq!(r.over_limit, 1);
+        assert_eq!(r.epochs, 5); // 20 examples: 100 / 20
+        let billable: u64 = tokens.iter().map(|t| (*t).min(50)).sum();
+        assert_eq!(r.billed_tokens, billable * 5);
+        assert_eq!(r.cost, Some((billable * 5) as f64 * 3.0 / 1e6 * 100.0).map(|c| c.round() / 100.0));
+        assert_eq!(r.worst[0].line, 20);
+        assert_eq!(r.tokens.as_ref().unwrap().counted, 20);
+    }
+
+    #[test]
+    fn invalid_utf8_column_counts_characters() {
+        let mut data = "ação".as_bytes().to_vec();
+        data.extend_from_slice(b"\xe9x\n");
+        let (r, per) = run(&data, None, &opts("gpt-4o"));
+        assert_eq!(r.errors[0].code, Code::InvalidUtf8);
+        assert!(r.errors[0].message.contains("column 5"), "{}", r.errors[0].message);
+        assert_eq!(per, vec![ExampleTokens { line: 1, tokens: None, assistant_tokens: None }]);
+    }
+}

@@ -1,0 +1,155 @@
+use serde::Serialize;
+
+/// How bad a finding is: errors make `afinar check` exit 1, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $sev:ident; )*) => {
+        /// Stable rule codes. The string form (`Code::as_str`) appears in every report and
+        /// never changes meaning; new codes may be added.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$sev,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The line is not valid UTF-8.
+    InvalidUtf8 = "invalid_utf8", Error;
+    /// The line is not valid JSON (the message gives the column, in characters).
+    InvalidJson = "invalid_json", Error;
+    /// The line is JSON but not an object.
+    DataType = "data_type", Error;
+    /// A chat line without a non-empty `messages` list.
+    MissingMessagesList = "missing_messages_list", Error;
+    /// A message without `role`, or without `content` (and no tool calls).
+    MessageMissingKey = "message_missing_key", Error;
+    /// A message with a key the service does not take.
+    MessageUnrecognizedKey = "message_unrecognized_key", Error;
+    /// A role other than system, developer, user, assistant, tool.
+    UnrecognizedRole = "unrecognized_role", Error;
+    /// `content` null, empty or of the wrong type.
+    MissingContent = "missing_content", Error;
+    /// `content` (or a prompt/completion) made only of whitespace.
+    EmptyContent = "empty_content", Error;
+    /// A chat example without any assistant message: nothing to train on.
+    ExampleMissingAssistantMessage = "example_missing_assistant_message", Error;
+    /// `weight` other than 0 or 1.
+    InvalidWeight = "invalid_weight", Error;
+    /// `weight` on a message that is not the assistant's.
+    WeightNotOnAssistant = "weight_not_on_assistant", Error;
+    /// `name` that is not a non-empty string.
+    InvalidName = "invalid_name", Error;
+    /// A bad part in a multimodal content list.
+    InvalidContentPart = "invalid_content_part", Error;
+    /// Malformed `tool_calls`, or tool calls on a message that is not the assistant's.
+    InvalidToolCalls = "invalid_tool_calls", Error;
+    /// A tool message without `tool_call_id`, or answering no earlier tool call.
+    InvalidToolMessage = "invalid_tool_message", Error;
+    /// A developer message for a model that does not take the developer role.
+    DeveloperRoleUnsupported = "developer_role_unsupported", Error;
+    /// Two user or two assistant turns in a row.
+    ConsecutiveTurns = "consecutive_turns", Error;
+    /// A system or developer message after the conversation started.
+    SystemNotFirst = "system_not_first", Error;
+    /// A line format (prompt/completion, DPO) the model does not take.
+    FormatNotSupported = "format_not_supported", Error;
+    /// A line in another format than the file's first example.
+    MixedFormats = "mixed_formats", Error;
+    /// A prompt/completion line without `prompt`.
+    MissingPrompt = "missing_prompt", Error;
+    /// A prompt/completion line without `completion`.
+    MissingCompletion = "missing_completion", Error;
+    /// `prompt` that is not a string.
+    PromptNotString = "prompt_not_string", Error;
+    /// `completion` that is not a string.
+    CompletionNotString = "completion_not_string", Error;
+    /// A prompt/completion line with other keys.
+    UnrecognizedKey = "unrecognized_key", Error;
+    /// A DPO line with a missing or malformed `input`, `preferred_output` or `non_preferred_output`.
+    InvalidDpo = "invalid_dpo", Error;
+    /// The line breaks the bundled JSON Schema in a way no other rule names.
+    SchemaViolation = "schema_violation", Error;
+    /// The example has more tokens than the model trains on; it would be truncated.
+    OverTokenLimit = "over_token_limit", Error;
+    /// Fewer than 10 examples: the service refuses the file.
+    TooFewExamples = "too_few_examples", Error;
+    /// A blank line (skipped).
+    BlankLine = "blank_line", Warning;
+    /// A UTF-8 byte order mark at the start of the file.
+    Utf8Bom = "utf8_bom", Warning;
+    /// The same example appears earlier in the file.
+    DuplicateExample = "duplicate_example", Warning;
+    /// Fewer than 50 examples: fine-tuning usually needs more.
+    FewExamples = "few_examples", Warning;
+    /// Over 512 MB: upload it with the Uploads API (multipart).
+    FileTooLarge = "file_too_large", Warning;
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One problem: its code, the 1-based line (absent for file-level findings) and a
+/// message saying how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub line: Option<u64>,
+    pub code: Code,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(line: Option<u64>, code: Code, message: impl Into<String>) -> Finding {
+        Finding { line, code, message: message.into() }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch.is_ascii_digit()));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The model registry: which encoding a model uses, its per-example token limit, the
+//! formats it takes, its training price and whether it takes the developer role.
+//!
+//! The built-in table is `models.json` in this crate; users extend or override it with a
+//! file of the same shape (`afinar check --models FILE`).
+
+use std::path::Path;
+
+use afinar_tokens::Encoding;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{CheckError, Format};
+
+const BUILTIN: &str = include_str!("models.json");
+
+/// One model family, e.g. `gpt-4o-mini` (which also covers `gpt-4o-mini-2024-07-18`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInfo {
+    /// The family name; dated snapshots (`-2024-07-18`, `-0125`) and fine-tuned names
+    /// (`ft:gpt-4o-mini-2024-07-18:org::id`) match it.
+    pub name: String,
+    #[serde(serialize_with = "ser_encoding", deserialize_with = "de_encoding")]
+    pub encoding: Encoding,
+    /// Maximum tokens per training example; longer examples are truncated at the end.
+    pub max_tokens: u64,
+    /// Line formats the fine-tuning service takes for this model.
+    pub formats: Vec<Format>,
+    /// Training price in US dollars per 1M trained tokens, when published.
+    pub price_per_million: Option<f64>,
+    /// Whether `developer` messages are accepted.
+    #[serde(default)]
+    pub developer_role: bool,
+}
+
+impl ModelInfo {
+    pub fn takes(&self, format: Format) -> bool {
+        self.formats.contains(&format)
+    }
+}
+
+fn ser_encoding<S: Serializer>(e: &Encoding, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(e.name())
+}
+
+fn de_encoding<'de, D: Deserializer<'de>>(d: D) -> Result<Encoding, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    models: Vec<ModelInfo>,
+}
+
+/// The models `check` knows about.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    models: Vec<ModelInfo>,
+}
+
+impl Registry {
+    /// The table bundled with afinar.
+    pub fn builtin() -> Registry {
+        // The bundled file is checked by a unit test, so parsing cannot fail.
+        #[allow(clippy::expect_used)]
+        let file: RegistryFile = serde_json::from_str(BUILTIN).expect("bundled models.json parses");
+        Registry { models: file.models }
+    }
+
+    /// Adds the models of a JSON file shaped like the bundled one (`{"models": [...]}`);
+    /// an entry with a known name replaces it.
+    pub fn extend_from_file(&mut self, path: &Path) -> Result<(), CheckError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| CheckError::Io { path: path.to_owned(), source })?;
+        self.extend_from_str(&text)
+            .map_err(|source| CheckError::Models { path: path.to_owned(), source })
+    }
+
+    pub fn extend_from_str(&mut self, text: &str) -> Result<(), serde_json::Error> {
+        let file: RegistryFile = serde_json::from_str(text)?;
+        for m in file.models {
+            match self.models.iter_mut().find(|x| x.name == m.name) {
+                Some(slot) => *slot = m,
+                None => self.models.push(m),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn models(&self) -> &[ModelInfo] {
+        &self.models
+    }
+
+    /// The entry for `name`: an exact name, else the longest family name that `name`
+    /// extends with a snapshot suffix (`-2024-07-18`, `-0125`). A fine-tuned model name
+    /// (`ft:BASE:org::id`) resolves to its base.
+    pub fn lookup(&self, name: &str) -> Option<&ModelInfo> {
+        let name = name.trim();
+        let name = match name.strip_prefix("ft:") {
+            Some(rest) => rest.split(':').next().unwrap_or(rest),
+            None => name,
+        };
+        if let Some(m) = self.models.iter().find(|m| m.name == name) {
+            return Some(m);
+        }
+        self.models
+            .iter()
+            .filter(|m| name.strip_prefix(m.name.as_str()).is_some_and(is_snapshot_suffix))
+            .max_by_key(|m| m.name.len())
+    }
+
+    /// The names, for "did you mean" messages.
+    pub fn names(&self) -> Vec<&str> {
+        self.models.iter().map(|m| m.name.as_str()).collect()
+    }
+}
+
+/// `-2024-07-18` or `-0125`: a dash and digits/dashes only.
+fn is_snapshot_suffix(rest: &str) -> bool {
+    rest.strip_prefix('-').is_some_and(|d| {
+        !d.is_empty()
+            && d.starts_with(|c: char| c.is_ascii_digit())
+            && d.chars().all(|c| c.is_ascii_digit() || c == '-')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_parses_and_has_the_documented_limits() {
+        let r = Registry::builtin();
+        let limit = |n: &str| r.lookup(n).map(|m| m.max_tokens);
+        assert_eq!(limit("gpt-4o"), Some(65_536));
+        assert_eq!(limit("gpt-4o-mini"), Some(65_536));
+        assert_eq!(limit("gpt-4.1"), Some(65_536));
+        assert_eq!(limit("gpt-4.1-mini"), Some(65_536));
+        assert_eq!(limit("gpt-4.1-nano"), Some(32_768));
+        assert_eq!(limit("gpt-3.5-turbo-0125"), Some(16_385));
+        assert_eq!(limit("gpt-3.5-turbo-1106"), Some(16_385));
+        assert_eq!(limit("gpt-3.5-turbo-0613"), Some(4_096));
+    }
+
+    #[test]
+    fn snapshots_and_fine_tunes_match_their_family() {
+        let r = Registry::builtin();
+        let name = |n: &str| r.lookup(n).map(|m| m.name.clone());
+        assert_eq!(name("gpt-4o-mini-2024-07-18").as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(name("gpt-4o-2024-08-06").as_deref(), Some("gpt-4o"));
+        assert_eq!(name("gpt-4.1-nano-2025-04-14").as_deref(), Some("gpt-4.1-nano"));
+        assert_eq!(name("ft:gpt-4o-mini-2024-07-18:acme::abc123").as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(name("gpt-4o-minix"), None);
+        assert_eq!(name("gpt-4o-mini-large"), None);
+        assert_eq!(name("llama-3"), None);
+    }
+
+    #[test]
+    fn encodings_follow_the_model_family() {
+        let r = Registry::builtin();
+        let enc = |n: &str| r.lookup(n).map(|m| m.encoding);
+        assert_eq!(enc("gpt-4o-mini-2024-07-18"), Some(Encoding::O200kBase));
+        assert_eq!(enc("gpt-4.1-2025-04-14"), Some(Encoding::O200kBase));
+        assert_eq!(enc("gpt-3.5-turbo-0125"), Some(Encoding::Cl100kBase));
+        assert_eq!(enc("gpt-4-0613"), Some(Encoding::Cl100kBase));
+        assert_eq!(enc("babbage-002"), Some(Encoding::Cl100kBase));
+        assert_eq!(enc("davinci-002"), Some(Encoding::Cl100kBase));
+    }
+
+    #[test]
+    fn formats_and_developer_role() {
+        let r = Registry::builtin();
+        let m = |n: &str| r.lookup(n).cloned().unwrap();
+        assert!(m("gpt-4o-mini").takes(Format::Chat) && m("gpt-4o-mini").takes(Format::Dpo));
+        assert!(!m("gpt-4o-mini").takes(Format::Completion));
+        assert!(m("davinci-002").takes(Format::Completion) && !m("davinci-002").takes(Format::Chat));
+        assert!(m("gpt-4.1").developer_role && !m("gpt-3.5-turbo").developer_role);
+    }
+
+    #[test]
+    fn a_user_file_adds_and_overrides_models() {
+        let mut r = Registry::builtin();
+        r.extend_from_str(
+            r#"{"models": [
+              {"name": "gpt-4o-mini", "encoding": "o200k_base", "max_tokens": 1000,
+               "formats": ["chat"], "price_per_million": 1.0},
+              {"name": "acme-7b", "encoding": "cl100k_base", "max_tokens": 4096,
+               "formats": ["chat", "completion"], "price_per_million": null}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.lookup("gpt-4o-mini-2024-07-18").unwrap().max_tokens, 1000);
+        assert_eq!(r.lookup("acme-7b").unwrap().encoding, Encoding::Cl100kBase);
+        assert!(r.extend_from_str(r#"{"models": [{"name": "x", "encoding": "p50k"}]}"#).is_err());
+    }
+}

@@ -1,0 +1,539 @@
+//! Per-example validation rules.
+//!
+//! [`check_example`] runs the built-in rules for the line's [`Format`] and then every
+//! extra [`LineRule`] (the extension point: a sensitive-data scan, say, implements it and
+//! is passed in [`CheckOptions::extra_rules`](crate::CheckOptions)). Rules are pure and
+//! run in parallel, so they must be `Send + Sync` and keep no state between lines.
+
+use std::collections::HashSet;
+use std::fmt::Debug;
+
+use serde_json::{Map, Value};
+
+use crate::{Code, Finding, Format, ModelInfo, schema};
+
+/// One parsed example as the rules see it.
+#[derive(Debug)]
+pub struct LineContext<'a> {
+    /// 1-based line number in the file.
+    pub line: u64,
+    pub value: &'a Value,
+    pub format: Format,
+    pub model: &'a ModelInfo,
+}
+
+impl LineContext<'_> {
+    pub fn finding(&self, code: Code, message: impl Into<String>) -> Finding {
+        Finding::new(Some(self.line), code, message)
+    }
+}
+
+/// A family of per-example rules. Implementations push one [`Finding`] per problem.
+pub trait LineRule: Send + Sync + Debug {
+    fn check(&self, cx: &LineContext<'_>, out: &mut Vec<Finding>);
+}
+
+/// What a line is, from its top-level keys: `messages` → chat; `input`,
+/// `preferred_output` or `non_preferred_output` → DPO; `prompt` or `completion` →
+/// prompt/completion; anything else is taken as a (broken) chat line.
+pub fn detect_format(v: &Value) -> Format {
+    let Value::Object(m) = v else { return Format::Chat };
+    if m.contains_key("messages") {
+        Format::Chat
+    } else if ["input", "preferred_output", "non_preferred_output"].iter().any(|k| m.contains_key(*k)) {
+        Format::Dpo
+    } else if m.contains_key("prompt") || m.contains_key("completion") {
+        Format::Completion
+    } else {
+        Format::Chat
+    }
+}
+
+/// Runs the built-in rules, the schema (on lines they passed) and `extra` rules.
+pub fn check_example(cx: &LineContext<'_>, extra: &[std::sync::Arc<dyn LineRule>], out: &mut Vec<Finding>) {
+    let start = out.len();
+    let Value::Object(obj) = cx.value else {
+        out.push(cx.finding(
+            Code::DataType,
+            format!("The line is a JSON {}, not an object; write one object per line", kind_of(cx.value)),
+        ));
+        return;
+    };
+    if !cx.model.takes(cx.format) {
+        let takes: Vec<&str> = cx.model.formats.iter().map(|f| f.name()).collect();
+        out.push(cx.finding(
+            Code::FormatNotSupported,
+            format!(
+                "The line is in {} format, which `{}` does not take (it takes {}); convert the file with `afinar convert --to {}` or pick another --model",
+                cx.format.describe(),
+                cx.model.name,
+                takes.join(", "),
+                cx.model.formats.first().map_or("chat", |f| f.name()),
+            ),
+        ));
+    }
+    match cx.format {
+        Format::Chat => chat_line(cx, obj, out),
+        Format::Completion => completion_line(cx, obj, out),
+        Format::Dpo => dpo_line(cx, obj, out),
+    }
+    if !out[start..].iter().any(Finding::is_error) {
+        if let Some((path, msg)) = schema::first_violation(cx.format, cx.value) {
+            let at = if path.is_empty() { String::new() } else { format!(" at `{path}`") };
+            out.push(cx.finding(
+                Code::SchemaViolation,
+                format!(
+                    "The line does not match the {} schema{at}: {msg}; see `afinar check --schema {}`",
+                    cx.format.name(),
+                    cx.format.name()
+                ),
+            ));
+        }
+    }
+    for rule in extra {
+        rule.check(cx, out);
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+const ROLES: [&str; 6] = ["system", "developer", "user", "assistant", "tool", "function"];
+const MESSAGE_KEYS: [&str; 7] = ["role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"];
+
+fn chat_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
+    let messages = match obj.get("messages") {
+        Some(Value::Array(a)) if !a.is_empty() => a,
+        Some(Value::Array(_)) => {
+            out.push(cx.finding(Code::MissingMessagesList, "`messages` is empty; add the conversation's messages"));
+            return;
+        }
+        Some(other) => {
+            out.push(cx.finding(
+                Code::MissingMessagesList,
+                format!("`messages` is a {}, not a list; write `\"messages\": [{{\"role\": …, \"content\": …}}, …]`", kind_of(other)),
+            ));
+            return;
+        }
+        None => {
+            out.push(cx.finding(
+                Code::MissingMessagesList,
+                "The line has no `messages` list; write `{\"messages\": [{\"role\": \"user\", \"content\": …}, …]}`",
+            ));
+            return;
+        }
+    };
+    messages_rules(cx, messages, true, out);
+}
+
+/// Rules on a list of chat messages (a chat line, or a DPO input when `!need_assistant`).
+fn messages_rules(cx: &LineContext<'_>, messages: &[Value], need_assistant: bool, out: &mut Vec<Finding>) {
+    let mut tool_ids: HashSet<&str> = HashSet::new();
+    let mut prev_role: Option<&str> = None;
+    let mut conversation_started = false;
+    let mut has_assistant = false;
+    for (i, m) in messages.iter().enumerate() {
+        let n = i + 1;
+        let Value::Object(m) = m else {
+            out.push(cx.finding(
+                Code::MessageMissingKey,
+                format!("Message {n} is a {}, not an object with `role` and `content`", kind_of(m)),
+            ));
+            prev_role = None;
+            continue;
+        };
+        let role = match m.get("role") {
+            None => {
+                out.push(cx.finding(Code::MessageMissingKey, format!("Message {n} has no `role`; add `\"role\": \"user\"` or `\"assistant\"`")));
+                None
+            }
+            Some(Value::String(r)) if ROLES.contains(&r.as_str()) => Some(r.as_str()),
+            Some(r) => {
+                let shown = r.as_str().map_or_else(|| r.to_string(), str::to_owned);
+                out.push(cx.finding(
+                    Code::UnrecognizedRole,
+                    format!("Message {n} has role `{shown}`; use system, developer, user, assistant or tool (`afinar convert --role-alias {shown}=user` maps it)"),
+                ));
+                None
+            }
+        };
+        let assistant = role == Some("assistant");
+        has_assistant |= assistant;
+        let calls_tools = assistant && (m.contains_key("tool_calls") || m.contains_key("function_call"));
+
+        for k in m.keys() {
+            if !MESSAGE_KEYS.contains(&k.as_str()) {
+                out.push(cx.finding(
+                    Code::MessageUnrecognizedKey,
+                    format!("Message {n} has key `{k}`, which the service does not take; remove it (allowed: {})", MESSAGE_KEYS.join(", ")),
+                ));
+            }
+        }
+
+        content_rules(cx, n, role, m.get("content"), calls_tools, out);
+
+        if let Some(w) = m.get("weight") {
+            if !assistant && role.is_some() {
+                out.push(cx.finding(
+                    Code::WeightNotOnAssistant,
+                    format!("Message {n} ({}) has `weight`; only assistant messages take it, remove it", role.unwrap_or("?")),
+                ));
+            }
+            if !matches!(w.as_f64(), Some(x) if x == 0.0 || x == 1.0) {
+                out.push(cx.finding(Code::InvalidWeight, format!("Message {n} has weight `{w}`; use 0 (do not train on it) or 1")));
+            }
+        }
+        if let Some(name) = m.get("name") {
+            if !matches!(name, Value::String(s) if !s.trim().is_empty()) {
+                out.push(cx.finding(Code::InvalidName, format!("Message {n} has name `{name}`; use a non-empty string or remove it")));
+            }
+        }
+        if let Some(calls) = m.get("tool_calls") {
+            tool_calls_rules(cx, n, assistant, role.is_some(), calls, &mut tool_ids, out);
+        }
+        if role == Some("tool") {
+            match m.get("tool_call_id") {
+                Some(Value::String(id)) if tool_ids.contains(id.as_str()) => {}
+                Some(Value::String(id)) => out.push(cx.finding(
+                    Code::InvalidToolMessage,
+                    format!("Message {n} answers tool call `{id}`, which no earlier assistant message made; fix `tool_call_id`"),
+                )),
+                _ => out.push(cx.finding(
+                    Code::InvalidToolMessage,
+                    format!("Message {n} (tool) has no `tool_call_id`; set it to the `id` of the assistant's tool call it answers"),
+                )),
+            }
+        }
+        if role == Some("developer") && !cx.model.developer_role {
+            out.push(cx.finding(
+                Code::DeveloperRoleUnsupported,
+                format!("Message {n} has role `developer`, which `{}` does not take; use `system`", cx.model.name),
+            ));
+        }
+
+        // Turn order: system/developer only before the conversation; no two user or two
+        // assistant turns in a row (tool results may sit between assistant turns).
+        match role {
+            Some("system" | "developer") if conversation_started => out.push(cx.finding(
+                Code::SystemNotFirst,
+                format!("Message {n} ({}) comes after the conversation started; move it to the start", role.unwrap_or("system")),
+            )),
+            Some(r @ ("user" | "assistant")) if prev_role == Some(r) => out.push(cx.finding(
+                Code::ConsecutiveTurns,
+                format!("Messages {} and {n} are both {r} turns; merge them or add the missing turn between them", n - 1),
+            )),
+            _ => {}
+        }
+        if matches!(role, Some(r) if r != "system" && r != "developer") {
+            conversation_started = true;
+        }
+        prev_role = role;
+    }
+    if need_assistant && !has_assistant {
+        out.push(cx.finding(
+            Code::ExampleMissingAssistantMessage,
+            "The example has no assistant message, so there is nothing to train on; add the reply with `\"role\": \"assistant\"`",
+        ));
+    }
+}
+
+fn content_rules(
+    cx: &LineContext<'_>,
+    n: usize,
+    role: Option<&str>,
+    content: Option<&Value>,
+    calls_tools: bool,
+    out: &mut Vec<Finding>,
+) {
+    match content {
+        None if calls_tools => {}
+        None => out.push(cx.finding(Code::MessageMissingKey, format!("Message {n} has no `content`; add the message text"))),
+        Some(Value::Null) if calls_tools => {}
+        Some(Value::String(s)) if s.is_empty() && calls_tools => {}
+        Some(Value::Null) => out.push(cx.finding(Code::MissingContent, format!("Message {n} has `content` null; write the message text"))),
+        Some(Value::String(s)) if s.is_empty() => {
+            out.push(cx.finding(Code::MissingContent, format!("Message {n} has empty `content`; write the message text or remove the message")))
+        }
+        Some(Value::String(s)) if s.trim().is_empty() => out.push(cx.finding(
+            Code::EmptyContent,
+            format!("Message {n} has only whitespace in `content`; write the message text or remove the message"),
+        )),
+        Some(Value::String(_)) => {}
+        Some(Value::Array(parts)) if parts.is_empty() => {
+            out.push(cx.finding(Code::MissingContent, format!("Message {n} has an empty content list; add a text part")))
+        }
+        Some(Value::Array(parts)) => {
+            for (j, p) in parts.iter().enumerate() {
+                if let Some(problem) = content_part_problem(p, role) {
+                    out.push(cx.finding(Code::InvalidContentPart, format!("Message {n}, content part {}: {problem}", j + 1)));
+                }
+            }
+        }
+        Some(other) => out.push(cx.finding(
+            Code::MissingContent,
+            format!("Message {n} has `content` of type {}; make it a string", kind_of(other)),
+        )),
+    }
+}
+
+fn content_part_problem(p: &Value, role: Option<&str>) -> Option<String> {
+    let Value::Object(p) = p else {
+        return Some(format!("a {} is not a content part; use `{{\"type\": \"text\", \"text\": …}}`", kind_of(p)));
+    };
+    match p.get("type").and_then(Value::as_str) {
+        Some("text") => match p.get("text") {
+            Some(Value::String(t)) if !t.trim().is_empty() => None,
+            Some(Value::String(_)) => Some("the text is empty; write it or remove the part".into()),
+            _ => Some("a text part needs `text` as a string".into()),
+        },
+        Some("image_url") if role == Some("user") => match p.get("image_url").and_then(|u| u.get("url")) {
+            Some(Value::String(u)) if !u.is_empty() => None,
+            _ => Some("an image part needs `image_url: {\"url\": …}`".into()),
+        },
+        Some("image_url") => Some("images are only taken in user messages; move it to a user message".into()),
+        Some(other) => Some(format!("type `{other}` is not taken; use `text` (or `image_url` in user messages)")),
+        None => Some("the part has no `type`; use `text` or `image_url`".into()),
+    }
+}
+
+fn tool_calls_rules<'v>(
+    cx: &LineContext<'_>,
+    n: usize,
+    assistant: bool,
+    known_role: bool,
+    calls: &'v Value,
+    ids: &mut HashSet<&'v str>,
+    out: &mut Vec<Finding>,
+) {
+    if !assistant && known_role {
+        out.push(cx.finding(Code::InvalidToolCalls, format!("Message {n} has `tool_calls`, which only assistant messages make; remove them")));
+        return;
+    }
+    let Some(list) = calls.as_array().filter(|a| !a.is_empty()) else {
+        out.push(cx.finding(Code::InvalidToolCalls, format!("Message {n} has `tool_calls` that is not a non-empty list")));
+        return;
+    };
+    for (j, call) in list.iter().enumerate() {
+        let id = call.get("id").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let fname = call.get("function").and_then(|f| f.get("name")).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let args_ok = call.get("function").and_then(|f| f.get("arguments")).is_some_and(Value::is_string);
+        let type_ok = call.get("type").and_then(Value::as_str) == Some("function");
+        match (id, fname, args_ok, type_ok) {
+            (Some(id), Some(_), true, true) => {
+                ids.insert(id);
+            }
+            _ => out.push(cx.finding(
+                Code::InvalidToolCalls,
+                format!(
+                    "Message {n}, tool call {}: write it as `{{\"id\": …, \"type\": \"function\", \"function\": {{\"name\": …, \"arguments\": \"<JSON text>\"}}}}`",
+                    j + 1
+                ),
+            )),
+        }
+    }
+}
+
+const COMPLETION_KEYS: [&str; 2] = ["prompt", "completion"];
+
+fn completion_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
+    for (key, missing, not_string) in [
+        ("prompt", Code::MissingPrompt, Code::PromptNotString),
+        ("completion", Code::MissingCompletion, Code::CompletionNotString),
+    ] {
+        match obj.get(key) {
+            None => out.push(cx.finding(missing, format!("The line has no `{key}`; add it as a string"))),
+            Some(Value::String(s)) if s.trim().is_empty() => out.push(cx.finding(
+                Code::EmptyContent,
+                format!("`{key}` is empty or only whitespace; write the text or remove the line"),
+            )),
+            Some(Value::String(_)) => {}
+            Some(v) => out.push(cx.finding(not_string, format!("`{key}` is a {}; make it a string", kind_of(v)))),
+        }
+    }
+    for k in obj.keys() {
+        if !COMPLETION_KEYS.contains(&k.as_str()) {
+            out.push(cx.finding(
+                Code::UnrecognizedKey,
+                format!("The line has key `{k}`; prompt/completion lines take only `prompt` and `completion`"),
+            ));
+        }
+    }
+}
+
+fn dpo_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
+    match obj.get("input").and_then(|i| i.get("messages")) {
+        Some(Value::Array(msgs)) if !msgs.is_empty() => {
+            messages_rules(cx, msgs, false, out);
+            let last_role = msgs.last().and_then(|m| m.get("role")).and_then(Value::as_str);
+            if last_role == Some("assistant") {
+                out.push(cx.finding(
+                    Code::InvalidDpo,
+                    "`input.messages` ends with an assistant message; the replies belong in `preferred_output` and `non_preferred_output`",
+                ));
+            }
+        }
+        _ => out.push(cx.finding(
+            Code::InvalidDpo,
+            "The line has no `input.messages` list; write `\"input\": {\"messages\": [{\"role\": \"user\", \"content\": …}]}`",
+        )),
+    }
+    for key in ["preferred_output", "non_preferred_output"] {
+        let ok = match obj.get(key) {
+            Some(Value::Array(a)) if a.len() == 1 => {
+                let m = &a[0];
+                let role_ok = m.get("role").and_then(Value::as_str) == Some("assistant");
+                let content = m.get("content").and_then(Value::as_str);
+                if role_ok && content.is_some_and(|c| c.trim().is_empty()) {
+                    out.push(cx.finding(Code::EmptyContent, format!("The reply in `{key}` is empty or only whitespace; write it")));
+                    true
+                } else {
+                    role_ok && (content.is_some() || m.get("tool_calls").is_some())
+                }
+            }
+            _ => false,
+        };
+        if !ok {
+            out.push(cx.finding(
+                Code::InvalidDpo,
+                format!("`{key}` must be a list of one assistant message: `[{{\"role\": \"assistant\", \"content\": …}}]`"),
+            ));
+        }
+    }
+    for k in obj.keys() {
+        if !["input", "preferred_output", "non_preferred_output"].contains(&k.as_str()) {
+            out.push(cx.finding(
+                Code::InvalidDpo,
+                format!("The line has key `{k}`; DPO lines take `input`, `preferred_output` and `non_preferred_output`"),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::Registry;
+
+    fn codes_for(v: Value, model: &str) -> Vec<&'static str> {
+        let model = Registry::builtin().lookup(model).cloned().unwrap();
+        let cx = LineContext { line: 7, format: detect_format(&v), value: &v, model: &model };
+        let mut out = Vec::new();
+        check_example(&cx, &[], &mut out);
+        assert!(out.iter().all(|f| f.line == Some(7)));
+        out.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_good_chat_line_passes() {
+        let v = json!({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "q"},
+                                    {"role": "assistant", "content": "a", "weight": 1}]});
+        assert_eq!(codes_for(v, "gpt-4o-mini"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn each_chat_rule_fires() {
+        let m = |msgs: Value| json!({ "messages": msgs });
+        let a = json!({"role": "assistant", "content": "a"});
+        let u = json!({"role": "user", "content": "q"});
+        let cases: Vec<(Value, &str)> = vec![
+            (json!([1]), "data_type"),
+            (json!({"msgs": []}), "missing_messages_list"),
+            (m(json!([u, {"content": "x"}, a])), "message_missing_key"),
+            (m(json!([u, {"role": "assistant", "content": "a", "extra": 1}])), "message_unrecognized_key"),
+            (m(json!([{"role": "human", "content": "q"}, a])), "unrecognized_role"),
+            (m(json!([u, {"role": "assistant", "content": null}])), "missing_content"),
+            (m(json!([u, {"role": "assistant", "content": "  \n"}])), "empty_content"),
+            (m(json!([u])), "example_missing_assistant_message"),
+            (m(json!([u, {"role": "assistant", "content": "a", "weight": 2}])), "invalid_weight"),
+            (m(json!([{"role": "user", "content": "q", "weight": 0}, a])), "weight_not_on_assistant"),
+            (m(json!([{"role": "user", "content": "q", "name": ""}, a])), "invalid_name"),
+            (m(json!([{"role": "user", "content": [{"type": "audio"}]}, a])), "invalid_content_part"),
+            (m(json!([u, {"role": "assistant", "tool_calls": [{"id": "x"}]}])), "invalid_tool_calls"),
+            (m(json!([u, {"role": "tool", "content": "r", "tool_call_id": "nope"}, a])), "invalid_tool_message"),
+            (m(json!([u, u, a])), "consecutive_turns"),
+            (m(json!([u, {"role": "system", "content": "s"}, a])), "system_not_first"),
+        ];
+        for (v, code) in cases {
+            assert_eq!(codes_for(v.clone(), "gpt-4o-mini"), vec![code], "{v}");
+        }
+    }
+
+    #[test]
+    fn developer_role_depends_on_the_model() {
+        let v = json!({"messages": [{"role": "developer", "content": "d"}, {"role": "user", "content": "q"},
+                                    {"role": "assistant", "content": "a"}]});
+        assert_eq!(codes_for(v.clone(), "gpt-4.1"), Vec::<&str>::new());
+        assert_eq!(codes_for(v, "gpt-3.5-turbo"), vec!["developer_role_unsupported"]);
+    }
+
+    #[test]
+    fn tool_conversations_pass() {
+        let v = json!({"messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "42"},
+            {"role": "assistant", "content": "a"}]});
+        assert_eq!(codes_for(v, "gpt-4o"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn completion_and_dpo_rules() {
+        assert_eq!(codes_for(json!({"prompt": "p", "completion": "c"}), "davinci-002"), Vec::<&str>::new());
+        assert_eq!(codes_for(json!({"prompt": "p", "completion": "c"}), "gpt-4o"), vec!["format_not_supported"]);
+        assert_eq!(codes_for(json!({"prompt": "p"}), "davinci-002"), vec!["missing_completion"]);
+        assert_eq!(codes_for(json!({"completion": "c"}), "davinci-002"), vec!["missing_prompt"]);
+        assert_eq!(codes_for(json!({"prompt": 1, "completion": "c"}), "davinci-002"), vec!["prompt_not_string"]);
+        assert_eq!(codes_for(json!({"prompt": "p", "completion": ["c"]}), "davinci-002"), vec!["completion_not_string"]);
+        assert_eq!(codes_for(json!({"prompt": "p", "completion": "c", "x": 1}), "davinci-002"), vec!["unrecognized_key"]);
+        assert_eq!(codes_for(json!({"prompt": "p", "completion": " "}), "davinci-002"), vec!["empty_content"]);
+        let good = json!({"input": {"messages": [{"role": "user", "content": "q"}]},
+                          "preferred_output": [{"role": "assistant", "content": "a"}],
+                          "non_preferred_output": [{"role": "assistant", "content": "b"}]});
+        assert_eq!(codes_for(good, "gpt-4o"), Vec::<&str>::new());
+        let bad = json!({"input": {"messages": [{"role": "user", "content": "q"}]},
+                         "preferred_output": {"role": "assistant", "content": "a"},
+                         "non_preferred_output": [{"role": "assistant", "content": "b"}]});
+        assert_eq!(codes_for(bad, "gpt-4o"), vec!["invalid_dpo"]);
+        let dpo = json!({"input": {"messages": [{"role": "user", "content": "q"}]},
+                          "preferred_output": [{"role": "assistant", "content": "a"}],
+                          "non_preferred_output": [{"role": "assistant", "content": "b"}]});
+        assert_eq!(codes_for(dpo, "gpt-3.5-turbo"), vec!["format_not_supported"]);
+    }
+
+    #[test]
+    fn the_schema_catches_what_the_rules_do_not_name() {
+        let v = json!({"messages": [{"role": "user", "content": "q"},
+                                    {"role": "assistant", "content": "a", "function_call": {"name": 3}}]});
+        assert_eq!(codes_for(v, "gpt-4o"), vec!["schema_violation"]);
+    }
+
+    #[derive(Debug)]
+    struct NoCpf;
+    impl LineRule for NoCpf {
+        fn check(&self, cx: &LineContext<'_>, out: &mut Vec<Finding>) {
+            if cx.value.to_string().contains("123.456.789-09") {
+                out.push(cx.finding(Code::DuplicateExample, "stand-in for a sensitive-data warning"));
+            }
+        }
+    }
+
+    #[test]
+    fn extra_rules_run_after_the_built_in_ones() {
+        let model = Registry::builtin().lookup("gpt-4o").cloned().unwrap();
+        let v = json!({"messages": [{"role": "user", "content": "CPF 123.456.789-09"}, {"role": "assistant", "content": "a"}]});
+        let cx = LineContext { line: 1, format: Format::Chat, value: &v, model: &model };
+        let mut out = Vec::new();
+        check_example(&cx, &[std::sync::Arc::new(NoCpf)], &mut out);
+        assert_eq!(out.len(), 1);
+    }
+}

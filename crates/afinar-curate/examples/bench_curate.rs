@@ -1,0 +1,173 @@
+//! Benchmark (not a test): dedupe and split of 200,000 synthetic FAQ examples.
+//!
+//! `cargo run --release -p afinar-curate --example bench_curate [-- N]`
+//!
+//! The examples are generated deterministically: Portuguese-like questions and answers
+//! drawn from a Zipf-shaped vocabulary around fixed domain phrases, with 4% exact copies
+//! (some re-cased), 4% reworded questions with the same answer and 1% conflicting answers.
+//! Prints wall time per stage and the peak resident memory (VmHWM).
+
+use std::time::Instant;
+
+use afinar_core::{Example, Origin};
+use afinar_curate::{DedupeOptions, SplitOptions, Validation, dedupe, split};
+
+const SYLLABLES: [&str; 24] = [
+    "ca", "pi", "tal", "so", "ci", "al", "re", "ce", "ta", "bru", "men", "sal", "tri", "bu", "to", "des",
+    "con", "ta", "bil", "da", "de", "em", "pre", "sa",
+];
+const PHRASES: [&str; 8] = [
+    "do Simples Nacional",
+    "da receita bruta",
+    "no Portal do Simples",
+    "pelo DAS mensal",
+    "para o MEI",
+    "conforme a LC 123/2006",
+    "no ano-calendário",
+    "da Resolução CGSN 140/2018",
+];
+const TOPICS: [&str; 12] =
+    ["MEI", "DAS", "Anexos", "Exclusão", "Opção", "Apuração", "Declarações", "ISS", "ICMS", "Lucros", "Parcelamento", "Folha"];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Zipf-like: small indices far more often.
+    fn zipf(&mut self, n: usize) -> usize {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
+    }
+}
+
+fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
+    (0..size)
+        .map(|_| {
+            let n = 2 + rng.below(3);
+            (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect::<String>()
+        })
+        .collect()
+}
+
+fn sentence(rng: &mut Rng, vocab: &[String], words: usize) -> String {
+    let mut out: Vec<&str> = Vec::with_capacity(words + 4);
+    for w in 0..words {
+        if w % 9 == 4 {
+            out.push(PHRASES[rng.below(PHRASES.len())]);
+        } else {
+            out.push(&vocab[rng.zipf(vocab.len())]);
+        }
+    }
+    out.join(" ")
+}
+
+fn generate(n: usize) -> Vec<Example> {
+    let mut rng = Rng(0x5eed_cafe_f00d_0001);
+    let vocab = vocabulary(&mut rng, 20_000);
+    let mut out: Vec<Example> = Vec::with_capacity(n);
+    while out.len() < n {
+        let line = out.len() as u64 + 1;
+        let roll = rng.below(100);
+        let mut ex = if roll < 4 && !out.is_empty() {
+            // exact copy, sometimes re-cased
+            let mut ex = out[rng.below(out.len())].clone();
+            if roll < 2 {
+                ex.messages[1].content = ex.messages[1].content.to_uppercase();
+            }
+            ex
+        } else if roll < 8 && !out.is_empty() {
+            // reworded question, same answer
+            let mut ex = out[rng.below(out.len())].clone();
+            let words = 6 + rng.below(6);
+            ex.messages[1].content = format!("{}?", sentence(&mut rng, &vocab, words));
+            ex
+        } else if roll < 9 && !out.is_empty() {
+            // same question, another figure
+            let mut ex = out[rng.below(out.len())].clone();
+            let figure = rng.below(1000);
+            ex.messages[2].content.push_str(&format!(" Limite de R$ {figure} mil."));
+            ex
+        } else {
+            let qw = 6 + rng.below(8);
+            let aw = 20 + rng.below(40);
+            let mut ex = Example::single_turn(
+                Some("Você é um assistente especializado no Simples Nacional."),
+                format!("{}?", sentence(&mut rng, &vocab, qw)),
+                format!("{}.", sentence(&mut rng, &vocab, aw)),
+                Origin::line("bench.jsonl", 0),
+            );
+            ex.meta.insert("tema".into(), TOPICS[rng.below(TOPICS.len())].into());
+            ex
+        };
+        ex.origin = Origin::line("bench.jsonl", line);
+        out.push(ex);
+    }
+    out
+}
+
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_owned()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let t = Instant::now();
+    let examples = generate(n);
+    let bytes: usize = examples.iter().flat_map(|e| &e.messages).map(|m| m.content.len()).sum();
+    println!(
+        "generated {n} examples ({:.1} MB of text) in {:.2} s; peak memory so far {}",
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        peak_memory()
+    );
+
+    let t = Instant::now();
+    let out = dedupe(examples.clone(), &DedupeOptions::default()).expect("dedupe");
+    let dedupe_s = t.elapsed().as_secs_f64();
+    let (mut exact, mut near) = (0, 0);
+    for d in out.report.groups.iter().flat_map(|g| &g.dropped) {
+        match d.reason {
+            afinar_curate::Reason::Exact => exact += 1,
+            _ => near += 1,
+        }
+    }
+    println!(
+        "dedupe: {dedupe_s:.2} s; kept {}, dropped {exact} exact and {near} near, {} conflicts",
+        out.kept.len(),
+        out.report.conflicts.len()
+    );
+
+    let t = Instant::now();
+    let opts = SplitOptions {
+        validation: Validation::Fraction(0.1),
+        stratify: Some("tema".into()),
+        ..SplitOptions::default()
+    };
+    let s = split(&out.kept, &opts).expect("split");
+    let split_s = t.elapsed().as_secs_f64();
+    println!(
+        "split: {split_s:.2} s; train {}, validation {}, {} strata, {} groups kept whole",
+        s.train.len(),
+        s.validation.len(),
+        s.strata.len(),
+        s.joined_groups
+    );
+    println!(
+        "dedupe + split: {:.2} s on {} threads; peak memory {}",
+        dedupe_s + split_s,
+        rayon::current_num_threads(),
+        peak_memory()
+    );
+}

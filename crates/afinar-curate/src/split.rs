@@ -1,0 +1,212 @@
+//! A seeded, stratified split that never puts near duplicates on both sides.
+//!
+//! Decisions never depend on input order or thread count: examples are joined into
+//! groups (exact and near duplicates, transitively), each group is ranked by a seeded
+//! hash of its content, and each stratum sends its lowest-ranked groups to validation
+//! until its share is met.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use afinar_core::Example;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::prepared::{Prepared, check_threshold};
+use crate::{CurateError, DEFAULT_NEAR_THRESHOLD, minhash, text};
+
+/// How big the validation set is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Validation {
+    /// A share of all examples, strictly between 0 and 1.
+    Fraction(f64),
+    /// A number of examples.
+    Count(usize),
+}
+
+impl std::str::FromStr for Validation {
+    type Err = String;
+
+    /// `0.1` or `10%` is a fraction, `50` a count.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let bad = || format!("`{s}` is neither a fraction (such as 0.1 or 10%) nor a count (such as 50)");
+        if let Some(pct) = s.strip_suffix('%') {
+            let p: f64 = pct.trim().parse().map_err(|_| bad())?;
+            return Ok(Self::Fraction(p / 100.0));
+        }
+        if let Ok(n) = s.parse::<usize>() {
+            return Ok(Self::Count(n));
+        }
+        s.parse::<f64>().map(Self::Fraction).map_err(|_| bad())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitOptions {
+    pub validation: Validation,
+    pub seed: u64,
+    /// The meta field whose values are the strata.
+    pub stratify: Option<String>,
+    /// Near duplicates at or above this similarity stay on one side; `None` joins exact
+    /// duplicates only.
+    pub near: Option<f64>,
+}
+
+impl Default for SplitOptions {
+    fn default() -> Self {
+        Self { validation: Validation::Fraction(0.1), seed: 42, stratify: None, near: Some(DEFAULT_NEAR_THRESHOLD) }
+    }
+}
+
+/// Indices into the input, each list in input order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub validation: Vec<usize>,
+    /// Sizes per stratum, by name (one stratum named `all` when not stratified).
+    pub strata: Vec<Stratum>,
+    /// Groups of two or more examples kept on one side because they are duplicates.
+    pub joined_groups: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stratum {
+    /// The field's value; empty for examples without the field.
+    pub name: String,
+    pub total: usize,
+    pub train: usize,
+    pub validation: usize,
+}
+
+/// Splits examples into training and validation.
+pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateError> {
+    let n = examples.len();
+    if n < 2 {
+        return Err(CurateError::TooFew { total: n });
+    }
+    let wanted = match opts.validation {
+        Validation::Fraction(f) if f.is_finite() && f > 0.0 && f < 1.0 => ((f * n as f64).round() as usize).clamp(1, n - 1),
+        Validation::Fraction(f) => return Err(CurateError::Fraction { value: f }),
+        Validation::Count(c) if c >= 1 && c < n => c,
+        Validation::Count(c) => return Err(CurateError::Count { count: c, total: n }),
+    };
+    let threshold = opts.near.map(check_threshold).transpose()?;
+    if let Some(field) = &opts.stratify
+        && !examples.iter().any(|e| e.meta.contains_key(field))
+    {
+        let present: BTreeSet<&str> = examples.iter().flat_map(|e| e.meta.keys().map(String::as_str)).collect();
+        let present = if present.is_empty() {
+            "none (JSONL written by afinar carries no meta; split the source CSV or JSONL)".to_owned()
+        } else {
+            present.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        };
+        return Err(CurateError::NoStratum { field: field.clone(), present });
+    }
+
+    let prep = Prepared::new(examples);
+    let groups = groups(&prep, threshold);
+
+    // Rank: a seeded hash of the group's smallest content key; the key breaks ties.
+    let mut ranked: Vec<(u64, [u8; 16], &Vec<usize>)> = groups
+        .iter()
+        .map(|g| {
+            let key = g.iter().map(|&i| prep.key[i]).min().unwrap_or_default();
+            (text::hash_bytes(&key, opts.seed), key, g)
+        })
+        .collect();
+    ranked.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+
+    // A group's stratum is that of its member with the smallest content key.
+    let stratum_of = |g: &Vec<usize>| -> String {
+        let Some(field) = &opts.stratify else { return "all".to_owned() };
+        let first = g.iter().copied().min_by_key(|&i| prep.key[i]).unwrap_or(0);
+        examples[first].meta.get(field).map(|v| v.trim().to_owned()).unwrap_or_default()
+    };
+    let mut by_stratum: BTreeMap<String, Vec<&Vec<usize>>> = BTreeMap::new();
+    for (_, _, g) in &ranked {
+        by_stratum.entry(stratum_of(g)).or_default().push(g);
+    }
+
+    let sizes: Vec<usize> = by_stratum.values().map(|gs| gs.iter().map(|g| g.len()).sum()).collect();
+    let quotas = quotas(&sizes, wanted, n);
+    let mut in_validation = vec![false; n];
+    let mut strata = Vec::with_capacity(by_stratum.len());
+    for ((name, gs), (&total, &quota)) in by_stratum.iter().zip(sizes.iter().zip(&quotas)) {
+        let mut taken = 0;
+        for g in gs {
+            if taken + g.len() <= quota {
+                taken += g.len();
+                for &i in g.iter() {
+                    in_validation[i] = true;
+                }
+            }
+            if taken == quota {
+                break;
+            }
+        }
+        strata.push(Stratum { name: name.clone(), total, train: total - taken, validation: taken });
+    }
+    let (validation, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| in_validation[i]);
+    Ok(Split { train, validation, strata, joined_groups: groups.iter().filter(|g| g.len() > 1).count() })
+}
+
+/// Validation examples per stratum: proportional by largest remainder (ties to the
+/// earlier stratum), then at least one on each side of every stratum of two or more.
+/// Each quota is within one example of its exact share.
+fn quotas(sizes: &[usize], wanted: usize, total: usize) -> Vec<usize> {
+    let exact: Vec<f64> = sizes.iter().map(|&s| s as f64 * wanted as f64 / total as f64).collect();
+    let mut q: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let short = wanted.saturating_sub(q.iter().sum());
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    for &s in order.iter().take(short) {
+        q[s] += 1;
+    }
+    for (q, &size) in q.iter_mut().zip(sizes) {
+        if size >= 2 {
+            *q = (*q).clamp(1, size - 1);
+        }
+    }
+    q
+}
+
+/// Examples joined by exact or near duplication, transitively: a union-find over every
+/// matching pair, so the groups do not depend on input order.
+fn groups(prep: &Prepared, threshold: Option<f64>) -> Vec<Vec<usize>> {
+    let n = prep.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    let mut first: std::collections::HashMap<[u8; 16], usize> = std::collections::HashMap::with_capacity(n);
+    for i in 0..n {
+        let f = *first.entry(prep.key[i]).or_insert(i);
+        if f != i {
+            union(&mut parent, f, i);
+        }
+    }
+    if let Some(t) = threshold {
+        let pairs = minhash::candidate_pairs(&prep.bands, |_, _| true);
+        let near: Vec<(u32, u32)> =
+            pairs.par_iter().copied().filter(|&(i, j)| prep.similarity(i as usize, j as usize) >= t).collect();
+        for (i, j) in near {
+            union(&mut parent, i as usize, j as usize);
+        }
+    }
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let root = find(&mut parent, i);
+        members.entry(root).or_default().push(i);
+    }
+    members.into_values().collect()
+}

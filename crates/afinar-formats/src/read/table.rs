@@ -1,0 +1,153 @@
+//! Rows of cells with a header row near the top: what delimited text and spreadsheets
+//! share. The header is the first row, within the first [`HEADER_SEARCH_ROWS`], that
+//! names a question and an answer column; non-blank rows above it (titles) are skipped and
+//! reported, blank rows anywhere are skipped and counted.
+
+use afinar_core::{Example, Origin};
+
+use super::{ReadOptions, ReadOutput, text};
+use crate::columns::{self, ColumnMap};
+use crate::{FormatError, Reject};
+
+/// How far down the header row is looked for.
+pub const HEADER_SEARCH_ROWS: usize = 20;
+
+/// One row as read.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub fields: Vec<String>,
+    /// The 1-based line (delimited text) or row (spreadsheet) it starts on.
+    pub at: u64,
+    /// The row as it appears in the source, for rejects.
+    pub raw: String,
+}
+
+impl Row {
+    pub fn is_blank(&self) -> bool {
+        self.fields.iter().all(|f| f.trim().is_empty())
+    }
+}
+
+/// Whether a row within the search window has the header the options ask for.
+pub(crate) fn has_header(rows: &[Row], opts: &ReadOptions) -> bool {
+    candidates(rows).any(|(_, r)| is_header(r, opts))
+}
+
+fn candidates(rows: &[Row]) -> impl Iterator<Item = (usize, &Row)> {
+    rows.iter()
+        .enumerate()
+        .take(HEADER_SEARCH_ROWS)
+        .filter(|(_, r)| !r.is_blank())
+}
+
+fn is_header(row: &Row, opts: &ReadOptions) -> bool {
+    let wanted: Vec<String> = [&opts.question, &opts.answer]
+        .into_iter()
+        .flatten()
+        .map(|w| columns::fold(w))
+        .collect();
+    if wanted.is_empty() {
+        columns::looks_like_header(&row.fields)
+    } else {
+        wanted
+            .iter()
+            .all(|w| row.fields.iter().any(|f| columns::fold(f) == *w))
+    }
+}
+
+/// The header row: the first that looks like one, else the first non-blank row (so the
+/// column error names what was found there).
+pub(crate) fn find_header(rows: &[Row], opts: &ReadOptions) -> Option<usize> {
+    candidates(rows)
+        .find(|(_, r)| is_header(r, opts))
+        .or_else(|| candidates(rows).next())
+        .map(|(i, _)| i)
+}
+
+/// Finds the header and turns every row under it into an example or a reject.
+/// `file` names the source in column errors; `origin` places a data row, given its
+/// 1-based record number under the header.
+pub(crate) fn read_rows(
+    rows: &[Row],
+    file: &str,
+    opts: &ReadOptions,
+    origin: impl Fn(u64, &Row) -> Origin,
+    out: &mut ReadOutput,
+) -> Result<(), FormatError> {
+    let Some(header_at) = find_header(rows, opts) else {
+        return Err(FormatError::NoHeader {
+            file: file.to_owned(),
+        });
+    };
+    let header = &rows[header_at];
+    let map = columns::detect(
+        file,
+        &header.fields,
+        opts.question.as_deref(),
+        opts.answer.as_deref(),
+    )?;
+    out.info.header_line = Some(header.at);
+    out.info.question_column = Some(header.fields[map.question].trim().to_owned());
+    out.info.answer_column = Some(header.fields[map.answer].trim().to_owned());
+    for row in &rows[..header_at] {
+        if row.is_blank() {
+            out.info.blank += 1;
+        } else {
+            out.info.skipped_above_header.push(row.at);
+        }
+    }
+    for (n, row) in rows[header_at + 1..].iter().enumerate() {
+        if row.is_blank() {
+            out.info.blank += 1;
+            continue;
+        }
+        out.info.rows += 1;
+        let origin = origin(n as u64 + 1, row);
+        match example(row, &header.fields, &map, origin.clone(), opts) {
+            Ok(ex) => out.examples.push(ex),
+            Err(reason) => out
+                .rejects
+                .push(Reject::new(origin, reason, row.raw.clone())),
+        }
+    }
+    Ok(())
+}
+
+fn example(
+    row: &Row,
+    header: &[String],
+    map: &ColumnMap,
+    origin: Origin,
+    opts: &ReadOptions,
+) -> Result<Example, String> {
+    let cell = |i: usize| row.fields.get(i).map_or("", String::as_str);
+    if row.fields.len() > header.len()
+        && row.fields[header.len()..]
+            .iter()
+            .any(|f| !f.trim().is_empty())
+    {
+        return Err(format!(
+            "Row has {} fields but the header has {}; check the delimiter and the quoting",
+            row.fields.len(),
+            header.len()
+        ));
+    }
+    let question = text(cell(map.question), opts);
+    let answer = text(cell(map.answer), opts);
+    let (qname, aname) = (header[map.question].trim(), header[map.answer].trim());
+    match (question.is_empty(), answer.is_empty()) {
+        (true, true) => return Err(format!("Empty question (`{qname}`) and answer (`{aname}`)")),
+        (true, false) => return Err(format!("Empty question in column `{qname}`")),
+        (false, true) => return Err(format!("Empty answer in column `{aname}`")),
+        (false, false) => {}
+    }
+    let mut ex = Example::single_turn(None, question, answer, origin);
+    for &i in &map.meta {
+        let value = cell(i).trim();
+        if !value.is_empty() {
+            ex.meta
+                .insert(header[i].trim().to_owned(), value.to_owned());
+        }
+    }
+    Ok(ex)
+}

@@ -1,0 +1,119 @@
+//! `afinar run`: a pipeline file from sources to train/validation JSONL, a manifest and
+//! an HTML report.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use afinar_pipeline::run::{RunOptions, run as run_pipeline};
+use afinar_pipeline::spec::PipelineSpec;
+use anyhow::Context;
+
+use crate::ui::exit;
+
+const EXAMPLES: &str = "\
+Examples:
+  # The bundled Simples Nacional pipeline (what `make demo` runs)
+  afinar run pipelines/simples-nacional.toml
+
+  # Same pipeline, outputs somewhere else; machine-readable summary
+  afinar run pipelines/simples-nacional.toml --out-dir /tmp/faq --format json
+
+Outputs (written together at the end; a failed run keeps the previous ones):
+  train.jsonl, validation.jsonl   the training data
+  rejects.jsonl                   every rejected row: {origin, reason, raw}
+  duplicates.json                 every dropped duplicate with its kept twin, and conflicts
+  manifest.json                   inputs with sha256, per-stage counts, an accounting
+                                  that closes, outputs with sha256 and tokens, cost estimate
+  report.html                     one self-contained page to read all of it
+
+Exit codes: 0 ok; 1 the training data has errors (e.g. over the token limit) or
+conflicting answers with `fail_on_conflict`; 2 usage or I/O error.
+`pipelines/simples-nacional.toml` documents every key of the pipeline file.";
+
+/// Run a pipeline file: read, normalise, convert, dedupe, split, check, write.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+pub struct Args {
+    /// The pipeline file (TOML).
+    #[arg(value_name = "PIPELINE.toml")]
+    pipeline: PathBuf,
+    /// Write outputs here instead of the pipeline's `out_dir`.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.pipeline)
+        .with_context(|| format!("Failed to read pipeline `{}`", args.pipeline.display()))?;
+    let text = String::from_utf8(bytes.clone())
+        .map_err(|_| anyhow::anyhow!("Pipeline `{}` is not valid UTF-8", args.pipeline.display()))?;
+    let spec = PipelineSpec::parse(&text, &args.pipeline.display().to_string())?;
+    let opts = RunOptions { spec_path: args.pipeline.clone(), out_dir: args.out_dir.clone() };
+
+    // A spinner on a terminal only; CI logs stay quiet.
+    let spinner = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let mut progress = |stage: &str| {
+        if let Some(bar) = &spinner {
+            bar.set_message(format!("{stage}…"));
+        }
+    };
+    let result = run_pipeline(&spec, &bytes, &opts, &mut progress);
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    let out = result?;
+
+    let m = &out.manifest;
+    if args.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(m)?);
+    } else {
+        let a = &m.accounting;
+        eprintln!("Pipeline `{}`", args.pipeline.display());
+        for input in &m.inputs {
+            let sheet = input.sheet.as_ref().map_or(String::new(), |s| format!(", sheet `{s}`"));
+            eprintln!("  read `{}` ({}, {}{sheet}): {} rows", input.path, input.format, input.encoding, input.rows_read);
+        }
+        eprintln!(
+            "Rows: {} read = {} train + {} validation + {} rejected + {} duplicates + {} filtered out{}",
+            a.rows_read,
+            a.train,
+            a.validation,
+            a.rejected,
+            a.duplicates,
+            a.filtered_out,
+            if a.closes { "" } else { " (does NOT close)" }
+        );
+        for o in &m.outputs {
+            eprintln!("  `{}`: {} examples, {} tokens", o.path, o.examples, o.tokens);
+        }
+        let e = &m.estimate;
+        let cost = e.cost_usd.map_or_else(|| "unknown".to_owned(), |c| format!("US$ {c:.2}"));
+        eprintln!(
+            "Estimate for `{}`: {} epochs, {} billed tokens, {cost}",
+            e.model, e.epochs, e.billed_tokens
+        );
+        if out.conflicts > 0 {
+            eprintln!("Conflicting answers: {} (see `duplicates.json` and `report.html`)", out.conflicts);
+        }
+        for problem in &out.check_errors {
+            eprintln!("error: {problem}");
+        }
+        eprintln!("Wrote {} files to `{}`", out.files.len(), out.out_dir.display());
+    }
+    Ok(ExitCode::from(if out.failed { exit::DATA } else { exit::OK }))
+}
