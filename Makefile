@@ -1,18 +1,17 @@
 # afinar: the two commands a fresh machine needs are `make demo` and `make test`.
 CARGO ?= cargo
 AFINAR := target/release/afinar
-SYSTEM := Você é um assistente especializado no Simples Nacional.
 
 .PHONY: demo test lint bench build clean-out
 
 build:
 	$(CARGO) build --release --locked
 
-## Convert the bundled fixtures into chat JSONL under out/ and print a summary.
+## Run the Simples Nacional pipeline on the bundled fixtures: train/validation JSONL,
+## rejects, duplicates, manifest.json and report.html under out/simples-nacional/.
 demo: build
-	$(AFINAR) convert fixtures/simples-nacional.csv fixtures/simples-nacional.jsonl \
-		--system "$(SYSTEM)" -o out/train.jsonl
-	@echo "Output: out/train.jsonl ($$(wc -l < out/train.jsonl) examples); rejects: out/train.rejects.jsonl"
+	$(AFINAR) run pipelines/simples-nacional.toml
+	@echo "Open out/simples-nacional/report.html in a browser to read the report."
 
 ## Run the whole test suite (unit, property, end-to-end).
 test:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,15 +28,32 @@ from pathlib import Path
 MODEL_FOR = {"o200k_base": "gpt-4o-mini", "cl100k_base": "gpt-3.5-turbo"}
 
 
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin") if os.path.exists("/usr/bin/time") else None
+
+
 def measure(cmd: list[str], log: Path) -> tuple[int, float, int]:
-    """Runs cmd; returns (exit code, wall seconds, peak RSS bytes)."""
+    """Runs cmd; returns (exit code, wall seconds, peak RSS bytes).
+
+    Peak RSS comes from GNU time when installed. Otherwise from wait4, where Linux carries
+    the forking process's peak over exec, so this script keeps itself small until every
+    run is done (it loads the counts only afterwards).
+    """
     t0 = time.perf_counter()
+    stats = log.with_suffix(".time")
+    if GNU_TIME:
+        cmd = [GNU_TIME, "-f", "%M", "-o", str(stats)] + cmd
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     code = os.waitstatus_to_exitcode(status)
-    return code, wall, usage.ru_maxrss * 1024   # Linux reports KiB
+    rss = usage.ru_maxrss * 1024   # Linux reports KiB
+    if GNU_TIME:
+        try:
+            rss = int(stats.read_text().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return code, wall, rss
 
 
 def load_counts(path: Path) -> dict[int, tuple]:
@@ -75,8 +93,7 @@ def main() -> int:
     if code != 0:
         print(f"error: reference failed (exit {code}), see {args.out_dir / 'ref.log'}", file=sys.stderr)
         return 2
-    print(f"reference  {ref_wall:7.2f} s  peak {mib(ref_rss)}   ({args.ref})")
-    ref = load_counts(ref_out)
+    print(f"reference              {ref_wall:7.2f} s  peak {mib(ref_rss)}   ({args.ref})")
 
     runs = []   # (label, wall, rss, out path)
     mode = args.mode
@@ -108,6 +125,9 @@ def main() -> int:
             runs.append((f"afinar-tokens, {threads} thread{'s' if threads != '1' else ''}", wall, rss,
                          ours_out))
 
+    if not GNU_TIME:
+        print("note: GNU time not found (apt-get install time); peak memory from wait4")
+    ref = load_counts(ref_out)
     worst = 0
     for label, wall, rss, out in runs:
         ours = load_counts(out)

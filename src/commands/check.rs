@@ -122,7 +122,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!(
             "Unknown model `{}`; pick one of {} (see `afinar models`), or describe it in a file passed with --models",
             args.model,
-            registry.names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            registry
+                .names()
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     };
     if args.max_tokens == Some(0) {
@@ -138,10 +143,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let several = args.files.len() > 1;
             let mut outcome: Option<Result<Vec<Report>, CheckError>> = None;
             let written = write_atomic(path, |w| {
-                let result = check_all(&args.files, &opts, &mut |file, e| write_example(w, several.then_some(file), e));
+                let result = check_all(&args.files, &opts, &mut |file, e| {
+                    write_example(w, several.then_some(file), e)
+                });
                 let failed = result.is_err();
                 outcome = Some(result);
-                if failed { Err(std::io::Error::other("check stopped")) } else { Ok(()) }
+                if failed {
+                    Err(std::io::Error::other("check stopped"))
+                } else {
+                    Ok(())
+                }
             });
             match outcome {
                 Some(Err(e)) => return Err(e.into()),
@@ -189,7 +200,10 @@ fn check_all(
     opts: &CheckOptions,
     on_example: &mut dyn FnMut(&Path, &ExampleTokens) -> std::io::Result<()>,
 ) -> Result<Vec<Report>, CheckError> {
-    files.iter().map(|f| check_path(f, opts, &mut |e| on_example(f, e))).collect()
+    files
+        .iter()
+        .map(|f| check_path(f, opts, &mut |e| on_example(f, e)))
+        .collect()
 }
 
 fn write_example(w: &mut dyn Write, file: Option<&Path>, e: &ExampleTokens) -> std::io::Result<()> {
@@ -242,7 +256,9 @@ fn github(r: &Report) -> String {
 }
 
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn gh_property(s: &str) -> String {
@@ -270,7 +286,9 @@ fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
 /// estimate.
 fn render(r: &Report) -> String {
     let mut s = String::new();
-    let format = r.format.map_or_else(|| "no".to_owned(), |f| f.name().to_owned());
+    let format = r
+        .format
+        .map_or_else(|| "no".to_owned(), |f| f.name().to_owned());
     s.push_str(&format!(
         "{}\n  {} format, model {} ({}, limit {} tokens per example)\n",
         paint(&r.file, "1"),
@@ -288,7 +306,10 @@ fn render(r: &Report) -> String {
     ));
 
     if let Some(t) = &r.tokens {
-        s.push_str(&format!("\nTokens per example ({} counted)\n", thousands(t.counted)));
+        s.push_str(&format!(
+            "\nTokens per example ({} counted)\n",
+            thousands(t.counted)
+        ));
         let cells = [
             ("min", thousands(t.min)),
             ("p50", t.p50.to_string()),
@@ -298,27 +319,65 @@ fn render(r: &Report) -> String {
             ("total", thousands(t.total)),
         ];
         let widths: Vec<usize> = cells.iter().map(|(h, v)| h.len().max(v.len())).collect();
-        let head: Vec<String> = cells.iter().zip(&widths).map(|((h, _), w)| format!("{h:>w$}")).collect();
-        let vals: Vec<String> = cells.iter().zip(&widths).map(|((_, v), w)| format!("{v:>w$}")).collect();
+        let head: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|((h, _), w)| format!("{h:>w$}"))
+            .collect();
+        let vals: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|((_, v), w)| format!("{v:>w$}"))
+            .collect();
         s.push_str(&format!("  {}\n  {}\n", head.join("  "), vals.join("  ")));
 
-        let peak = r.histogram.iter().map(|b| b.count).max().unwrap_or(0).max(1);
-        let label = |b: &afinar_check::report::Bucket| format!("{}–{}", thousands(b.from), thousands(b.to - 1));
-        let lw = r.histogram.iter().map(|b| label(b).chars().count()).max().unwrap_or(0);
+        let peak = r
+            .histogram
+            .iter()
+            .map(|b| b.count)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let label = |b: &afinar_check::report::Bucket| {
+            format!("{}–{}", thousands(b.from), thousands(b.to - 1))
+        };
+        let lw = r
+            .histogram
+            .iter()
+            .map(|b| label(b).chars().count())
+            .max()
+            .unwrap_or(0);
         s.push_str("\nHistogram\n");
         for b in &r.histogram {
             let bar = (b.count * 40).div_ceil(peak) as usize;
             let l = label(b);
             let pad = " ".repeat(lw - l.chars().count());
-            s.push_str(&format!("  {pad}{l}  {:<40}  {}\n", "█".repeat(bar), thousands(b.count)));
+            s.push_str(&format!(
+                "  {pad}{l}  {:<40}  {}\n",
+                "█".repeat(bar),
+                thousands(b.count)
+            ));
         }
     }
     if !r.worst.is_empty() {
         s.push_str("\nLongest examples\n");
-        let w = r.worst.iter().map(|x| x.line.to_string().len()).max().unwrap_or(1);
+        let w = r
+            .worst
+            .iter()
+            .map(|x| x.line.to_string().len())
+            .max()
+            .unwrap_or(1);
         for x in &r.worst {
-            let over = if x.tokens > r.limit { "  over the limit" } else { "" };
-            s.push_str(&format!("  line {:>w$}  {} tokens{over}\n", x.line, thousands(x.tokens)));
+            let over = if x.tokens > r.limit {
+                "  over the limit"
+            } else {
+                ""
+            };
+            s.push_str(&format!(
+                "  line {:>w$}  {} tokens{over}\n",
+                x.line,
+                thousands(x.tokens)
+            ));
         }
     }
     if !r.codes.is_empty() {
@@ -335,14 +394,22 @@ fn render(r: &Report) -> String {
         if list.is_empty() {
             continue;
         }
-        s.push_str(&format!("\n{}\n", paint(&format!("{title} ({})", thousands(total)), colour)));
+        s.push_str(&format!(
+            "\n{}\n",
+            paint(&format!("{title} ({})", thousands(total)), colour)
+        ));
         for f in list.iter().take(TEXT_LISTED) {
-            let at = f.line.map_or_else(|| r.file.clone(), |l| format!("{}:{l}", r.file));
+            let at = f
+                .line
+                .map_or_else(|| r.file.clone(), |l| format!("{}:{l}", r.file));
             s.push_str(&format!("  {at}  {}  {}\n", f.code, f.message));
         }
         let more = total.saturating_sub(TEXT_LISTED.min(list.len()) as u64);
         if more > 0 {
-            s.push_str(&format!("  … and {} more (all in --format json)\n", thousands(more)));
+            s.push_str(&format!(
+                "  … and {} more (all in --format json)\n",
+                thousands(more)
+            ));
         }
     }
     s.push_str("\nEstimate\n");
@@ -353,7 +420,9 @@ fn render(r: &Report) -> String {
         thousands(r.billed_tokens)
     ));
     match (r.cost, r.price_per_million) {
-        (Some(c), Some(p)) => s.push_str(&format!("  about US$ {c:.2} at US$ {p:.2} per 1M training tokens\n")),
+        (Some(c), Some(p)) => s.push_str(&format!(
+            "  about US$ {c:.2} at US$ {p:.2} per 1M training tokens\n"
+        )),
         _ => s.push_str("  no price known for this model\n"),
     }
     if r.over_limit > 0 {
@@ -364,7 +433,11 @@ fn render(r: &Report) -> String {
             thousands(r.limit)
         ));
     }
-    let verdict = if r.has_errors() { paint("FAIL", "1;31") } else { paint("OK", "1;32") };
+    let verdict = if r.has_errors() {
+        paint("FAIL", "1;31")
+    } else {
+        paint("OK", "1;32")
+    };
     s.push_str(&format!("\n{verdict} {}\n", summary_line(r)));
     s
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use afinar_openai::{Checkpoint, Client, Event, Job, JobStatus, Metrics, utc};
 use serde_json::json;
 
-use super::upload::{RemoteArgs, exit_remote, REMOTE};
+use super::upload::{REMOTE, RemoteArgs, exit_remote};
 use crate::ui::{self, exit};
 
 const EXAMPLES: &str = "\
@@ -153,13 +153,28 @@ fn print_job(job: &Job, json: bool) -> anyhow::Result<()> {
     row("validation file", job.validation_file.clone())?;
     row("created", job.created_at.map(utc))?;
     row("finished", job.finished_at.map(utc))?;
-    row("estimated finish", job.estimated_finish.map(utc).filter(|_| !job.status.is_terminal()))?;
+    row(
+        "estimated finish",
+        job.estimated_finish
+            .map(utc)
+            .filter(|_| !job.status.is_terminal()),
+    )?;
     row("trained tokens", job.trained_tokens.map(|n| n.to_string()))?;
     row("seed", job.seed.map(|n| n.to_string()))?;
     let method = job.method.as_ref();
-    row("method", method.and_then(|m| m.get("type")).and_then(|t| t.as_str()).map(str::to_owned))?;
+    row(
+        "method",
+        method
+            .and_then(|m| m.get("type"))
+            .and_then(|t| t.as_str())
+            .map(str::to_owned),
+    )?;
     let hyper = method
-        .and_then(|m| m.get("type").and_then(|t| t.as_str()).and_then(|t| m.get(t)))
+        .and_then(|m| {
+            m.get("type")
+                .and_then(|t| t.as_str())
+                .and_then(|t| m.get(t))
+        })
         .and_then(|m| m.get("hyperparameters"))
         .or(job.hyperparameters.as_ref());
     row("hyperparameters", hyper.map(|h| h.to_string()))?;
@@ -191,15 +206,28 @@ fn write_checkpoints(out: &mut impl Write, cps: &[Checkpoint]) -> std::io::Resul
         .map(|c| {
             let m = c.metrics.clone().unwrap_or_default();
             [
-                c.step_number.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-                c.fine_tuned_model_checkpoint.clone().unwrap_or_else(|| c.id.clone()),
+                c.step_number
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                c.fine_tuned_model_checkpoint
+                    .clone()
+                    .unwrap_or_else(|| c.id.clone()),
                 num(m.train_loss),
                 num(m.full_valid_loss.or(m.valid_loss)),
-                num(m.full_valid_mean_token_accuracy.or(m.valid_mean_token_accuracy)),
+                num(m
+                    .full_valid_mean_token_accuracy
+                    .or(m.valid_mean_token_accuracy)),
             ]
         })
         .collect();
-    let header = ["STEP", "CHECKPOINT MODEL", "TRAIN LOSS", "VALID LOSS", "VALID ACC"].map(String::from);
+    let header = [
+        "STEP",
+        "CHECKPOINT MODEL",
+        "TRAIN LOSS",
+        "VALID LOSS",
+        "VALID ACC",
+    ]
+    .map(String::from);
     write_rows(out, &header, &rows)
 }
 
@@ -250,6 +278,12 @@ pub(crate) fn follow(
         // read after it include the last ones.
         let job = client.retrieve_job(id)?;
         let events = client.events_since(id, last_seen.as_deref())?;
+        if status.as_ref() != Some(&job.status) && !job.status.is_terminal() {
+            if !json {
+                eprintln!("status: {}", job.status);
+            }
+            status = Some(job.status.clone());
+        }
         for event in &events {
             if let Some(m) = event.metrics() {
                 metrics.push(m);
@@ -264,12 +298,6 @@ pub(crate) fn follow(
         }
         if let Some(last) = events.last() {
             last_seen = Some(last.id.clone());
-        }
-        if status.as_ref() != Some(&job.status) {
-            if !json {
-                eprintln!("status: {}", job.status);
-            }
-            status = Some(job.status.clone());
         }
         if job.status.is_terminal() {
             break job;
@@ -313,13 +341,16 @@ pub(crate) fn follow(
 }
 
 fn event_line(event: &Event) -> String {
-    let when = event.created_at.map(|t| format!("[{}] ", utc(t))).unwrap_or_default();
+    let when = event
+        .created_at
+        .map(|t| format!("[{}] ", utc(t)))
+        .unwrap_or_default();
     if let Some(m) = event.metrics() {
         return format!("{when}{}", metrics_line(&m));
     }
     let level = match event.level.as_deref() {
-        Some("warn") | Some("warning") => ui::paint("warning: ", "33"),
-        Some("error") => ui::paint("error: ", "31"),
+        Some("warn") | Some("warning") => ui::paint("job warning: ", "33"),
+        Some("error") => ui::paint("job error: ", "31"),
         _ => String::new(),
     };
     format!("{when}{level}{}", event.message.as_deref().unwrap_or(""))
@@ -342,7 +373,10 @@ fn metrics_line(m: &Metrics) -> String {
     if let Some(x) = m.train_mean_token_accuracy {
         parts.push(format!("token accuracy {:.1}%", x * 100.0));
     }
-    if let Some(x) = m.full_valid_mean_token_accuracy.or(m.valid_mean_token_accuracy) {
+    if let Some(x) = m
+        .full_valid_mean_token_accuracy
+        .or(m.valid_mean_token_accuracy)
+    {
         parts.push(format!("valid accuracy {:.1}%", x * 100.0));
     }
     parts.join("  ")
@@ -352,8 +386,20 @@ fn metrics_line(m: &Metrics) -> String {
 fn curves(metrics: &[Metrics]) -> Vec<String> {
     let mut lines = Vec::new();
     let series = [
-        ("train loss", metrics.iter().filter_map(|m| m.train_loss).collect::<Vec<_>>()),
-        ("valid loss", metrics.iter().filter_map(|m| m.full_valid_loss.or(m.valid_loss)).collect()),
+        (
+            "train loss",
+            metrics
+                .iter()
+                .filter_map(|m| m.train_loss)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "valid loss",
+            metrics
+                .iter()
+                .filter_map(|m| m.full_valid_loss.or(m.valid_loss))
+                .collect(),
+        ),
     ];
     for (name, values) in series {
         if let (Some(first), Some(last)) = (values.first(), values.last()) {
@@ -377,7 +423,10 @@ fn sparkline(values: &[f64], width: usize) -> String {
     let cols = values.len().min(width);
     let bucketed: Vec<f64> = (0..cols)
         .map(|c| {
-            let (a, b) = (c * values.len() / cols, ((c + 1) * values.len() / cols).max(c * values.len() / cols + 1));
+            let (a, b) = (
+                c * values.len() / cols,
+                ((c + 1) * values.len() / cols).max(c * values.len() / cols + 1),
+            );
             values[a..b].iter().sum::<f64>() / (b - a) as f64
         })
         .collect();
@@ -386,7 +435,7 @@ fn sparkline(values: &[f64], width: usize) -> String {
     bucketed
         .iter()
         .map(|v| {
-            if hi - lo < f64::EPSILON {
+            if (hi - lo).abs() < f64::EPSILON {
                 BARS[3]
             } else {
                 BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize]

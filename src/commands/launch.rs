@@ -44,7 +44,7 @@ errors, 2 usage or I/O error, 3 the service failed or the job failed or was canc
 
 /// Check and upload training data, start a fine-tuning job and follow it.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = EXAMPLES)]
+#[command(after_long_help = EXAMPLES, allow_negative_numbers = true)]
 pub struct Args {
     /// Training data (JSONL).
     #[arg(long, value_name = "FILE")]
@@ -96,11 +96,17 @@ enum MethodArg {
 }
 
 fn parse_epochs(s: &str) -> Result<u32, String> {
-    check_epochs(s.parse().map_err(|_| format!("`{s}` is not a whole number"))?)
+    check_epochs(
+        s.parse()
+            .map_err(|_| format!("`{s}` is not a whole number"))?,
+    )
 }
 
 fn parse_batch_size(s: &str) -> Result<u32, String> {
-    check_batch_size(s.parse().map_err(|_| format!("`{s}` is not a whole number"))?)
+    check_batch_size(
+        s.parse()
+            .map_err(|_| format!("`{s}` is not a whole number"))?,
+    )
 }
 
 fn parse_lrm(s: &str) -> Result<f64, String> {
@@ -112,7 +118,10 @@ fn parse_beta(s: &str) -> Result<f64, String> {
 }
 
 fn parse_seed(s: &str) -> Result<u32, String> {
-    check_seed(s.parse().map_err(|_| format!("`{s}` is not a whole number from 0"))?)
+    check_seed(
+        s.parse()
+            .map_err(|_| format!("`{s}` is not a whole number from 0"))?,
+    )
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -144,7 +153,11 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
     }
     // Credentials are looked at before the (possibly long) check, and not at all for a
     // dry run.
-    let client = if args.dry_run { None } else { Some(args.remote.client()?) };
+    let client = if args.dry_run {
+        None
+    } else {
+        Some(args.remote.client()?)
+    };
 
     let want: &[Format] = match method {
         Method::Dpo => &[Format::Dpo],
@@ -160,7 +173,9 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let gates: Vec<&upload::Gate> = std::iter::once(&training).chain(validation.as_ref()).collect();
+    let gates: Vec<&upload::Gate> = std::iter::once(&training)
+        .chain(validation.as_ref())
+        .collect();
     if gates.iter().any(|g| !g.passed()) {
         return Ok(upload::refuse(&gates));
     }
@@ -208,5 +223,10 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(exit::OK));
     }
-    jobs::follow(&client, &job.id, Duration::from_secs_f64(args.interval), json)
+    jobs::follow(
+        &client,
+        &job.id,
+        Duration::from_secs_f64(args.interval),
+        json,
+    )
 }

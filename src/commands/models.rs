@@ -65,7 +65,14 @@ pub fn load_registry(extra: Option<&std::path::Path>) -> anyhow::Result<Registry
 }
 
 fn render(registry: &Registry) -> String {
-    let header = ["model", "encoding", "max tokens", "formats", "US$ / 1M", "developer"];
+    let header = [
+        "model",
+        "encoding",
+        "max tokens",
+        "formats",
+        "US$ / 1M",
+        "developer",
+    ];
     let rows: Vec<[String; 6]> = registry
         .models()
         .iter()
@@ -74,8 +81,13 @@ fn render(registry: &Registry) -> String {
                 m.name.clone(),
                 m.encoding.name().to_owned(),
                 thousands(m.max_tokens),
-                m.formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
-                m.price_per_million.map_or_else(|| "-".to_owned(), |p| format!("{p:.2}")),
+                m.formats
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.price_per_million
+                    .map_or_else(|| "-".to_owned(), |p| format!("{p:.2}")),
                 if m.developer_role { "yes" } else { "no" }.to_owned(),
             ]
         })
@@ -93,7 +105,11 @@ fn render(registry: &Registry) -> String {
             // Numbers right-aligned, text left-aligned.
             let right = i == 2 || i == 4;
             let pad = " ".repeat(w - cell.chars().count());
-            if right { s.push_str(&format!("{pad}{cell}")) } else { s.push_str(&format!("{cell}{pad}")) }
+            if right {
+                s.push_str(&format!("{pad}{cell}"))
+            } else {
+                s.push_str(&format!("{cell}{pad}"))
+            }
             s.push_str("  ");
         }
         out.push_str(s.trim_end());

@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if a.closes { "" } else { " (does NOT close)" }
         );
         for o in &m.outputs {
-            eprintln!("  `{}`: {} examples, {} tokens", o.path, o.examples, o.tokens);
+            eprintln!("  `{}`: {} examples, {} tokens", out.out_dir.join(&o.path).display(), o.examples, o.tokens);
         }
         let e = &m.estimate;
         let cost = e.cost_usd.map_or_else(|| "unknown".to_owned(), |c| format!("US$ {c:.2}"));

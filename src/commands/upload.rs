@@ -98,7 +98,8 @@ pub(crate) fn exit_remote(result: anyhow::Result<ExitCode>) -> anyhow::Result<Ex
     match result {
         Err(err)
             if err.chain().any(|c| {
-                c.downcast_ref::<afinar_openai::Error>().is_some_and(afinar_openai::Error::is_remote)
+                c.downcast_ref::<afinar_openai::Error>()
+                    .is_some_and(afinar_openai::Error::is_remote)
             }) =>
         {
             ui::report_error(&err);
@@ -210,7 +211,11 @@ pub(crate) fn precheck(
 
 /// Prints a gate's verdict on standard error.
 pub(crate) fn print_gate(gate: &Gate) {
-    let verdict = if gate.passed() { ui::paint("ok", "32") } else { ui::paint("refused", "1;31") };
+    let verdict = if gate.passed() {
+        ui::paint("ok", "32")
+    } else {
+        ui::paint("refused", "1;31")
+    };
     eprintln!(
         "Checked `{}` for `{}`: {} examples, {} {}, {} {} ({verdict})",
         gate.file,
@@ -225,14 +230,20 @@ pub(crate) fn print_gate(gate: &Gate) {
         eprintln!("  {p}");
     }
     if gate.errors as usize > gate.problems.len() {
-        eprintln!("  … and {} more", gate.errors as usize - gate.problems.len());
+        eprintln!(
+            "  … and {} more",
+            gate.errors as usize - gate.problems.len()
+        );
     }
 }
 
 /// The refusal message when a gate did not pass.
 pub(crate) fn refuse(gates: &[&Gate]) -> ExitCode {
-    let bad: Vec<String> =
-        gates.iter().filter(|g| !g.passed()).map(|g| format!("`{}`", g.file)).collect();
+    let bad: Vec<String> = gates
+        .iter()
+        .filter(|g| !g.passed())
+        .map(|g| format!("`{}`", g.file))
+        .collect();
     eprintln!(
         "{} {} {} errors; nothing was uploaded. See `afinar check FILE --model MODEL`, fix, \
          and try again",
@@ -284,7 +295,11 @@ fn upload(args: Args) -> anyhow::Result<ExitCode> {
     let mut done = Vec::new();
     for (path, gate) in args.files.iter().zip(&gates) {
         let file = upload_one(&client, path)?;
-        done.push(Uploaded { path: path.display().to_string(), check: gate, file });
+        done.push(Uploaded {
+            path: path.display().to_string(),
+            check: gate,
+            file,
+        });
     }
     let mut out = std::io::stdout().lock();
     if args.remote.json() {

@@ -16,7 +16,8 @@ const DPO: &str = "fixtures/check/dpo.jsonl";
 /// Runs `afinar check ARGS --format json` and returns (exit code, report).
 fn check_json(args: &[&str]) -> (i32, Value) {
     let (code, stdout, stderr) = run(afinar().arg("check").args(args).args(["--format", "json"]));
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let report =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     (code, report)
 }
 
@@ -35,7 +36,13 @@ fn at(line: u64, code: &str) -> (Option<u64>, String) {
 
 #[test]
 fn every_chat_rule_is_reported_at_its_line() {
-    let (code, report) = check_json(&[RULES, "--model", "gpt-3.5-turbo-0613", "--max-tokens", "300"]);
+    let (code, report) = check_json(&[
+        RULES,
+        "--model",
+        "gpt-3.5-turbo-0613",
+        "--max-tokens",
+        "300",
+    ]);
     assert_eq!(code, 1);
     let expected = vec![
         at(3, "invalid_json"),
@@ -75,14 +82,23 @@ fn every_chat_rule_is_reported_at_its_line() {
     assert_eq!(report["limit"], 300);
     // the column of a JSON error is counted in characters (`Olá, ação` is 4 bytes longer)
     let json_err = &report["errors"][0]["message"];
-    assert!(json_err.as_str().unwrap().starts_with("Invalid JSON at column 78: "), "{json_err}");
+    assert!(
+        json_err
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid JSON at column 78: "),
+        "{json_err}"
+    );
 }
 
 #[test]
 fn developer_role_is_fine_where_the_model_takes_it() {
     let (_, report) = check_json(&[RULES, "--model", "gpt-4.1", "--max-tokens", "300"]);
     let codes: Vec<_> = findings(&report).into_iter().map(|(_, c)| c).collect();
-    assert!(!codes.contains(&"developer_role_unsupported".to_owned()), "{codes:?}");
+    assert!(
+        !codes.contains(&"developer_role_unsupported".to_owned()),
+        "{codes:?}"
+    );
 }
 
 #[test]
@@ -106,7 +122,10 @@ fn every_completion_rule_is_reported_at_its_line() {
     // the same file for a chat-only model: every line is the wrong format
     let (code, report) = check_json(&[COMPLETION, "--model", "gpt-4o-mini"]);
     assert_eq!(code, 1);
-    let unsupported = findings(&report).iter().filter(|(_, c)| c == "format_not_supported").count();
+    let unsupported = findings(&report)
+        .iter()
+        .filter(|(_, c)| c == "format_not_supported")
+        .count();
     assert_eq!(unsupported, 14);
 }
 
@@ -131,13 +150,17 @@ fn every_dpo_rule_is_reported_at_its_line() {
 fn fewer_than_ten_examples_is_an_error() {
     let (code, report) = check_json(&["fixtures/check/tiny.jsonl"]);
     assert_eq!(code, 1);
-    assert_eq!(findings(&report), vec![(None, "too_few_examples".to_owned())]);
+    assert_eq!(
+        findings(&report),
+        vec![(None, "too_few_examples".to_owned())]
+    );
     assert_eq!(report["valid"], 3);
 }
 
 #[test]
 fn a_clean_file_passes_with_text_report() {
-    let (code, stdout, stderr) = run(afinar().args(["check", GOOD, "--model", "gpt-4o-mini-2024-07-18"]));
+    let (code, stdout, stderr) =
+        run(afinar().args(["check", GOOD, "--model", "gpt-4o-mini-2024-07-18"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "");
     insta::assert_snapshot!("check_good_text", stderr);
@@ -145,11 +168,30 @@ fn a_clean_file_passes_with_text_report() {
 
 #[test]
 fn json_report_has_the_documented_fields() {
-    let (code, stdout, stderr) = run(afinar().args(["check", RULES, "--model", "gpt-3.5-turbo-0613", "--max-tokens", "300", "--format", "json"]));
+    let (code, stdout, stderr) = run(afinar().args([
+        "check",
+        RULES,
+        "--model",
+        "gpt-3.5-turbo-0613",
+        "--max-tokens",
+        "300",
+        "--format",
+        "json",
+    ]));
     assert_eq!(code, 1, "{stderr}");
     insta::assert_snapshot!("check_rules_json", stdout);
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    for key in ["examples", "valid", "errors", "warnings", "tokens", "over_limit", "epochs", "billed_tokens", "cost"] {
+    for key in [
+        "examples",
+        "valid",
+        "errors",
+        "warnings",
+        "tokens",
+        "over_limit",
+        "epochs",
+        "billed_tokens",
+        "cost",
+    ] {
         assert!(report.get(key).is_some(), "missing {key}");
     }
     for key in ["min", "max", "mean", "p50", "p95", "total"] {
@@ -160,28 +202,61 @@ fn json_report_has_the_documented_fields() {
     let over = 816 - 300; // the one over-limit example is billed up to the limit
     let epochs = report["epochs"].as_u64().unwrap();
     assert_eq!(epochs, 11); // 9 counted examples: 100 / 9
-    assert_eq!(report["billed_tokens"].as_u64().unwrap(), (tokens - over) * epochs);
+    assert_eq!(
+        report["billed_tokens"].as_u64().unwrap(),
+        (tokens - over) * epochs
+    );
 }
 
 #[test]
 fn github_format_prints_annotations() {
-    let (code, stdout, stderr) = run(afinar().args(["check", RULES, "--model", "gpt-3.5-turbo-0613", "--max-tokens", "300", "--format", "github"]));
+    let (code, stdout, stderr) = run(afinar().args([
+        "check",
+        RULES,
+        "--model",
+        "gpt-3.5-turbo-0613",
+        "--max-tokens",
+        "300",
+        "--format",
+        "github",
+    ]));
     assert_eq!(code, 1);
     insta::assert_snapshot!("check_rules_github", stdout);
     assert!(stdout.starts_with("::error file=fixtures/check/rules.jsonl,line=3,title=invalid_json::Invalid JSON at column 78"));
-    assert_eq!(stderr, "fixtures/check/rules.jsonl: 30 examples, 8 valid, 23 errors, 4 warnings\n");
+    assert_eq!(
+        stderr,
+        "fixtures/check/rules.jsonl: 30 examples, 8 valid, 23 errors, 4 warnings\n"
+    );
 }
 
 #[test]
 fn several_files_give_an_array_and_the_worst_exit_code() {
-    let (code, stdout, _) = run(afinar().args(["check", GOOD, "fixtures/check/tiny.jsonl", "--format", "json"]));
+    let (code, stdout, _) = run(afinar().args([
+        "check",
+        GOOD,
+        "fixtures/check/tiny.jsonl",
+        "--format",
+        "json",
+    ]));
     assert_eq!(code, 1);
     let reports: Value = serde_json::from_str(&stdout).unwrap();
-    let files: Vec<&str> = reports.as_array().unwrap().iter().map(|r| r["file"].as_str().unwrap()).collect();
+    let files: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
     assert_eq!(files, [GOOD, "fixtures/check/tiny.jsonl"]);
     let (code, stdout, _) = run(afinar().args(["check", GOOD, GOOD, "--format", "json"]));
     assert_eq!(code, 0);
-    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap().as_array().unwrap().len(), 2);
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -200,12 +275,24 @@ fn usage_and_io_errors_exit_2() {
 
 #[test]
 fn schema_prints_the_bundled_schemas() {
-    for (name, file) in [("chat", "chat"), ("completion", "completion"), ("dpo", "dpo")] {
+    for (name, file) in [
+        ("chat", "chat"),
+        ("completion", "completion"),
+        ("dpo", "dpo"),
+    ] {
         let (code, stdout, stderr) = run(afinar().args(["check", "--schema", name]));
         assert_eq!(code, 0, "{stderr}");
         let schema: Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
-        assert_eq!(stdout, read(&root().join(format!("crates/afinar-check/src/schemas/{file}.schema.json"))));
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert_eq!(
+            stdout,
+            read(&root().join(format!(
+                "crates/afinar-check/src/schemas/{file}.schema.json"
+            )))
+        );
     }
     let (code, _, _) = run(afinar().args(["check", "--schema", "chat", GOOD]));
     assert_eq!(code, 2);
@@ -221,7 +308,12 @@ fn models_lists_the_registry() {
     let (code, stdout, _) = run(afinar().args(["models", "--format", "json"]));
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let nano = v["models"].as_array().unwrap().iter().find(|m| m["name"] == "gpt-4.1-nano").unwrap();
+    let nano = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "gpt-4.1-nano")
+        .unwrap();
     assert_eq!(nano["max_tokens"], 32768);
     assert_eq!(nano["encoding"], "o200k_base");
 }
@@ -236,7 +328,13 @@ fn a_models_file_adds_a_model_for_check() {
             "formats": ["chat"], "price_per_million": 2.0, "developer_role": true}]}"#,
     )
     .unwrap();
-    let (code, report) = check_json(&[GOOD, "--model", "acme-ft-2025-01-01", "--models", models.to_str().unwrap()]);
+    let (code, report) = check_json(&[
+        GOOD,
+        "--model",
+        "acme-ft-2025-01-01",
+        "--models",
+        models.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1); // examples over 50 tokens
     assert_eq!(report["model_family"], "acme-ft");
     assert_eq!(report["encoding"], "cl100k_base");
@@ -257,7 +355,10 @@ fn per_example(text: &str) -> BTreeMap<u64, (Option<u64>, Option<u64>)> {
     text.lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            (v["line"].as_u64().unwrap(), (v["tokens"].as_u64(), v["assistant_tokens"].as_u64()))
+            (
+                v["line"].as_u64().unwrap(),
+                (v["tokens"].as_u64(), v["assistant_tokens"].as_u64()),
+            )
         })
         .collect()
 }
@@ -265,7 +366,9 @@ fn per_example(text: &str) -> BTreeMap<u64, (Option<u64>, Option<u64>)> {
 fn ours(file: &str, model: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pe.jsonl");
-    let (code, _, stderr) = run(afinar().args(["check", file, "--model", model, "--per-example"]).arg(&out));
+    let (code, _, stderr) = run(afinar()
+        .args(["check", file, "--model", model, "--per-example"])
+        .arg(&out));
     assert!(code == 0 || code == 1, "{stderr}");
     read(&out)
 }
@@ -280,7 +383,11 @@ fn counts_equal_the_committed_oracle_output() {
     ] {
         let ours = ours(file, model);
         let theirs = read(&fixture(&format!("check/oracle/{oracle}.jsonl")));
-        assert_eq!(per_example(&ours), per_example(&theirs), "{file} with {model}");
+        assert_eq!(
+            per_example(&ours),
+            per_example(&theirs),
+            "{file} with {model}"
+        );
         assert!(ours.starts_with("{\"line\":1,\"tokens\":"), "{ours}");
     }
 }
@@ -288,16 +395,34 @@ fn counts_equal_the_committed_oracle_output() {
 /// A deterministic, messy chat file: Portuguese and emoji, tool calls, names, weights,
 /// content lists, numbers in arguments, special-token strings, long answers.
 fn messy_file(n: usize) -> String {
-    let words = ["Simples", "Nacional", "ação", "R$ 4,8 milhões", "🧾", "<|endoftext|>", "DAS\n", "\t", "“ok”", "123.456,78", "   ", "CNPJ"];
+    let words = [
+        "Simples",
+        "Nacional",
+        "ação",
+        "R$ 4,8 milhões",
+        "🧾",
+        "<|endoftext|>",
+        "DAS\n",
+        "\t",
+        "“ok”",
+        "123.456,78",
+        "   ",
+        "CNPJ",
+    ];
     let mut out = String::new();
     let mut seed: u64 = 42;
     let mut next = |m: usize| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((seed >> 33) as usize) % m
     };
     for i in 0..n {
         let text = |len: usize, next: &mut dyn FnMut(usize) -> usize| -> String {
-            (0..len).map(|_| words[next(words.len())]).collect::<Vec<_>>().join(" ")
+            (0..len)
+                .map(|_| words[next(words.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let q = text(1 + next(20), &mut next);
         let a = text(1 + next(if i % 50 == 0 { 2000 } else { 60 }), &mut next);
@@ -308,10 +433,16 @@ fn messy_file(n: usize) -> String {
                 {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
                   "function": {"name": "f", "arguments": format!("{{\"x\": {i}, \"s\": \"{}\"}}", i % 7)}}]},
                 {"role": "tool", "tool_call_id": "c1", "content": a.clone()}, {"role": "assistant", "content": a}]}),
-            2 => serde_json::json!({"messages": [{"role": "user", "content": [{"type": "text", "text": q}]},
-                {"role": "assistant", "content": a, "meta": {"n": 1.5e-7, "big": 1e21, "ok": true}}]}),
-            3 => serde_json::json!({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}),
-            _ => serde_json::json!({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "x": i}),
+            2 => {
+                serde_json::json!({"messages": [{"role": "user", "content": [{"type": "text", "text": q}]},
+                {"role": "assistant", "content": a, "meta": {"n": 1.5e-7, "big": 1e21, "ok": true}}]})
+            }
+            3 => {
+                serde_json::json!({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]})
+            }
+            _ => {
+                serde_json::json!({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "x": i})
+            }
         };
         out.push_str(&line.to_string());
         out.push('\n');
@@ -325,7 +456,10 @@ fn messy_file(n: usize) -> String {
 fn counts_equal_the_live_oracle_on_a_generated_file() {
     let script = root().join("../shared/reference/ref_validate.py");
     let python_ok = script.is_file()
-        && StdCommand::new("python3").args(["-c", "import tiktoken"]).output().is_ok_and(|o| o.status.success());
+        && StdCommand::new("python3")
+            .args(["-c", "import tiktoken"])
+            .output()
+            .is_ok_and(|o| o.status.success());
     if !python_ok {
         assert!(
             std::env::var("AFINAR_REQUIRE_ORACLE").as_deref() != Ok("1"),
@@ -338,7 +472,10 @@ fn counts_equal_the_live_oracle_on_a_generated_file() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("messy.jsonl");
     std::fs::write(&data, messy_file(2000)).unwrap();
-    for (model, encoding) in [("gpt-4o-mini", "o200k_base"), ("gpt-3.5-turbo", "cl100k_base")] {
+    for (model, encoding) in [
+        ("gpt-4o-mini", "o200k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+    ] {
         let theirs_path = tmp.path().join(format!("oracle.{encoding}.jsonl"));
         let status = StdCommand::new("python3")
             .arg(&script)
@@ -347,11 +484,19 @@ fn counts_equal_the_live_oracle_on_a_generated_file() {
             .arg(&theirs_path)
             .output()
             .unwrap();
-        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         let ours = per_example(&ours(data.to_str().unwrap(), model));
         let theirs = per_example(&read(&theirs_path));
         assert_eq!(ours.len(), 2000);
-        let diff: Vec<_> = ours.iter().filter(|(l, c)| theirs.get(l) != Some(c)).take(5).collect();
+        let diff: Vec<_> = ours
+            .iter()
+            .filter(|(l, c)| theirs.get(l) != Some(c))
+            .take(5)
+            .collect();
         assert!(diff.is_empty(), "{encoding}: first differences {diff:?}");
         assert_eq!(ours, theirs);
     }
@@ -361,7 +506,15 @@ fn counts_equal_the_live_oracle_on_a_generated_file() {
 fn per_example_output_is_written_in_order_for_every_line() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("sub/pe.jsonl");
-    let (code, _, _) = run(afinar().args(["check", RULES, "--model", "gpt-3.5-turbo-0613", "--per-example"]).arg(&out));
+    let (code, _, _) = run(afinar()
+        .args([
+            "check",
+            RULES,
+            "--model",
+            "gpt-3.5-turbo-0613",
+            "--per-example",
+        ])
+        .arg(&out));
     assert_eq!(code, 1);
     let lines: Vec<u64> = per_example(&read(&out)).keys().copied().collect();
     let expected: Vec<u64> = (1..=31).filter(|l| *l != 22).collect(); // the blank line has none

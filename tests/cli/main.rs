@@ -8,3 +8,4 @@ mod convert;
 mod curate;
 mod redact;
 mod sources;
+mod pipeline;

@@ -71,9 +71,16 @@ fn add_messages<'a>(messages: impl Iterator<Item = &'a Value>, tok: &Tokenizer, 
 
 /// Prompt plus completion tokens; the completion is the assistant part.
 pub fn completion(obj: &Map<String, Value>, tok: &Tokenizer) -> Counts {
-    let count = |k: &str| obj.get(k).and_then(value_text).map_or(0, |t| tok.count(&t) as u64);
+    let count = |k: &str| {
+        obj.get(k)
+            .and_then(value_text)
+            .map_or(0, |t| tok.count(&t) as u64)
+    };
     let (p, c) = (count("prompt"), count("completion"));
-    Counts { tokens: p + c, assistant: c }
+    Counts {
+        tokens: p + c,
+        assistant: c,
+    }
 }
 
 /// Input, preferred and non-preferred messages as one chat; the preferred reply is the
@@ -166,7 +173,13 @@ fn write_number(n: &Number, out: &mut String) {
 /// exponent is below -4 or at least 16 (`1e+16`, `1.5e-05`), else positional (`100.0`).
 pub fn python_float(f: f64) -> String {
     if !f.is_finite() {
-        return if f.is_nan() { "NaN".into() } else if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f.is_nan() {
+            "NaN".into()
+        } else if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let sci = format!("{f:e}"); // e.g. "-1.5e-5", "1e16"
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -186,7 +199,11 @@ pub fn python_float(f: f64) -> String {
         if n <= int_len {
             format!("{digits}{}.0", "0".repeat((int_len - n) as usize))
         } else {
-            format!("{}.{}", &digits[..int_len as usize], &digits[int_len as usize..])
+            format!(
+                "{}.{}",
+                &digits[..int_len as usize],
+                &digits[int_len as usize..]
+            )
         }
     } else {
         format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
@@ -246,11 +263,22 @@ mod tests {
         let c = chat(msgs.as_array().unwrap(), tok).unwrap();
         let t = |s: &str| tok.count(s) as u64;
         let expected = 3 * 3
-            + t("system") + t("Você é um assistente.")
-            + t("user") + t("Qual o limite do MEI?") + t("ana") + 1
-            + t("assistant") + t("R$ 81 mil por ano.")
+            + t("system")
+            + t("Você é um assistente.")
+            + t("user")
+            + t("Qual o limite do MEI?")
+            + t("ana")
+            + 1
+            + t("assistant")
+            + t("R$ 81 mil por ano.")
             + 3;
-        assert_eq!(c, Counts { tokens: expected, assistant: t("R$ 81 mil por ano.") });
+        assert_eq!(
+            c,
+            Counts {
+                tokens: expected,
+                assistant: t("R$ 81 mil por ano.")
+            }
+        );
         assert_eq!(chat(&[], tok), None);
         assert_eq!(chat(&[json!("x")], tok), None);
     }
@@ -260,7 +288,10 @@ mod tests {
         let tok = Tokenizer::get(Encoding::Cl100kBase);
         let v = json!({"prompt": "Qual o prazo?", "completion": " Dia 20."});
         let c = completion(v.as_object().unwrap(), tok);
-        assert_eq!(c.tokens, (tok.count("Qual o prazo?") + tok.count(" Dia 20.")) as u64);
+        assert_eq!(
+            c.tokens,
+            (tok.count("Qual o prazo?") + tok.count(" Dia 20.")) as u64
+        );
         assert_eq!(c.assistant, tok.count(" Dia 20.") as u64);
     }
 }

@@ -1,7 +1,7 @@
 //! The streaming engine: batches of lines, checked in parallel, merged in input order.
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader};
@@ -78,11 +78,21 @@ pub fn check_path(
     opts: &CheckOptions,
     on_example: &mut dyn FnMut(&ExampleTokens) -> std::io::Result<()>,
 ) -> Result<Report, CheckError> {
-    let io_err = |source| CheckError::Io { path: path.to_owned(), source };
+    let io_err = |source| CheckError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let file = File::open(path).map_err(io_err)?;
     let size = file.metadata().map_err(io_err)?.len();
     let reader = BufReader::with_capacity(1 << 20, file);
-    check_reader(&path.display().to_string(), reader, Some(size), opts, on_example).map_err(|e| match e {
+    check_reader(
+        &path.display().to_string(),
+        reader,
+        Some(size),
+        opts,
+        on_example,
+    )
+    .map_err(|e| match e {
         CheckError::Io { source, .. } => io_err(source),
         other => other,
     })
@@ -99,7 +109,8 @@ pub fn check_reader<R: BufRead>(
 ) -> Result<Report, CheckError> {
     let tok = Tokenizer::get(opts.model.encoding);
     let mut acc = Accumulator::new(opts);
-    let mut buf: Vec<u8> = Vec::with_capacity(opts.batch_bytes.min(16 << 20).saturating_add(64 << 10));
+    let mut buf: Vec<u8> =
+        Vec::with_capacity(opts.batch_bytes.min(16 << 20).saturating_add(64 << 10));
     let mut ends: Vec<usize> = Vec::new();
     let mut next_line: u64 = 1;
     loop {
@@ -109,7 +120,10 @@ pub fn check_reader<R: BufRead>(
         while buf.len() < opts.batch_bytes && ends.len() < opts.batch_lines {
             let n = reader
                 .read_until(b'\n', &mut buf)
-                .map_err(|source| CheckError::Io { path: name.into(), source })?;
+                .map_err(|source| CheckError::Io {
+                    path: name.into(),
+                    source,
+                })?;
             if n == 0 {
                 eof = true;
                 break;
@@ -127,8 +141,11 @@ pub fn check_reader<R: BufRead>(
             .collect();
         next_line += lines.len() as u64;
         let check = |&(line, bytes): &(u64, &[u8])| check_line(line, bytes, opts, tok);
-        let results: Vec<LineResult> =
-            if opts.parallel { lines.par_iter().map(check).collect() } else { lines.iter().map(check).collect() };
+        let results: Vec<LineResult> = if opts.parallel {
+            lines.par_iter().map(check).collect()
+        } else {
+            lines.iter().map(check).collect()
+        };
         for r in results {
             acc.add(r, on_example)?;
         }
@@ -168,15 +185,28 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
             ));
         }
     }
-    let result = |kind, counts, findings, hash| LineResult { line, kind, counts, findings, hash };
+    let result = |kind, counts, findings, hash| LineResult {
+        line,
+        kind,
+        counts,
+        findings,
+        hash,
+    };
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        findings.push(Finding::new(Some(line), Code::BlankLine, "Blank line (skipped); remove it"));
+        findings.push(Finding::new(
+            Some(line),
+            Code::BlankLine,
+            "Blank line (skipped); remove it",
+        ));
         return result(LineKind::Blank, None, findings, None);
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let col = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).chars().count() + 1;
+            let col = String::from_utf8_lossy(&bytes[..e.valid_up_to()])
+                .chars()
+                .count()
+                + 1;
             findings.push(Finding::new(
                 Some(line),
                 Code::InvalidUtf8,
@@ -188,15 +218,27 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            findings.push(Finding::new(Some(line), Code::InvalidJson, json_error(&e, text)));
+            findings.push(Finding::new(
+                Some(line),
+                Code::InvalidJson,
+                json_error(&e, text),
+            ));
             return result(LineKind::Broken, None, findings, None);
         }
     };
     let format = rules::detect_format(&value);
-    let cx = LineContext { line, value: &value, format, model: &opts.model };
+    let cx = LineContext {
+        line,
+        value: &value,
+        format,
+        model: &opts.model,
+    };
     rules::check_example(&cx, &opts.extra_rules, &mut findings);
     let counts = match (&value, format) {
-        (Value::Object(o), Format::Chat) => o.get("messages").and_then(Value::as_array).and_then(|m| count::chat(m, tok)),
+        (Value::Object(o), Format::Chat) => o
+            .get("messages")
+            .and_then(Value::as_array)
+            .and_then(|m| count::chat(m, tok)),
         (Value::Object(o), Format::Completion) => Some(count::completion(o, tok)),
         (Value::Object(o), Format::Dpo) => count::dpo(o, tok),
         _ => None,
@@ -222,7 +264,11 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
 /// an editor shows it (serde_json counts bytes).
 fn json_error(e: &serde_json::Error, text: &str) -> String {
     let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
-    let col = line.char_indices().filter(|(i, _)| *i < e.column()).count().max(1);
+    let col = line
+        .char_indices()
+        .filter(|(i, _)| *i < e.column())
+        .count()
+        .max(1);
     let msg = e.to_string();
     let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
     format!("Invalid JSON at column {col}: {msg}; fix the line or remove it")
@@ -280,8 +326,11 @@ impl<'o> Accumulator<'o> {
 
     fn push(&mut self, f: Finding) {
         *self.codes.entry(f.code).or_default() += 1;
-        let (list, total) =
-            if f.is_error() { (&mut self.errors, &mut self.errors_total) } else { (&mut self.warnings, &mut self.warnings_total) };
+        let (list, total) = if f.is_error() {
+            (&mut self.errors, &mut self.errors_total)
+        } else {
+            (&mut self.warnings, &mut self.warnings_total)
+        };
         *total += 1;
         if list.len() < self.opts.max_listed {
             list.push(f);
@@ -330,7 +379,11 @@ impl<'o> Accumulator<'o> {
             if errors == 0 {
                 self.valid += 1;
             }
-            let only_length = r.findings.iter().filter(|f| f.is_error()).all(|f| f.code == Code::OverTokenLimit);
+            let only_length = r
+                .findings
+                .iter()
+                .filter(|f| f.is_error())
+                .all(|f| f.code == Code::OverTokenLimit);
             if let (Some(c), true) = (r.counts, only_length) {
                 self.dist.add(c.tokens);
                 self.billable += c.tokens.min(self.opts.limit());
@@ -362,7 +415,10 @@ impl<'o> Accumulator<'o> {
             self.push(Finding::new(
                 None,
                 Code::TooFewExamples,
-                format!("The file has {} examples; the service needs at least {MIN_EXAMPLES}", self.examples),
+                format!(
+                    "The file has {} examples; the service needs at least {MIN_EXAMPLES}",
+                    self.examples
+                ),
             ));
         } else if self.examples < RECOMMENDED_EXAMPLES {
             self.push(Finding::new(
@@ -388,8 +444,11 @@ impl<'o> Accumulator<'o> {
         let epochs = default_epochs(self.dist.n());
         let billed_tokens = self.billable * epochs;
         let price = opts.model.price_per_million;
-        let mut worst: Vec<Worst> =
-            self.worst.into_iter().map(|Reverse((tokens, Reverse(line)))| Worst { line, tokens }).collect();
+        let mut worst: Vec<Worst> = self
+            .worst
+            .into_iter()
+            .map(|Reverse((tokens, Reverse(line)))| Worst { line, tokens })
+            .collect();
         worst.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.line.cmp(&b.line)));
         let mut codes: Vec<(Code, u64)> = self.codes.into_iter().collect();
         codes.sort();
@@ -407,7 +466,10 @@ impl<'o> Accumulator<'o> {
             warnings: self.warnings,
             warnings_total: self.warnings_total,
             listed_max: opts.max_listed,
-            codes: codes.into_iter().map(|(c, n)| (c.as_str().to_owned(), n)).collect(),
+            codes: codes
+                .into_iter()
+                .map(|(c, n)| (c.as_str().to_owned(), n))
+                .collect(),
             tokens: self.dist.stats(),
             histogram: self.dist.histogram(),
             limit: opts.limit(),
@@ -415,7 +477,7 @@ impl<'o> Accumulator<'o> {
             epochs,
             billed_tokens,
             price_per_million: price,
-            cost: price.map(|p| (billed_tokens as f64 * p / 1e6 * 100.0).round() / 100.0),
+            cost: price.map(|p| (billed_tokens as f64 * p / 1e6 * 10_000.0).round() / 10_000.0),
             worst,
         }
     }
@@ -491,13 +553,22 @@ mod tests {
         let (r, per) = run(data.as_bytes(), None, &opts("gpt-4o"));
         assert_eq!((r.examples, r.valid, r.errors_total), (12, 12, 0));
         assert_eq!(per.len(), 12);
-        assert_eq!(r.warnings.iter().filter(|f| f.code == Code::DuplicateExample).count(), 11);
+        assert_eq!(
+            r.warnings
+                .iter()
+                .filter(|f| f.code == Code::DuplicateExample)
+                .count(),
+            11
+        );
     }
 
     #[test]
     fn file_level_rules() {
         let (r, _) = run(b"", Some(0), &opts("gpt-4o"));
-        assert_eq!(r.errors.iter().map(|f| f.code).collect::<Vec<_>>(), vec![Code::TooFewExamples]);
+        assert_eq!(
+            r.errors.iter().map(|f| f.code).collect::<Vec<_>>(),
+            vec![Code::TooFewExamples]
+        );
         assert_eq!(r.tokens, None);
         assert_eq!(r.format, None);
 
@@ -506,16 +577,35 @@ mod tests {
             .collect();
         let (r, _) = run(many.as_bytes(), Some(600_000_000), &opts("gpt-4o"));
         assert_eq!(r.errors_total, 0);
-        assert_eq!(r.warnings.iter().map(|f| (f.line, f.code)).collect::<Vec<_>>(), vec![(None, Code::FileTooLarge)]);
+        assert_eq!(
+            r.warnings
+                .iter()
+                .map(|f| (f.line, f.code))
+                .collect::<Vec<_>>(),
+            vec![(None, Code::FileTooLarge)]
+        );
         let (r, _) = run(many.as_bytes(), Some(512_000_000), &opts("gpt-4o"));
         assert_eq!(r.warnings_total, 0);
-        let (r, _) = run(many.as_bytes().split(|b| *b == b'\n').take(49).collect::<Vec<_>>().join(&b'\n').as_slice(), None, &opts("gpt-4o"));
-        assert_eq!(r.warnings.iter().map(|f| f.code).collect::<Vec<_>>(), vec![Code::FewExamples]);
+        let (r, _) = run(
+            many.as_bytes()
+                .split(|b| *b == b'\n')
+                .take(49)
+                .collect::<Vec<_>>()
+                .join(&b'\n')
+                .as_slice(),
+            None,
+            &opts("gpt-4o"),
+        );
+        assert_eq!(
+            r.warnings.iter().map(|f| f.code).collect::<Vec<_>>(),
+            vec![Code::FewExamples]
+        );
     }
 
     #[test]
     fn billing_uses_the_limit_and_the_default_epochs() {
-        let short = r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#;
+        let short =
+            r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#;
         let long = format!(
             r#"{{"messages":[{{"role":"user","content":"q"}},{{"role":"assistant","content":"{}"}}]}}"#,
             "palavra ".repeat(100)
@@ -530,7 +620,10 @@ mod tests {
         assert_eq!(r.epochs, 5); // 20 examples: 100 / 20
         let billable: u64 = tokens.iter().map(|t| (*t).min(50)).sum();
         assert_eq!(r.billed_tokens, billable * 5);
-        assert_eq!(r.cost, Some((billable * 5) as f64 * 3.0 / 1e6 * 100.0).map(|c| c.round() / 100.0));
+        assert_eq!(
+            r.cost,
+            Some(((billable * 5) as f64 * 3.0 / 1e6 * 10_000.0).round() / 10_000.0)
+        );
         assert_eq!(r.worst[0].line, 20);
         assert_eq!(r.tokens.as_ref().unwrap().counted, 20);
     }
@@ -541,7 +634,18 @@ mod tests {
         data.extend_from_slice(b"\xe9x\n");
         let (r, per) = run(&data, None, &opts("gpt-4o"));
         assert_eq!(r.errors[0].code, Code::InvalidUtf8);
-        assert!(r.errors[0].message.contains("column 5"), "{}", r.errors[0].message);
-        assert_eq!(per, vec![ExampleTokens { line: 1, tokens: None, assistant_tokens: None }]);
+        assert!(
+            r.errors[0].message.contains("column 5"),
+            "{}",
+            r.errors[0].message
+        );
+        assert_eq!(
+            per,
+            vec![ExampleTokens {
+                line: 1,
+                tokens: None,
+                assistant_tokens: None
+            }]
+        );
     }
 }

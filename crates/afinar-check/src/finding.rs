@@ -128,7 +128,11 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(line: Option<u64>, code: Code, message: impl Into<String>) -> Finding {
-        Finding { line, code, message: message.into() }
+        Finding {
+            line,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn severity(&self) -> Severity {
@@ -149,7 +153,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate {c}");
-            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch.is_ascii_digit()));
+            assert!(
+                c.as_str()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch.is_ascii_digit())
+            );
         }
     }
 }

@@ -66,16 +66,23 @@ impl Registry {
         // The bundled file is checked by a unit test, so parsing cannot fail.
         #[allow(clippy::expect_used)]
         let file: RegistryFile = serde_json::from_str(BUILTIN).expect("bundled models.json parses");
-        Registry { models: file.models }
+        Registry {
+            models: file.models,
+        }
     }
 
     /// Adds the models of a JSON file shaped like the bundled one (`{"models": [...]}`);
     /// an entry with a known name replaces it.
     pub fn extend_from_file(&mut self, path: &Path) -> Result<(), CheckError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| CheckError::Io { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CheckError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         self.extend_from_str(&text)
-            .map_err(|source| CheckError::Models { path: path.to_owned(), source })
+            .map_err(|source| CheckError::Models {
+                path: path.to_owned(),
+                source,
+            })
     }
 
     pub fn extend_from_str(&mut self, text: &str) -> Result<(), serde_json::Error> {
@@ -107,7 +114,10 @@ impl Registry {
         }
         self.models
             .iter()
-            .filter(|m| name.strip_prefix(m.name.as_str()).is_some_and(is_snapshot_suffix))
+            .filter(|m| {
+                name.strip_prefix(m.name.as_str())
+                    .is_some_and(is_snapshot_suffix)
+            })
             .max_by_key(|m| m.name.len())
     }
 
@@ -148,10 +158,19 @@ mod tests {
     fn snapshots_and_fine_tunes_match_their_family() {
         let r = Registry::builtin();
         let name = |n: &str| r.lookup(n).map(|m| m.name.clone());
-        assert_eq!(name("gpt-4o-mini-2024-07-18").as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(
+            name("gpt-4o-mini-2024-07-18").as_deref(),
+            Some("gpt-4o-mini")
+        );
         assert_eq!(name("gpt-4o-2024-08-06").as_deref(), Some("gpt-4o"));
-        assert_eq!(name("gpt-4.1-nano-2025-04-14").as_deref(), Some("gpt-4.1-nano"));
-        assert_eq!(name("ft:gpt-4o-mini-2024-07-18:acme::abc123").as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(
+            name("gpt-4.1-nano-2025-04-14").as_deref(),
+            Some("gpt-4.1-nano")
+        );
+        assert_eq!(
+            name("ft:gpt-4o-mini-2024-07-18:acme::abc123").as_deref(),
+            Some("gpt-4o-mini")
+        );
         assert_eq!(name("gpt-4o-minix"), None);
         assert_eq!(name("gpt-4o-mini-large"), None);
         assert_eq!(name("llama-3"), None);
@@ -175,7 +194,9 @@ mod tests {
         let m = |n: &str| r.lookup(n).cloned().unwrap();
         assert!(m("gpt-4o-mini").takes(Format::Chat) && m("gpt-4o-mini").takes(Format::Dpo));
         assert!(!m("gpt-4o-mini").takes(Format::Completion));
-        assert!(m("davinci-002").takes(Format::Completion) && !m("davinci-002").takes(Format::Chat));
+        assert!(
+            m("davinci-002").takes(Format::Completion) && !m("davinci-002").takes(Format::Chat)
+        );
         assert!(m("gpt-4.1").developer_role && !m("gpt-3.5-turbo").developer_role);
     }
 
@@ -193,6 +214,9 @@ mod tests {
         .unwrap();
         assert_eq!(r.lookup("gpt-4o-mini-2024-07-18").unwrap().max_tokens, 1000);
         assert_eq!(r.lookup("acme-7b").unwrap().encoding, Encoding::Cl100kBase);
-        assert!(r.extend_from_str(r#"{"models": [{"name": "x", "encoding": "p50k"}]}"#).is_err());
+        assert!(
+            r.extend_from_str(r#"{"models": [{"name": "x", "encoding": "p50k"}]}"#)
+                .is_err()
+        );
     }
 }

@@ -49,7 +49,7 @@ pub fn default_epochs(n: u64) -> u64 {
 /// - `epochs`: the service's default epochs for `tokens.counted` examples;
 ///   `billed_tokens`: the sum over those examples of min(limit, tokens), times `epochs`;
 ///   `price_per_million`: the model's training price in US dollars per 1M tokens;
-///   `cost`: `billed_tokens` × price / 1M in US dollars (null when the price is unknown).
+///   `cost`: `billed_tokens` × price / 1M in US dollars, rounded to 4 decimals (null when the price is unknown).
 /// - `worst`: the longest examples `[{line, tokens}]`, longest first (at most 10);
 ///   `histogram`: `[{from, to, count}]` token buckets, `from` inclusive, `to` exclusive.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -166,9 +166,16 @@ impl Distribution {
 
     /// Power-of-two buckets from the smallest to the largest count (`[0, 64)` first).
     pub(crate) fn histogram(&self) -> Vec<Bucket> {
-        let bucket_of = |v: u64| if v < 64 { 0 } else { 64u64 << (63 - v.leading_zeros() - 6) };
+        let bucket_of = |v: u64| {
+            if v < 64 {
+                0
+            } else {
+                64u64 << (63 - v.leading_zeros() - 6)
+            }
+        };
         let mut out: Vec<Bucket> = Vec::new();
-        let (Some(&min), Some(&max)) = (self.counts.keys().next(), self.counts.keys().next_back()) else {
+        let (Some(&min), Some(&max)) = (self.counts.keys().next(), self.counts.keys().next_back())
+        else {
             return out;
         };
         let mut from = bucket_of(min);
@@ -230,7 +237,20 @@ mod tests {
         for v in [5, 63, 64, 200, 1000] {
             d.add(v);
         }
-        let h: Vec<(u64, u64, u64)> = d.histogram().iter().map(|b| (b.from, b.to, b.count)).collect();
-        assert_eq!(h, vec![(0, 64, 2), (64, 128, 1), (128, 256, 1), (256, 512, 0), (512, 1024, 1)]);
+        let h: Vec<(u64, u64, u64)> = d
+            .histogram()
+            .iter()
+            .map(|b| (b.from, b.to, b.count))
+            .collect();
+        assert_eq!(
+            h,
+            vec![
+                (0, 64, 2),
+                (64, 128, 1),
+                (128, 256, 1),
+                (256, 512, 0),
+                (512, 1024, 1)
+            ]
+        );
     }
 }

@@ -37,10 +37,15 @@ pub trait LineRule: Send + Sync + Debug {
 /// `preferred_output` or `non_preferred_output` → DPO; `prompt` or `completion` →
 /// prompt/completion; anything else is taken as a (broken) chat line.
 pub fn detect_format(v: &Value) -> Format {
-    let Value::Object(m) = v else { return Format::Chat };
+    let Value::Object(m) = v else {
+        return Format::Chat;
+    };
     if m.contains_key("messages") {
         Format::Chat
-    } else if ["input", "preferred_output", "non_preferred_output"].iter().any(|k| m.contains_key(*k)) {
+    } else if ["input", "preferred_output", "non_preferred_output"]
+        .iter()
+        .any(|k| m.contains_key(*k))
+    {
         Format::Dpo
     } else if m.contains_key("prompt") || m.contains_key("completion") {
         Format::Completion
@@ -50,12 +55,19 @@ pub fn detect_format(v: &Value) -> Format {
 }
 
 /// Runs the built-in rules, the schema (on lines they passed) and `extra` rules.
-pub fn check_example(cx: &LineContext<'_>, extra: &[std::sync::Arc<dyn LineRule>], out: &mut Vec<Finding>) {
+pub fn check_example(
+    cx: &LineContext<'_>,
+    extra: &[std::sync::Arc<dyn LineRule>],
+    out: &mut Vec<Finding>,
+) {
     let start = out.len();
     let Value::Object(obj) = cx.value else {
         out.push(cx.finding(
             Code::DataType,
-            format!("The line is a JSON {}, not an object; write one object per line", kind_of(cx.value)),
+            format!(
+                "The line is a JSON {}, not an object; write one object per line",
+                kind_of(cx.value)
+            ),
         ));
         return;
     };
@@ -79,7 +91,11 @@ pub fn check_example(cx: &LineContext<'_>, extra: &[std::sync::Arc<dyn LineRule>
     }
     if !out[start..].iter().any(Finding::is_error) {
         if let Some((path, msg)) = schema::first_violation(cx.format, cx.value) {
-            let at = if path.is_empty() { String::new() } else { format!(" at `{path}`") };
+            let at = if path.is_empty() {
+                String::new()
+            } else {
+                format!(" at `{path}`")
+            };
             out.push(cx.finding(
                 Code::SchemaViolation,
                 format!(
@@ -106,14 +122,32 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-const ROLES: [&str; 6] = ["system", "developer", "user", "assistant", "tool", "function"];
-const MESSAGE_KEYS: [&str; 7] = ["role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"];
+const ROLES: [&str; 6] = [
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
+const MESSAGE_KEYS: [&str; 7] = [
+    "role",
+    "content",
+    "name",
+    "weight",
+    "tool_calls",
+    "tool_call_id",
+    "function_call",
+];
 
 fn chat_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
     let messages = match obj.get("messages") {
         Some(Value::Array(a)) if !a.is_empty() => a,
         Some(Value::Array(_)) => {
-            out.push(cx.finding(Code::MissingMessagesList, "`messages` is empty; add the conversation's messages"));
+            out.push(cx.finding(
+                Code::MissingMessagesList,
+                "`messages` is empty; add the conversation's messages",
+            ));
             return;
         }
         Some(other) => {
@@ -135,7 +169,12 @@ fn chat_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Findi
 }
 
 /// Rules on a list of chat messages (a chat line, or a DPO input when `!need_assistant`).
-fn messages_rules(cx: &LineContext<'_>, messages: &[Value], need_assistant: bool, out: &mut Vec<Finding>) {
+fn messages_rules(
+    cx: &LineContext<'_>,
+    messages: &[Value],
+    need_assistant: bool,
+    out: &mut Vec<Finding>,
+) {
     let mut tool_ids: HashSet<&str> = HashSet::new();
     let mut prev_role: Option<&str> = None;
     let mut conversation_started = false;
@@ -145,14 +184,22 @@ fn messages_rules(cx: &LineContext<'_>, messages: &[Value], need_assistant: bool
         let Value::Object(m) = m else {
             out.push(cx.finding(
                 Code::MessageMissingKey,
-                format!("Message {n} is a {}, not an object with `role` and `content`", kind_of(m)),
+                format!(
+                    "Message {n} is a {}, not an object with `role` and `content`",
+                    kind_of(m)
+                ),
             ));
             prev_role = None;
             continue;
         };
         let role = match m.get("role") {
             None => {
-                out.push(cx.finding(Code::MessageMissingKey, format!("Message {n} has no `role`; add `\"role\": \"user\"` or `\"assistant\"`")));
+                out.push(cx.finding(
+                    Code::MessageMissingKey,
+                    format!(
+                        "Message {n} has no `role`; add `\"role\": \"user\"` or `\"assistant\"`"
+                    ),
+                ));
                 None
             }
             Some(Value::String(r)) if ROLES.contains(&r.as_str()) => Some(r.as_str()),
@@ -167,7 +214,8 @@ fn messages_rules(cx: &LineContext<'_>, messages: &[Value], need_assistant: bool
         };
         let assistant = role == Some("assistant");
         has_assistant |= assistant;
-        let calls_tools = assistant && (m.contains_key("tool_calls") || m.contains_key("function_call"));
+        let calls_tools =
+            assistant && (m.contains_key("tool_calls") || m.contains_key("function_call"));
 
         for k in m.keys() {
             if !MESSAGE_KEYS.contains(&k.as_str()) {
@@ -184,16 +232,25 @@ fn messages_rules(cx: &LineContext<'_>, messages: &[Value], need_assistant: bool
             if !assistant && role.is_some() {
                 out.push(cx.finding(
                     Code::WeightNotOnAssistant,
-                    format!("Message {n} ({}) has `weight`; only assistant messages take it, remove it", role.unwrap_or("?")),
+                    format!(
+                        "Message {n} ({}) has `weight`; only assistant messages take it, remove it",
+                        role.unwrap_or("?")
+                    ),
                 ));
             }
             if !matches!(w.as_f64(), Some(x) if x == 0.0 || x == 1.0) {
-                out.push(cx.finding(Code::InvalidWeight, format!("Message {n} has weight `{w}`; use 0 (do not train on it) or 1")));
+                out.push(cx.finding(
+                    Code::InvalidWeight,
+                    format!("Message {n} has weight `{w}`; use 0 (do not train on it) or 1"),
+                ));
             }
         }
         if let Some(name) = m.get("name") {
             if !matches!(name, Value::String(s) if !s.trim().is_empty()) {
-                out.push(cx.finding(Code::InvalidName, format!("Message {n} has name `{name}`; use a non-empty string or remove it")));
+                out.push(cx.finding(
+                    Code::InvalidName,
+                    format!("Message {n} has name `{name}`; use a non-empty string or remove it"),
+                ));
             }
         }
         if let Some(calls) = m.get("tool_calls") {
@@ -215,7 +272,10 @@ fn messages_rules(cx: &LineContext<'_>, messages: &[Value], need_assistant: bool
         if role == Some("developer") && !cx.model.developer_role {
             out.push(cx.finding(
                 Code::DeveloperRoleUnsupported,
-                format!("Message {n} has role `developer`, which `{}` does not take; use `system`", cx.model.name),
+                format!(
+                    "Message {n} has role `developer`, which `{}` does not take; use `system`",
+                    cx.model.name
+                ),
             ));
         }
 
@@ -286,7 +346,10 @@ fn content_rules(
 
 fn content_part_problem(p: &Value, role: Option<&str>) -> Option<String> {
     let Value::Object(p) = p else {
-        return Some(format!("a {} is not a content part; use `{{\"type\": \"text\", \"text\": …}}`", kind_of(p)));
+        return Some(format!(
+            "a {} is not a content part; use `{{\"type\": \"text\", \"text\": …}}`",
+            kind_of(p)
+        ));
     };
     match p.get("type").and_then(Value::as_str) {
         Some("text") => match p.get("text") {
@@ -294,12 +357,18 @@ fn content_part_problem(p: &Value, role: Option<&str>) -> Option<String> {
             Some(Value::String(_)) => Some("the text is empty; write it or remove the part".into()),
             _ => Some("a text part needs `text` as a string".into()),
         },
-        Some("image_url") if role == Some("user") => match p.get("image_url").and_then(|u| u.get("url")) {
-            Some(Value::String(u)) if !u.is_empty() => None,
-            _ => Some("an image part needs `image_url: {\"url\": …}`".into()),
-        },
-        Some("image_url") => Some("images are only taken in user messages; move it to a user message".into()),
-        Some(other) => Some(format!("type `{other}` is not taken; use `text` (or `image_url` in user messages)")),
+        Some("image_url") if role == Some("user") => {
+            match p.get("image_url").and_then(|u| u.get("url")) {
+                Some(Value::String(u)) if !u.is_empty() => None,
+                _ => Some("an image part needs `image_url: {\"url\": …}`".into()),
+            }
+        }
+        Some("image_url") => {
+            Some("images are only taken in user messages; move it to a user message".into())
+        }
+        Some(other) => Some(format!(
+            "type `{other}` is not taken; use `text` (or `image_url` in user messages)"
+        )),
         None => Some("the part has no `type`; use `text` or `image_url`".into()),
     }
 }
@@ -314,17 +383,35 @@ fn tool_calls_rules<'v>(
     out: &mut Vec<Finding>,
 ) {
     if !assistant && known_role {
-        out.push(cx.finding(Code::InvalidToolCalls, format!("Message {n} has `tool_calls`, which only assistant messages make; remove them")));
+        out.push(cx.finding(
+            Code::InvalidToolCalls,
+            format!(
+                "Message {n} has `tool_calls`, which only assistant messages make; remove them"
+            ),
+        ));
         return;
     }
     let Some(list) = calls.as_array().filter(|a| !a.is_empty()) else {
-        out.push(cx.finding(Code::InvalidToolCalls, format!("Message {n} has `tool_calls` that is not a non-empty list")));
+        out.push(cx.finding(
+            Code::InvalidToolCalls,
+            format!("Message {n} has `tool_calls` that is not a non-empty list"),
+        ));
         return;
     };
     for (j, call) in list.iter().enumerate() {
-        let id = call.get("id").and_then(Value::as_str).filter(|s| !s.is_empty());
-        let fname = call.get("function").and_then(|f| f.get("name")).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let args_ok = call.get("function").and_then(|f| f.get("arguments")).is_some_and(Value::is_string);
+        let id = call
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let fname = call
+            .get("function")
+            .and_then(|f| f.get("name"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let args_ok = call
+            .get("function")
+            .and_then(|f| f.get("arguments"))
+            .is_some_and(Value::is_string);
         let type_ok = call.get("type").and_then(Value::as_str) == Some("function");
         match (id, fname, args_ok, type_ok) {
             (Some(id), Some(_), true, true) => {
@@ -346,16 +433,26 @@ const COMPLETION_KEYS: [&str; 2] = ["prompt", "completion"];
 fn completion_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
     for (key, missing, not_string) in [
         ("prompt", Code::MissingPrompt, Code::PromptNotString),
-        ("completion", Code::MissingCompletion, Code::CompletionNotString),
+        (
+            "completion",
+            Code::MissingCompletion,
+            Code::CompletionNotString,
+        ),
     ] {
         match obj.get(key) {
-            None => out.push(cx.finding(missing, format!("The line has no `{key}`; add it as a string"))),
+            None => out.push(cx.finding(
+                missing,
+                format!("The line has no `{key}`; add it as a string"),
+            )),
             Some(Value::String(s)) if s.trim().is_empty() => out.push(cx.finding(
                 Code::EmptyContent,
                 format!("`{key}` is empty or only whitespace; write the text or remove the line"),
             )),
             Some(Value::String(_)) => {}
-            Some(v) => out.push(cx.finding(not_string, format!("`{key}` is a {}; make it a string", kind_of(v)))),
+            Some(v) => out.push(cx.finding(
+                not_string,
+                format!("`{key}` is a {}; make it a string", kind_of(v)),
+            )),
         }
     }
     for k in obj.keys() {
@@ -392,7 +489,10 @@ fn dpo_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Findin
                 let role_ok = m.get("role").and_then(Value::as_str) == Some("assistant");
                 let content = m.get("content").and_then(Value::as_str);
                 if role_ok && content.is_some_and(|c| c.trim().is_empty()) {
-                    out.push(cx.finding(Code::EmptyContent, format!("The reply in `{key}` is empty or only whitespace; write it")));
+                    out.push(cx.finding(
+                        Code::EmptyContent,
+                        format!("The reply in `{key}` is empty or only whitespace; write it"),
+                    ));
                     true
                 } else {
                     role_ok && (content.is_some() || m.get("tool_calls").is_some())
@@ -426,7 +526,12 @@ mod tests {
 
     fn codes_for(v: Value, model: &str) -> Vec<&'static str> {
         let model = Registry::builtin().lookup(model).cloned().unwrap();
-        let cx = LineContext { line: 7, format: detect_format(&v), value: &v, model: &model };
+        let cx = LineContext {
+            line: 7,
+            format: detect_format(&v),
+            value: &v,
+            model: &model,
+        };
         let mut out = Vec::new();
         check_example(&cx, &[], &mut out);
         assert!(out.iter().all(|f| f.line == Some(7)));
@@ -449,19 +554,52 @@ mod tests {
             (json!([1]), "data_type"),
             (json!({"msgs": []}), "missing_messages_list"),
             (m(json!([u, {"content": "x"}, a])), "message_missing_key"),
-            (m(json!([u, {"role": "assistant", "content": "a", "extra": 1}])), "message_unrecognized_key"),
-            (m(json!([{"role": "human", "content": "q"}, a])), "unrecognized_role"),
-            (m(json!([u, {"role": "assistant", "content": null}])), "missing_content"),
-            (m(json!([u, {"role": "assistant", "content": "  \n"}])), "empty_content"),
+            (
+                m(json!([u, {"role": "assistant", "content": "a", "extra": 1}])),
+                "message_unrecognized_key",
+            ),
+            (
+                m(json!([{"role": "human", "content": "q"}, a])),
+                "unrecognized_role",
+            ),
+            (
+                m(json!([u, {"role": "assistant", "content": null}])),
+                "missing_content",
+            ),
+            (
+                m(json!([u, {"role": "assistant", "content": "  \n"}])),
+                "empty_content",
+            ),
             (m(json!([u])), "example_missing_assistant_message"),
-            (m(json!([u, {"role": "assistant", "content": "a", "weight": 2}])), "invalid_weight"),
-            (m(json!([{"role": "user", "content": "q", "weight": 0}, a])), "weight_not_on_assistant"),
-            (m(json!([{"role": "user", "content": "q", "name": ""}, a])), "invalid_name"),
-            (m(json!([{"role": "user", "content": [{"type": "audio"}]}, a])), "invalid_content_part"),
-            (m(json!([u, {"role": "assistant", "tool_calls": [{"id": "x"}]}])), "invalid_tool_calls"),
-            (m(json!([u, {"role": "tool", "content": "r", "tool_call_id": "nope"}, a])), "invalid_tool_message"),
+            (
+                m(json!([u, {"role": "assistant", "content": "a", "weight": 2}])),
+                "invalid_weight",
+            ),
+            (
+                m(json!([{"role": "user", "content": "q", "weight": 0}, a])),
+                "weight_not_on_assistant",
+            ),
+            (
+                m(json!([{"role": "user", "content": "q", "name": ""}, a])),
+                "invalid_name",
+            ),
+            (
+                m(json!([{"role": "user", "content": [{"type": "audio"}]}, a])),
+                "invalid_content_part",
+            ),
+            (
+                m(json!([u, {"role": "assistant", "tool_calls": [{"id": "x"}]}])),
+                "invalid_tool_calls",
+            ),
+            (
+                m(json!([u, {"role": "tool", "content": "r", "tool_call_id": "nope"}, a])),
+                "invalid_tool_message",
+            ),
             (m(json!([u, u, a])), "consecutive_turns"),
-            (m(json!([u, {"role": "system", "content": "s"}, a])), "system_not_first"),
+            (
+                m(json!([u, {"role": "system", "content": "s"}, a])),
+                "system_not_first",
+            ),
         ];
         for (v, code) in cases {
             assert_eq!(codes_for(v.clone(), "gpt-4o-mini"), vec![code], "{v}");
@@ -473,7 +611,10 @@ mod tests {
         let v = json!({"messages": [{"role": "developer", "content": "d"}, {"role": "user", "content": "q"},
                                     {"role": "assistant", "content": "a"}]});
         assert_eq!(codes_for(v.clone(), "gpt-4.1"), Vec::<&str>::new());
-        assert_eq!(codes_for(v, "gpt-3.5-turbo"), vec!["developer_role_unsupported"]);
+        assert_eq!(
+            codes_for(v, "gpt-3.5-turbo"),
+            vec!["developer_role_unsupported"]
+        );
     }
 
     #[test]
@@ -488,14 +629,41 @@ mod tests {
 
     #[test]
     fn completion_and_dpo_rules() {
-        assert_eq!(codes_for(json!({"prompt": "p", "completion": "c"}), "davinci-002"), Vec::<&str>::new());
-        assert_eq!(codes_for(json!({"prompt": "p", "completion": "c"}), "gpt-4o"), vec!["format_not_supported"]);
-        assert_eq!(codes_for(json!({"prompt": "p"}), "davinci-002"), vec!["missing_completion"]);
-        assert_eq!(codes_for(json!({"completion": "c"}), "davinci-002"), vec!["missing_prompt"]);
-        assert_eq!(codes_for(json!({"prompt": 1, "completion": "c"}), "davinci-002"), vec!["prompt_not_string"]);
-        assert_eq!(codes_for(json!({"prompt": "p", "completion": ["c"]}), "davinci-002"), vec!["completion_not_string"]);
-        assert_eq!(codes_for(json!({"prompt": "p", "completion": "c", "x": 1}), "davinci-002"), vec!["unrecognized_key"]);
-        assert_eq!(codes_for(json!({"prompt": "p", "completion": " "}), "davinci-002"), vec!["empty_content"]);
+        assert_eq!(
+            codes_for(json!({"prompt": "p", "completion": "c"}), "davinci-002"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_for(json!({"prompt": "p", "completion": "c"}), "gpt-4o"),
+            vec!["format_not_supported"]
+        );
+        assert_eq!(
+            codes_for(json!({"prompt": "p"}), "davinci-002"),
+            vec!["missing_completion"]
+        );
+        assert_eq!(
+            codes_for(json!({"completion": "c"}), "davinci-002"),
+            vec!["missing_prompt"]
+        );
+        assert_eq!(
+            codes_for(json!({"prompt": 1, "completion": "c"}), "davinci-002"),
+            vec!["prompt_not_string"]
+        );
+        assert_eq!(
+            codes_for(json!({"prompt": "p", "completion": ["c"]}), "davinci-002"),
+            vec!["completion_not_string"]
+        );
+        assert_eq!(
+            codes_for(
+                json!({"prompt": "p", "completion": "c", "x": 1}),
+                "davinci-002"
+            ),
+            vec!["unrecognized_key"]
+        );
+        assert_eq!(
+            codes_for(json!({"prompt": "p", "completion": " "}), "davinci-002"),
+            vec!["empty_content"]
+        );
         let good = json!({"input": {"messages": [{"role": "user", "content": "q"}]},
                           "preferred_output": [{"role": "assistant", "content": "a"}],
                           "non_preferred_output": [{"role": "assistant", "content": "b"}]});
@@ -507,7 +675,10 @@ mod tests {
         let dpo = json!({"input": {"messages": [{"role": "user", "content": "q"}]},
                           "preferred_output": [{"role": "assistant", "content": "a"}],
                           "non_preferred_output": [{"role": "assistant", "content": "b"}]});
-        assert_eq!(codes_for(dpo, "gpt-3.5-turbo"), vec!["format_not_supported"]);
+        assert_eq!(
+            codes_for(dpo, "gpt-3.5-turbo"),
+            vec!["format_not_supported"]
+        );
     }
 
     #[test]
@@ -522,7 +693,10 @@ mod tests {
     impl LineRule for NoCpf {
         fn check(&self, cx: &LineContext<'_>, out: &mut Vec<Finding>) {
             if cx.value.to_string().contains("123.456.789-09") {
-                out.push(cx.finding(Code::DuplicateExample, "stand-in for a sensitive-data warning"));
+                out.push(cx.finding(
+                    Code::DuplicateExample,
+                    "stand-in for a sensitive-data warning",
+                ));
             }
         }
     }
@@ -531,7 +705,12 @@ mod tests {
     fn extra_rules_run_after_the_built_in_ones() {
         let model = Registry::builtin().lookup("gpt-4o").cloned().unwrap();
         let v = json!({"messages": [{"role": "user", "content": "CPF 123.456.789-09"}, {"role": "assistant", "content": "a"}]});
-        let cx = LineContext { line: 1, format: Format::Chat, value: &v, model: &model };
+        let cx = LineContext {
+            line: 1,
+            format: Format::Chat,
+            value: &v,
+            model: &model,
+        };
         let mut out = Vec::new();
         check_example(&cx, &[std::sync::Arc::new(NoCpf)], &mut out);
         assert_eq!(out.len(), 1);

@@ -39,7 +39,9 @@ pub fn first_violation(format: Format, value: &Value) -> Option<(String, String)
     if v.is_valid(value) {
         return None;
     }
-    v.validate(value).err().map(|e| (e.instance_path().to_string(), e.to_string()))
+    v.validate(value)
+        .err()
+        .map(|e| (e.instance_path().to_string(), e.to_string()))
 }
 
 #[cfg(test)]
@@ -73,7 +75,9 @@ mod tests {
         let bad = json!({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "weight": 2}]});
         let (path, _) = first_violation(Format::Chat, &bad).unwrap();
         assert_eq!(path, "/messages/1/weight");
-        assert!(first_violation(Format::Completion, &json!({"prompt": 1, "completion": "c"})).is_some());
+        assert!(
+            first_violation(Format::Completion, &json!({"prompt": 1, "completion": "c"})).is_some()
+        );
         assert!(first_violation(Format::Dpo, &json!({"input": {}})).is_some());
     }
 }

@@ -49,10 +49,17 @@ impl Rng {
     }
 }
 
+/// Frequent words are short, as in real text: rank 1-10 one syllable, to 100 two, to
+/// 1,000 three, then four.
 fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
     (0..size)
-        .map(|_| {
-            let n = 2 + rng.below(3);
+        .map(|rank| {
+            let n = match rank {
+                0..10 => 1,
+                10..100 => 2,
+                100..1000 => 3,
+                _ => 4,
+            };
             (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect::<String>()
         })
         .collect()

@@ -181,7 +181,7 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
 /// answer at or above `t`, answers alone at or above `t` (so one long question cannot
 /// carry "Sim." and "Não." into one), and the same figures. Sorted by `(j, i)`.
 fn near_merges(prep: &Prepared, t: f64, unique: &[bool]) -> Vec<(u32, u32, f64)> {
-    let mut pairs = minhash::candidate_pairs(&prep.bands, |i, j| unique[i as usize] && unique[j as usize]);
+    let mut pairs = minhash::candidate_pairs(&prep.bands, |i| unique[i as usize], |_, _| true);
     // Identical answers: always compare (small buckets only).
     let mut by_answer: HashMap<&str, Vec<u32>> = HashMap::new();
     for (i, a) in prep.answer.iter().enumerate() {
@@ -200,9 +200,8 @@ fn near_merges(prep: &Prepared, t: f64, unique: &[bool]) -> Vec<(u32, u32, f64)>
         .par_iter()
         .filter_map(|&(i, j)| {
             let (iu, ju) = (i as usize, j as usize);
-            let s = prep.similarity(iu, ju);
-            let ok = s >= t
-                && text::numbers(&prep.answer[iu]) == text::numbers(&prep.answer[ju])
+            let s = prep.similar(iu, ju, t)?;
+            let ok = text::numbers(&prep.answer[iu]) == text::numbers(&prep.answer[ju])
                 && prep.answer_similarity(iu, ju) >= t;
             ok.then_some((i, j, s))
         })

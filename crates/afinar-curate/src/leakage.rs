@@ -48,12 +48,12 @@ pub fn leakage(train: &[Example], validation: &[Example], near: Option<f64>) -> 
 
     if let Some(t) = threshold {
         let nt32 = nt as u32;
-        let pairs = minhash::candidate_pairs(&prep.bands, |i, j| i < nt32 && j >= nt32);
+        let pairs = minhash::candidate_pairs(&prep.bands, |_| true, |i, j| i < nt32 && j >= nt32);
         let hits: Vec<(usize, usize, f64)> = pairs
             .par_iter()
             .filter_map(|&(i, j)| {
-                let s = prep.similarity(i as usize, j as usize);
-                (s >= t).then_some((j as usize - nt, i as usize, s))
+                let s = prep.similar(i as usize, j as usize, t)?;
+                Some((j as usize - nt, i as usize, s))
             })
             .collect();
         for (v, tr, s) in hits {

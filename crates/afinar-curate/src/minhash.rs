@@ -3,9 +3,10 @@
 //! Each example's shingle set gets [`HASHES`] minimum hash values; the signature is cut
 //! into [`BANDS`] bands of [`ROWS`] values, and two examples become a *candidate pair*
 //! when any band is identical. The chance that a pair with Jaccard similarity `s` becomes
-//! a candidate is `1 - (1 - s^ROWS)^BANDS`: 0.996 at s = 0.5, 0.9999 at s = 0.6, 0.04
-//! at s = 0.1 and 4e-5 at s = 0.01, so near duplicates are found while the work stays
-//! close to linear. Candidates are then compared exactly ([`crate::text::jaccard`]), so
+//! a candidate is `1 - (1 - s^ROWS)^BANDS`: 0.92 at s = 0.5, 0.98 at 0.55, 0.996 at
+//! 0.6, 0.9999 at 0.7, but 0.004 at s = 0.1 and 4e-7 at s = 0.01, so near duplicates are
+//! found while the work stays close to linear even when every example shares some
+//! boilerplate (three rows per band made 13% of all pairs candidates on such data). Candidates are then compared exactly ([`crate::text::jaccard`]), so
 //! MinHash only decides what is compared, never what is merged.
 //!
 //! Written here rather than taken from a crate: gaoya (the best-known Rust MinHash/LSH)
@@ -21,48 +22,30 @@ use crate::text::mix64;
 /// Hash functions per signature.
 pub const HASHES: usize = BANDS * ROWS;
 /// Bands per signature.
-pub const BANDS: usize = 42;
+pub const BANDS: usize = 40;
 /// Signature values per band.
-pub const ROWS: usize = 3;
+pub const ROWS: usize = 4;
 
-/// Multipliers and xor masks of the hash family `h_k(x) = hi32((x ^ s_k) * m_k)`, fixed
-/// (derived from constants) so signatures are the same on every run and machine.
-struct Family {
-    xor: [u64; HASHES],
-    mul: [u64; HASHES],
-}
+/// A band bucket holding more examples than this is skipped: it is made of boilerplate
+/// every example shares (a closing "Fonte: …" line), not of duplicates, which share
+/// several bands and so also meet in smaller buckets. It bounds the work at
+/// `BANDS * MAX_BUCKET² / 2` comparisons per band in the worst case.
+pub const MAX_BUCKET: usize = 500;
 
-impl Family {
-    fn new() -> Self {
-        let mut xor = [0u64; HASHES];
-        let mut mul = [0u64; HASHES];
-        for k in 0..HASHES {
-            xor[k] = mix64(0x5eed_0000 + k as u64);
-            mul[k] = mix64(0xa11c_e000 + k as u64) | 1;
-        }
-        Self { xor, mul }
-    }
-}
+/// A salt so signature hashes are independent of the shingle hashes they come from.
+const SALT: u64 = 0x5eed_a11c_e000_0001;
 
 /// The LSH band hashes of one shingle set: all we keep of its signature. All zero for
 /// an empty set, which matches nothing (a band hash is never zero).
 pub type Bands = [u64; BANDS];
 
-/// Computes band hashes; build one with [`Hasher::new`] and share it between threads.
-#[derive(Debug)]
-pub struct Hasher {
-    family: Family,
-}
-
-impl Default for Hasher {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Computes band hashes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Hasher;
 
 impl Hasher {
     pub fn new() -> Self {
-        Self { family: Family::new() }
+        Self
     }
 
     /// The band hashes of a sorted, repeat-free shingle set.
@@ -71,7 +54,7 @@ impl Hasher {
         if set.is_empty() {
             return bands;
         }
-        let sig = signature(&self.family, set);
+        let sig = signature(set);
         for (band, out) in bands.iter_mut().enumerate() {
             *out = band_hash(band, &sig[band * ROWS..(band + 1) * ROWS]);
         }
@@ -79,33 +62,57 @@ impl Hasher {
     }
 }
 
-impl std::fmt::Debug for Family {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Family")
-    }
-}
-
-fn signature(family: &Family, set: &[u64]) -> [u32; HASHES] {
+/// One-permutation MinHash (Li, Owen and Zhang 2012): each shingle is hashed once; the
+/// hash picks one of [`HASHES`] bins and the bin keeps its smallest value. Empty bins
+/// borrow from the next filled bin to the right, mixed with the distance ("rotation"
+/// densification, Shrivastava and Li 2014), so two sets agree on a bin with probability
+/// close to their Jaccard similarity. Linear in the set size, where classic MinHash
+/// hashes every shingle once per bin: 160 times faster here.
+fn signature(set: &[u64]) -> [u32; HASHES] {
     let mut sig = [u32::MAX; HASHES];
+    let mut filled = [false; HASHES];
     for &x in set {
-        for k in 0..HASHES {
-            let h = ((x ^ family.xor[k]).wrapping_mul(family.mul[k]) >> 32) as u32;
-            sig[k] = sig[k].min(h);
+        let h = mix64(x ^ SALT);
+        let bin = (((h >> 32) * HASHES as u64) >> 32) as usize;
+        let v = h as u32;
+        if !filled[bin] || v < sig[bin] {
+            sig[bin] = v;
+            filled[bin] = true;
         }
+    }
+    if !filled.iter().any(|&f| f) {
+        return sig;
+    }
+    let original = sig;
+    for b in 0..HASHES {
+        if filled[b] {
+            continue;
+        }
+        let mut distance = 1;
+        while !filled[(b + distance) % HASHES] {
+            distance += 1;
+        }
+        let borrowed = original[(b + distance) % HASHES];
+        sig[b] = mix64(u64::from(borrowed) ^ ((distance as u64) << 32)) as u32;
     }
     sig
 }
 
-/// Every pair `(i, j)`, `i < j`, that shares at least one band, sorted and without
-/// repeats. `keep` filters pairs early (leakage keeps only train × validation pairs).
-pub fn candidate_pairs(bands: &[Bands], keep: impl Fn(u32, u32) -> bool + Sync) -> Vec<(u32, u32)> {
+/// Every pair `(i, j)`, `i < j`, of examples passing `item` that shares at least one
+/// band, sorted and without repeats. `keep` filters pairs early (leakage keeps only
+/// train × validation pairs).
+pub fn candidate_pairs(
+    bands: &[Bands],
+    item: impl Fn(u32) -> bool + Sync,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = (0..BANDS)
         .into_par_iter()
         .flat_map_iter(|band| {
             let mut keyed: Vec<(u64, u32)> = bands
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| b[band] != 0)
+                .filter(|(i, b)| b[band] != 0 && item(*i as u32))
                 .map(|(i, b)| (b[band], i as u32))
                 .collect();
             keyed.sort_unstable();
@@ -115,6 +122,10 @@ pub fn candidate_pairs(bands: &[Bands], keep: impl Fn(u32, u32) -> bool + Sync) 
                 let mut end = start + 1;
                 while end < keyed.len() && keyed[end].0 == keyed[start].0 {
                     end += 1;
+                }
+                if end - start > MAX_BUCKET {
+                    start = end;
+                    continue;
                 }
                 for a in start..end {
                     for b in a + 1..end {
@@ -154,12 +165,12 @@ mod tests {
         let h = Hasher::new();
         let bands = [h.bands(&a), h.bands(&a), h.bands(&b)];
         assert_eq!(bands[0], bands[1]);
-        assert_eq!(candidate_pairs(&bands, |_, _| true), vec![(0, 1)]);
+        assert_eq!(candidate_pairs(&bands, |_| true, |_, _| true), vec![(0, 1)]);
     }
 
     #[test]
     fn empty_sets_are_never_candidates() {
         let h = Hasher::new();
-        assert!(candidate_pairs(&[h.bands(&[]), h.bands(&[])], |_, _| true).is_empty());
+        assert!(candidate_pairs(&[h.bands(&[]), h.bands(&[])], |_| true, |_, _| true).is_empty());
     }
 }

@@ -16,20 +16,28 @@ pub(crate) struct Prepared {
     pub question: Vec<String>,
     pub answer: Vec<String>,
     pub bands: Vec<Bands>,
+    /// Question-and-answer shingle sets, truncated to 32 bits (half the memory; a
+    /// collision between two of an example's few hundred shingles is vanishingly rare).
+    pub shingles: Vec<Vec<u32>>,
 }
 
 impl Prepared {
     pub fn new(examples: &[Example]) -> Self {
         let hasher = minhash::Hasher::new();
-        let rows: Vec<([u8; 16], String, String, Bands)> = examples
+        let rows: Vec<([u8; 16], String, String, Bands, Vec<u32>)> = examples
             .par_iter()
             .map(|ex| {
-                let digest = Sha256::digest(text::example_key(ex).as_bytes());
+                let (full, q, a) = text::folded(ex);
+                let digest = Sha256::digest(full.as_bytes());
                 let mut key = [0u8; 16];
                 key.copy_from_slice(&digest[..16]);
-                let (q, a) = text::question_answer(ex);
-                let bands = hasher.bands(&text::shingles(&q, &a));
-                (key, q, a, bands)
+                let set = text::shingles(&q, &a);
+                let bands = hasher.bands(&set);
+                let mut small: Vec<u32> = set.iter().map(|&h| h as u32).collect();
+                small.sort_unstable();
+                small.dedup();
+                small.shrink_to_fit();
+                (key, q, a, bands, small)
             })
             .collect();
         let mut p = Self {
@@ -37,12 +45,14 @@ impl Prepared {
             question: Vec::with_capacity(rows.len()),
             answer: Vec::with_capacity(rows.len()),
             bands: Vec::with_capacity(rows.len()),
+            shingles: Vec::with_capacity(rows.len()),
         };
-        for (key, q, a, bands) in rows {
+        for (key, q, a, bands, set) in rows {
             p.key.push(key);
             p.question.push(q);
             p.answer.push(a);
             p.bands.push(bands);
+            p.shingles.push(set);
         }
         p
     }
@@ -51,14 +61,10 @@ impl Prepared {
         self.key.len()
     }
 
-    /// The shingle set of example `i`'s question and answer.
-    pub fn shingles(&self, i: usize) -> Vec<u64> {
-        text::shingles(&self.question[i], &self.answer[i])
-    }
-
-    /// Exact Jaccard similarity of two examples' question-and-answer shingles.
-    pub fn similarity(&self, i: usize, j: usize) -> f64 {
-        text::jaccard(&self.shingles(i), &self.shingles(j))
+    /// Exact Jaccard similarity of two examples' question-and-answer shingles, when it
+    /// is at least `t`.
+    pub fn similar(&self, i: usize, j: usize, t: f64) -> Option<f64> {
+        text::jaccard_at_least(&self.shingles[i], &self.shingles[j], t)
     }
 
     /// Exact Jaccard similarity of two examples' answers alone.

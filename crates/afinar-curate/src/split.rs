@@ -189,16 +189,19 @@ fn groups(prep: &Prepared, threshold: Option<f64>) -> Vec<Vec<usize>> {
         }
     };
     let mut first: std::collections::HashMap<[u8; 16], usize> = std::collections::HashMap::with_capacity(n);
+    let mut unique = vec![true; n];
     for i in 0..n {
         let f = *first.entry(prep.key[i]).or_insert(i);
         if f != i {
             union(&mut parent, f, i);
+            unique[i] = false;
         }
     }
     if let Some(t) = threshold {
-        let pairs = minhash::candidate_pairs(&prep.bands, |_, _| true);
+        // One example per exact key is enough to find the near pairs.
+        let pairs = minhash::candidate_pairs(&prep.bands, |i| unique[i as usize], |_, _| true);
         let near: Vec<(u32, u32)> =
-            pairs.par_iter().copied().filter(|&(i, j)| prep.similarity(i as usize, j as usize) >= t).collect();
+            pairs.par_iter().copied().filter(|&(i, j)| prep.similar(i as usize, j as usize, t).is_some()).collect();
         for (i, j) in near {
             union(&mut parent, i as usize, j as usize);
         }

@@ -1,7 +1,7 @@
 //! Folding and shingling: what "the same text" means for dedupe, split and leakage.
 
 use afinar_core::{Example, Role};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Folds a text for comparison: NFC, lower case, punctuation and symbols dropped, runs of
 /// whitespace collapsed to one space, trimmed. Accents are kept: `é` (is) and `e` (and)
@@ -9,7 +9,13 @@ use unicode_normalization::UnicodeNormalization;
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfc().flat_map(char::to_lowercase) {
+    // Most text is NFC already (afinar's readers normalise): skip the composition then.
+    let composed: Box<dyn Iterator<Item = char>> = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        Box::new(text.chars())
+    } else {
+        Box::new(text.nfc())
+    };
+    for c in composed.flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
@@ -22,21 +28,34 @@ pub fn fold(text: &str) -> String {
         // Anything else (punctuation, symbols, marks left over) is dropped in place, so
         // `e-mail` and `email` fold alike.
     }
-    // Lower-casing can leave decomposed sequences (`İ` → `i̇`); fold again to NFC.
-    out.nfc().collect()
+    // Lower-casing can leave decomposed sequences (`İ` → `i̇`); compose again.
+    if is_nfc_quick(out.chars()) == IsNormalized::Yes { out } else { out.nfc().collect() }
 }
 
 /// The whole example folded: every message with its role, so two examples are exact
 /// duplicates only when every message matches.
 pub fn example_key(ex: &Example) -> String {
+    folded(ex).0
+}
+
+/// The example key, and the folded question and answer (empty when it has none), folding
+/// each message once.
+pub fn folded(ex: &Example) -> (String, String, String) {
     let mut key = String::new();
+    let (mut question, mut answer) = (None, String::new());
     for m in &ex.messages {
+        let f = fold(&m.content);
         key.push_str(role_tag(m.role));
         key.push('\u{1}');
-        key.push_str(&fold(&m.content));
+        key.push_str(&f);
         key.push('\u{2}');
+        match m.role {
+            Role::User if question.is_none() => question = Some(f),
+            Role::Assistant => answer = f,
+            _ => {}
+        }
     }
-    key
+    (key, question.unwrap_or_default(), answer)
 }
 
 fn role_tag(role: Role) -> &'static str {
@@ -53,7 +72,8 @@ fn role_tag(role: Role) -> &'static str {
 
 /// The folded question and answer of an example (empty when it has none).
 pub fn question_answer(ex: &Example) -> (String, String) {
-    (fold(ex.question().unwrap_or_default()), fold(ex.answer().unwrap_or_default()))
+    let (_, q, a) = folded(ex);
+    (q, a)
 }
 
 /// The numbers in a folded text, in order. Two answers that differ in a figure (a limit,
@@ -72,34 +92,31 @@ pub const SHINGLE_CHARS: usize = 5;
 /// without repeats. The question and answer are joined with a separator that never
 /// occurs in folded text, so a shingle never spans both.
 pub fn shingles(question: &str, answer: &str) -> Vec<u64> {
+    const MASK: u128 = (1 << (21 * SHINGLE_CHARS)) - 1;
     let mut out = Vec::with_capacity(question.len() + answer.len());
-    for part in [question, answer] {
-        let chars: Vec<char> = part.chars().collect();
-        if chars.is_empty() {
-            continue;
+    for (part, salt) in [(question, 0x51u64), (answer, 0xa5)] {
+        // Each character is 21 bits (all of Unicode); the window of the last five is a
+        // rolling 105-bit value, hashed once: no allocation per shingle.
+        let mut window: u128 = 0;
+        let mut count = 0usize;
+        for c in part.chars() {
+            window = ((window << 21) | u128::from(u32::from(c))) & MASK;
+            count += 1;
+            if count >= SHINGLE_CHARS {
+                out.push(hash_window(window, salt));
+            }
         }
-        if chars.len() <= SHINGLE_CHARS {
-            out.push(hash_chars(&chars));
-            continue;
+        if count > 0 && count < SHINGLE_CHARS {
+            out.push(hash_window(window | (1 << 120), salt));
         }
-        out.extend(chars.windows(SHINGLE_CHARS).map(hash_chars));
     }
     out.sort_unstable();
     out.dedup();
     out
 }
 
-/// FNV-1a over the characters, finished with a 64-bit mixer. Hand-written so the value
-/// never changes with a dependency's version: split decisions are keyed on it.
-pub fn hash_chars(chars: &[char]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in chars {
-        for b in (c as u32).to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    mix64(h)
+fn hash_window(w: u128, salt: u64) -> u64 {
+    mix64((w as u64) ^ mix64(((w >> 64) as u64) ^ salt))
 }
 
 /// FNV-1a over bytes, finished with [`mix64`].
@@ -119,8 +136,40 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The Jaccard similarity of two sorted, repeat-free sets when it is at least `t`:
+/// gives up as soon as the common elements left cannot reach `t`, which is most of the
+/// work saved on the many dissimilar candidate pairs.
+pub fn jaccard_at_least<T: Ord>(a: &[T], b: &[T], t: f64) -> Option<f64> {
+    let (la, lb) = (a.len(), b.len());
+    if la == 0 && lb == 0 {
+        return Some(1.0);
+    }
+    // J = c / (la + lb - c) >= t  ⇔  c >= t (la + lb) / (1 + t)
+    let needed = (t * (la + lb) as f64 / (1.0 + t)).ceil() as usize;
+    if la.min(lb) < needed {
+        return None;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < la && j < lb {
+        if common + (la - i).min(lb - j) < needed {
+            return None;
+        }
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let s = common as f64 / (la + lb - common) as f64;
+    (s >= t).then_some(s)
+}
+
 /// Exact Jaccard similarity of two sorted, repeat-free sets.
-pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+pub fn jaccard<T: Ord>(a: &[T], b: &[T]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
@@ -174,10 +223,14 @@ mod tests {
     #[test]
     fn jaccard_of_sets() {
         assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
-        assert_eq!(jaccard(&[], &[]), 1.0);
-        assert_eq!(jaccard(&[1], &[]), 0.0);
+        assert_eq!(jaccard::<u64>(&[], &[]), 1.0);
+        assert_eq!(jaccard::<u64>(&[1], &[]), 0.0);
         let s = shingles("qual o limite", "r 81 mil");
         assert_eq!(jaccard(&s, &s), 1.0);
+        assert_eq!(jaccard_at_least(&[1, 2, 3], &[2, 3, 4], 0.5), Some(0.5));
+        assert_eq!(jaccard_at_least(&[1, 2, 3], &[2, 3, 4], 0.51), None);
+        assert_eq!(jaccard_at_least(&[1, 2, 3, 4, 5, 6], &[1], 0.2), None);
+        assert_eq!(jaccard_at_least::<u64>(&[], &[], 0.9), Some(1.0));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Every fixture under `fixtures/sources/` read with default options (no flags), each
 //! with its exact expected pairs, plus a workbook generated here.
 
+// Helpers outside `#[test]` functions panic on broken fixtures, which is what a test wants.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use afinar_core::Role;
@@ -270,7 +273,8 @@ fn sharegpt_json() {
 fn openai_dpo_jsonl() {
     let out = read_fixture("dpo.jsonl");
     assert!(out.examples.is_empty());
-    let got: Vec<(String, Vec<(Role, String)>, String, String)> = out
+    type Row = (String, Vec<(Role, String)>, String, String);
+    let got: Vec<Row> = out
         .preferences
         .iter()
         .map(|p| {

@@ -105,7 +105,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Time allowed to connect.
     pub connect_timeout: Duration,
-    /// Time allowed for one whole request and its answer (uploads included).
+    /// Time allowed for the answer to come, and again to read it (sending a body has
+    /// no overall limit, only a stall limit).
     pub request_timeout: Duration,
     /// Files above this size use the Uploads API.
     pub upload_threshold: u64,

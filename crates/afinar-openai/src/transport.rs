@@ -38,11 +38,16 @@ impl Transport {
             .http_status_as_error(false)
             .user_agent(concat!("afinar/", env!("CARGO_PKG_VERSION")))
             .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.request_timeout))
+            // No overall limit: a 512 MB upload on a slow line takes long. A stalled
+            // write, or an answer that never comes, is a timeout (and retried).
+            .timeout_per_write(Some(Duration::from_secs(120)))
+            .timeout_recv_response(Some(config.request_timeout))
+            .timeout_recv_body(Some(config.request_timeout))
             // The SDKs don't follow redirects for POST bodies either; a redirect here means
             // a wrong base URL, better reported than followed with the key.
             .max_redirects(0)
             .max_redirects_will_error(false);
+        // `check_transport` allows plain http only to loopback.
         if is_loopback(&config.base_url) {
             // A test server or local gateway: never through a proxy from the environment.
             builder = builder.proxy(None);

@@ -331,7 +331,9 @@ pub fn run(
     for r in &rejects {
         *rejects_by_reason.entry(r.reason.clone()).or_insert(0) += 1;
     }
-    let out_rel = |name: &str| out_dir.join(name).display().to_string();
+    // Outputs are named relative to the output directory, so the manifest does not
+    // depend on where the run wrote.
+    let out_rel = |name: &str| name.to_owned();
     let manifest = Manifest {
         afinar_version: env!("CARGO_PKG_VERSION").to_owned(),
         pipeline: FileDigest { path: spec_file.clone(), sha256: sha256_hex(spec_bytes) },

@@ -1,7 +1,7 @@
 //! Scan throughput on a generated chat JSONL the size of the 200,000-example check target.
 //!
 //! ```text
-//! cargo run --release -p afinar-redact --example bench_scan [EXAMPLES]
+//! cargo run --release -p afinar-redact --example bench_scan [EXAMPLES [REPEAT [OUT.jsonl]]]
 //! ```
 //!
 //! The text is Portuguese FAQ prose full of money, dates, percentages, law and process
@@ -188,6 +188,15 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(200_000);
     let (lines, planted) = generate(n);
+    // A third argument writes the generated JSONL there (to time `afinar check` on it).
+    if let Some(path) = std::env::args().nth(3) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("error: cannot write `{path}`: {e}");
+            std::process::exit(2);
+        }
+    }
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     let mb = bytes as f64 / 1e6;
 

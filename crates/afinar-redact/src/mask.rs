@@ -442,6 +442,35 @@ mod tests {
     }
 
     #[test]
+    fn preferences_are_redacted_in_every_message() {
+        use afinar_core::{Origin, Role};
+        let msg = |role, text: &str| Message::new(role, text);
+        let mut p = Preference {
+            input: vec![msg(Role::User, "Meu CPF é 529.982.247-25")],
+            preferred: msg(Role::Assistant, "Anotei o CPF 529.982.247-25."),
+            non_preferred: msg(Role::Assistant, "Ligue (11) 91234-5621 ou joao@empresa.com"),
+            origin: Origin::line("dpo.jsonl", 1),
+            meta: Default::default(),
+        };
+        let r = Redactor::new(Scanner::new(), Mode::Placeholder);
+        let counts = r.redact_preference(&mut p);
+        assert_eq!((counts.cpf, counts.phone, counts.email, counts.total()), (2, 1, 1, 4));
+        assert_eq!(p.preferred.content, "Anotei o CPF [CPF].");
+        assert_eq!(p.non_preferred.content, "Ligue [TELEFONE] ou [EMAIL]");
+        assert_eq!(
+            serde_json::to_string(&counts).unwrap(),
+            r#"{"cpf":2,"cnpj":0,"email":1,"phone":1,"name":0}"#
+        );
+    }
+
+    #[test]
+    fn shareable_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Redactor>();
+        send_sync::<Scanner>();
+    }
+
+    #[test]
     fn fakes_depend_on_the_key() {
         let a = fake(&FakeKey::from_secret(b"a"), Kind::Cpf, "52998224725");
         let b = fake(&FakeKey::from_secret(b"b"), Kind::Cpf, "52998224725");

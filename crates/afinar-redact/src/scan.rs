@@ -92,9 +92,6 @@ impl Scanner {
         if numbers {
             scan_numbers(text, &mut raw);
         }
-        if self.kinds.contains(Kind::Cnpj) {
-            scan_alnum_cnpj(text, &mut raw);
-        }
         if self.kinds.contains(Kind::Email) {
             scan_emails(text, &mut raw);
         }
@@ -199,39 +196,25 @@ impl Scanner {
     }
 }
 
-/// The alphanumeric CNPJ (issued since July 2026), formatted: `12.ABC.345/01DE-35`;
-/// looked for around each `/`. All-digit ones are found with the other numbers.
-fn scan_alnum_cnpj(text: &str, out: &mut Vec<(Kind, Range<usize>)>) {
+/// The alphanumeric CNPJ (issued since July 2026), formatted: `12.ABC.345/01DE-35`,
+/// starting at `start`; tried where a run of exactly two digits follows a `-` (its check
+/// digits). All-digit CNPJs are found with the other numbers.
+fn alnum_cnpj_at(b: &[u8], start: usize) -> Option<Range<usize>> {
     const SHAPE: &[u8; 18] = b"xx.xxx.xxx/xxxx-dd";
-    let b = text.as_bytes();
-    for slash in memchr::memchr_iter(b'/', b) {
-        let Some(start) = slash.checked_sub(10) else {
-            continue;
-        };
-        let end = start + SHAPE.len();
-        let Some(cand) = b.get(start..end) else {
-            continue;
-        };
-        let fits = cand.iter().zip(SHAPE).all(|(c, s)| match s {
-            b'x' => c.is_ascii_digit() || c.is_ascii_uppercase(),
-            b'd' => c.is_ascii_digit(),
-            s => c == s,
-        });
-        let alone = start
-            .checked_sub(1)
-            .is_none_or(|i| !b[i].is_ascii_alphanumeric())
-            && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
-        if fits && alone && cand.iter().any(u8::is_ascii_uppercase) {
-            let v: Vec<u8> = cand
-                .iter()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .map(|c| c - b'0')
-                .collect();
-            if is_valid_cnpj(&v) {
-                out.push((Kind::Cnpj, start..end));
-            }
-        }
+    let end = start + SHAPE.len();
+    let cand = b.get(start..end)?;
+    let fits = cand.iter().zip(SHAPE).all(|(c, s)| match s {
+        b'x' => c.is_ascii_digit() || c.is_ascii_uppercase(),
+        b'd' => c.is_ascii_digit(),
+        s => c == s,
+    });
+    let alone = start.checked_sub(1).is_none_or(|i| !b[i].is_ascii_alphanumeric())
+        && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
+    if !(fits && alone && cand.iter().any(u8::is_ascii_uppercase)) {
+        return None;
     }
+    let v: Vec<u8> = cand.iter().filter(|c| c.is_ascii_alphanumeric()).map(|c| c - b'0').collect();
+    is_valid_cnpj(&v).then_some(start..end)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -287,6 +270,13 @@ fn scan_numbers(text: &str, out: &mut Vec<(Kind, Range<usize>)>) {
                 .is_some_and(|c| c.is_ascii_digit() || *c == b'('),
             Some(_) => true,
         };
+        if q - start == 2
+            && start >= 16
+            && b[start - 1] == b'-'
+            && let Some(range) = alnum_cnpj_at(b, start - 16)
+        {
+            out.push((Kind::Cnpj, range));
+        }
         let opened = start > 0 && b[start - 1] == b'(';
         if lone && !opened && q - start < MIN_DIGITS {
             i = q;

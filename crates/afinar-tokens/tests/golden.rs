@@ -8,13 +8,13 @@ use serde_json::Value;
 
 fn golden() -> Vec<(String, usize, usize)> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tokens/golden.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(&path).expect("golden file readable");
     text.lines()
         .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
-            let n = |k: &str| v[k].as_u64().unwrap() as usize;
+            let v: Value = serde_json::from_str(line).expect("golden line is JSON");
+            let n = |k: &str| v[k].as_u64().expect("count") as usize;
             (
-                v["text"].as_str().unwrap().to_owned(),
+                v["text"].as_str().expect("text").to_owned(),
                 n("o200k_base"),
                 n("cl100k_base"),
             )

@@ -114,13 +114,13 @@ fn read_array(
 #[non_exhaustive]
 pub enum Item {
     Example(Example),
-    Preference(Preference),
+    Preference(Box<Preference>),
 }
 
 fn push(out: &mut ReadOutput, item: Item) {
     match item {
         Item::Example(e) => out.examples.push(e),
-        Item::Preference(p) => out.preferences.push(p),
+        Item::Preference(p) => out.preferences.push(*p),
     }
 }
 
@@ -187,7 +187,7 @@ pub fn interpret_item(value: Value, origin: &Origin, opts: &ReadOptions) -> Resu
         return Err(format!("Line is a JSON {}, not an object", kind_of(&value)));
     };
     if obj.contains_key("preferred_output") || obj.contains_key("non_preferred_output") {
-        dpo(obj, origin, opts).map(Item::Preference)
+        dpo(obj, origin, opts).map(|p| Item::Preference(Box::new(p)))
     } else if obj.contains_key("messages") {
         chat(obj, origin, opts).map(Item::Example)
     } else if obj.contains_key("prompt") || obj.contains_key("completion") {

@@ -184,17 +184,15 @@ fn blocks(md: &str) -> Vec<(Block, Range<usize>)> {
                         strong,
                         text,
                     } = std::mem::replace(&mut item, ItemState::None)
+                    && text.trim_end().ends_with('?')
+                    && let Some((Block::List { questions }, _)) = out.last_mut()
                 {
-                    if text.trim_end().ends_with('?')
-                        && let Some((Block::List { questions }, _)) = out.last_mut()
-                    {
-                        questions.push(ItemQuestion {
-                            question: text.trim().to_owned(),
-                            start: strong.start,
-                            answer_start: strong.end,
-                            item_end: it.end,
-                        });
-                    }
+                    questions.push(ItemQuestion {
+                        question: text.trim().to_owned(),
+                        start: strong.start,
+                        answer_start: strong.end,
+                        item_end: it.end,
+                    });
                 }
                 if depth == 0
                     && let Some((Block::Heading { text, .. }, _)) = out.last_mut()

@@ -1,0 +1,207 @@
+//! `afinar run` on the bundled pipeline and on pipelines written by the tests.
+
+use std::path::Path;
+use std::process::Command as StdCommand;
+
+use serde_json::Value;
+
+use crate::common::{afinar, filter, read, run};
+
+const OUTPUTS: [&str; 6] =
+    ["train.jsonl", "validation.jsonl", "rejects.jsonl", "duplicates.json", "manifest.json", "report.html"];
+
+fn run_pipeline(pipeline: &Path, out: &Path) -> (i32, String, String) {
+    run(afinar().arg("run").arg(pipeline).arg("--out-dir").arg(out))
+}
+
+fn manifest(out: &Path) -> Value {
+    serde_json::from_str(&read(&out.join("manifest.json"))).unwrap()
+}
+
+#[test]
+fn the_simples_nacional_pipeline_accounts_for_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run_pipeline(Path::new("pipelines/simples-nacional.toml"), tmp.path());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("simples_nacional_summary", filter(&stderr, tmp.path()));
+    for name in OUTPUTS {
+        assert!(tmp.path().join(name).is_file(), "{name} is written");
+    }
+    let m = manifest(tmp.path());
+    let a = &m["accounting"];
+    assert_eq!(a["closes"], true);
+    let n = |k: &str| a[k].as_u64().unwrap();
+    assert_eq!(n("rows_read"), n("train") + n("validation") + n("rejected") + n("duplicates") + n("filtered_out"));
+    // Every rejected row is in rejects.jsonl, every duplicate names its kept twin.
+    assert_eq!(read(&tmp.path().join("rejects.jsonl")).lines().count() as u64, n("rejected"));
+    let dups: Value = serde_json::from_str(&read(&tmp.path().join("duplicates.json"))).unwrap();
+    assert_eq!(dups["duplicates"].as_array().unwrap().len() as u64, n("duplicates"));
+    assert!(dups["duplicates"].as_array().unwrap().iter().all(|d| d["kept"].as_str().is_some_and(|k| k.contains(':'))));
+    // Outputs are described by their real hash and count.
+    let train = std::fs::read(tmp.path().join("train.jsonl")).unwrap();
+    assert_eq!(m["outputs"][0]["examples"].as_u64().unwrap(), n("train"));
+    assert_eq!(train.iter().filter(|b| **b == b'\n').count() as u64, n("train"));
+    assert_eq!(m["outputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(m["estimate"]["billed_tokens"].as_u64().unwrap() > 0);
+    // Stratified by Tema: every line of train has the system message.
+    for line in read(&tmp.path().join("train.jsonl")).lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["messages"][0]["role"], "system");
+    }
+}
+
+#[test]
+fn two_runs_give_byte_identical_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for out in [&a, &b] {
+        let (code, _, stderr) = run_pipeline(Path::new("pipelines/simples-nacional.toml"), out);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    for name in OUTPUTS {
+        let (x, y) = (std::fs::read(a.join(name)).unwrap(), std::fs::read(b.join(name)).unwrap());
+        assert!(x == y, "{name} differs between runs");
+    }
+}
+
+#[test]
+fn an_unknown_key_names_the_key_and_line_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = tmp.path().join("p.toml");
+    std::fs::write(&pipeline, "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\n\n[split]\nsed = 7\n").unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 2);
+    insta::assert_snapshot!("unknown_key", filter(&stderr, tmp.path()));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_failed_run_keeps_the_previous_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, _) = run_pipeline(Path::new("pipelines/simples-nacional.toml"), &out);
+    assert_eq!(code, 0);
+    let before: Vec<Vec<u8>> = OUTPUTS.iter().map(|n| std::fs::read(out.join(n)).unwrap()).collect();
+
+    let broken = tmp.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\n[[sources]]\npath = \"fixtures/nao-existe.csv\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run_pipeline(&broken, &out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("fixtures/nao-existe.csv"), "{stderr}");
+    let after: Vec<Vec<u8>> = OUTPUTS.iter().map(|n| std::fs::read(out.join(n)).unwrap()).collect();
+    assert_eq!(before, after);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
+
+#[test]
+fn filters_meta_and_exports_for_other_trainers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = tmp.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        r#"
+system = "Seja breve."
+[[sources]]
+path = "fixtures/simples-nacional.csv"
+filter = { Tema = ["MEI", "DAS", "Declarações"] }
+[split]
+validation = 3
+stratify = "Tema"
+[export]
+llama_factory = "sharegpt"
+axolotl = true
+azure = true
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    // So few examples are below the service's minimum: the run says so and exits 1,
+    // with every output written for the user to inspect.
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("error: train.jsonl: The file has 7 examples; the service needs at least 10"), "{stderr}");
+    let m = manifest(&out);
+    let a = &m["accounting"];
+    assert_eq!(a["closes"], true);
+    // 11 rows have those topics (one of them rejected for an empty answer).
+    assert_eq!(a["rows_read"], 30);
+    assert_eq!(a["filtered_out"].as_u64().unwrap() + a["rejected"].as_u64().unwrap(), 30 - 11 + 1);
+    assert_eq!(a["validation"], 3);
+    // Azure wants a BOM.
+    assert!(std::fs::read(out.join("train.jsonl")).unwrap().starts_with(b"\xEF\xBB\xBF"));
+    let info: Value = serde_json::from_str(&read(&out.join("llama_factory/dataset_info.json"))).unwrap();
+    assert_eq!(info["afinar_train"]["formatting"], "sharegpt");
+    let lf: Value = serde_json::from_str(&read(&out.join("llama_factory/train.json"))).unwrap();
+    assert_eq!(lf.as_array().unwrap().len() as u64, a["train"].as_u64().unwrap());
+    assert_eq!(lf[0]["system"], "Seja breve.");
+    assert!(read(&out.join("axolotl.yml")).contains("type: chat_template"));
+}
+
+#[test]
+fn a_filter_on_a_missing_column_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = tmp.path().join("p.toml");
+    std::fs::write(&pipeline, "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\nfilter = { Status = \"publicado\" }\n").unwrap();
+    let (code, _, stderr) = run_pipeline(&pipeline, &tmp.path().join("out"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has no column `Status` for its filter"), "{stderr}");
+}
+
+/// The report renders in a real browser with the manifest's counts. Chromium is required
+/// in CI (`AFINAR_REQUIRE_CHROMIUM=1`, set by `.ci/run`, which installs it).
+#[test]
+fn the_html_report_renders_in_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| StdCommand::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        assert!(std::env::var_os("AFINAR_REQUIRE_CHROMIUM").is_none(), "Chromium is required but missing");
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, _) = run_pipeline(Path::new("pipelines/simples-nacional.toml"), &out);
+    assert_eq!(code, 0);
+    let profile = tmp.path().join("profile");
+    let dom = StdCommand::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", out.join("report.html").display()))
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    let m = manifest(&out);
+    for (id, key) in [
+        ("count-read", "rows_read"),
+        ("count-train", "train"),
+        ("count-validation", "validation"),
+        ("count-rejected", "rejected"),
+        ("count-duplicates", "duplicates"),
+    ] {
+        let expected = format!("id=\"{id}\">{}</div>", m["accounting"][key]);
+        assert!(dom.contains(&expected), "{expected} not in the rendered DOM");
+    }
+    assert!(dom.contains("<svg id=\"histogram\""));
+    assert!(dom.contains("class=\"limit\""), "the model limit is marked");
+}
