@@ -1,11 +1,17 @@
 # afinar: the two commands a fresh machine needs are `make demo` and `make test`.
 CARGO ?= cargo
-AFINAR := target/release/afinar
+# `make demo PROFILE=dev` reuses the test build instead of compiling a release one.
+PROFILE ?= release
+ifeq ($(PROFILE),release)
+  AFINAR := target/release/afinar
+else
+  AFINAR := target/debug/afinar
+endif
 
 .PHONY: demo test lint bench build clean-out
 
 build:
-	$(CARGO) build --release --locked
+	$(CARGO) build --profile $(PROFILE) --locked
 
 ## Run the Simples Nacional pipeline on the bundled fixtures: train/validation JSONL,
 ## rejects, duplicates, manifest.json and report.html under out/simples-nacional/.
