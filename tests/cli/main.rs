@@ -9,3 +9,4 @@ mod curate;
 mod redact;
 mod sources;
 mod pipeline;
+mod malformed;
