@@ -10,6 +10,8 @@ pub mod exit {
     pub const DATA: u8 = 1;
     /// Usage or I/O error.
     pub const USAGE: u8 = 2;
+    /// The remote fine-tuning service failed, or a job ended in failure.
+    pub const REMOTE: u8 = 3;
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set.

@@ -261,6 +261,9 @@ fn write_rows<const N: usize>(
 /// error as they arrive (or as JSON lines on standard output); the loss curve follows;
 /// the fine-tuned model's name goes to standard output. Exit 0 on success, 3 when the
 /// job failed or was cancelled.
+/// Failed polls in a row that `follow` waits through before giving up.
+const MAX_OUTAGES: u32 = 5;
+
 pub(crate) fn follow(
     client: &Client,
     id: &str,
@@ -273,11 +276,27 @@ pub(crate) fn follow(
     let mut last_seen: Option<String> = None;
     let mut status: Option<JobStatus> = None;
     let mut metrics: Vec<Metrics> = Vec::new();
+    let mut outages: u32 = 0;
     let job = loop {
         // The job first, then its events: when the job is seen finished, the events
         // read after it include the last ones.
-        let job = client.retrieve_job(id)?;
-        let events = client.events_since(id, last_seen.as_deref())?;
+        let polled = client
+            .retrieve_job(id)
+            .and_then(|job| Ok((job, client.events_since(id, last_seen.as_deref())?)));
+        let (job, events) = match polled {
+            Ok(answer) => {
+                outages = 0;
+                answer
+            }
+            // A job runs for hours: ride out an outage longer than the client's retries.
+            Err(err) if err.is_transient() && outages < MAX_OUTAGES => {
+                outages += 1;
+                eprintln!("warning: {err}; polling again ({outages} of {MAX_OUTAGES})");
+                std::thread::sleep(interval.max(Duration::from_millis(10)) * outages);
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
         if status.as_ref() != Some(&job.status) && !job.status.is_terminal() {
             if !json {
                 eprintln!("status: {}", job.status);

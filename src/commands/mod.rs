@@ -3,10 +3,13 @@
 mod check;
 mod convert;
 mod dedupe;
+mod jobs;
+mod launch;
 mod leakage;
 mod models;
 mod run;
 mod split;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -30,6 +33,9 @@ enum Command {
     Leakage(leakage::Args),
     Models(models::Args),
     Run(run::Args),
+    Upload(upload::Args),
+    Launch(launch::Args),
+    Jobs(jobs::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -41,5 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Leakage(args) => leakage::run(args),
         Command::Models(args) => models::run(args),
         Command::Run(args) => run::run(args),
+        Command::Upload(args) => upload::run(args),
+        Command::Launch(args) => launch::run(args),
+        Command::Jobs(args) => jobs::run(args),
     }
 }

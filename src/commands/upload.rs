@@ -15,8 +15,7 @@ use serde::Serialize;
 use crate::ui::{self, exit};
 
 /// Exit code for a remote service error (the CLI contract's 3).
-// TODO(lead): move to `ui::exit::REMOTE`.
-pub(crate) const REMOTE: u8 = 3;
+pub(crate) use crate::ui::exit::REMOTE;
 
 /// The model whose rules `upload` checks with when `--model` is not given.
 pub(crate) const DEFAULT_MODEL: &str = "gpt-4.1-mini";

@@ -10,3 +10,4 @@ mod redact;
 mod sources;
 mod pipeline;
 mod malformed;
+mod remote;

@@ -385,6 +385,30 @@ fn follow_a_failed_job_exits_3_with_its_error() {
 }
 
 #[test]
+fn follow_rides_out_an_outage_longer_than_the_retries() {
+    let mut calls = 0;
+    let server = MockServer::start(move |req: &Request| {
+        calls += 1;
+        if (2..=5).contains(&calls) {
+            return Reply::json(503, &json!({"error": {"message": "Service unavailable"}}));
+        }
+        if req.path().ends_with("/events") {
+            return Reply::json(200, &json!({"data": []}));
+        }
+        let status = if calls == 1 { "running" } else { "succeeded" };
+        let mut j = job("ftjob-3", status);
+        j["fine_tuned_model"] = json!(TUNED);
+        Reply::json(200, &j)
+    })
+    .expect("the server starts");
+    let (code, stdout, stderr) =
+        run(remote(&server).args(["jobs", "follow", "ftjob-3", "--interval", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, format!("{TUNED}\n"));
+    assert!(stderr.contains("503 Service Unavailable: Service unavailable (after 3 attempts); polling again (1 of 5)"), "{stderr}");
+}
+
+#[test]
 fn a_401_exits_3_says_what_to_check_and_hides_the_key() {
     let server = MockServer::start(|_: &Request| {
         Reply::json(401, &json!({"error": {"message": format!("Incorrect API key provided: {KEY}"), "code": "invalid_api_key"}}))

@@ -75,6 +75,16 @@ impl Error {
         )
     }
 
+    /// A failure that may pass if tried again later (after the client's own retries):
+    /// no connection, a timeout, 408, 409, 429 or 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            Error::Api(e) => matches!(e.status, 408 | 409 | 429) || e.status >= 500,
+            _ => false,
+        }
+    }
+
     /// The service's answer, when there was one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
