@@ -454,7 +454,10 @@ mod tests {
         };
         let r = Redactor::new(Scanner::new(), Mode::Placeholder);
         let counts = r.redact_preference(&mut p);
-        assert_eq!((counts.cpf, counts.phone, counts.email, counts.total()), (2, 1, 1, 4));
+        assert_eq!(
+            (counts.cpf, counts.phone, counts.email, counts.total()),
+            (2, 1, 1, 4)
+        );
         assert_eq!(p.preferred.content, "Anotei o CPF [CPF].");
         assert_eq!(p.non_preferred.content, "Ligue [TELEFONE] ou [EMAIL]");
         assert_eq!(

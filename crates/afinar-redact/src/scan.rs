@@ -208,12 +208,18 @@ fn alnum_cnpj_at(b: &[u8], start: usize) -> Option<Range<usize>> {
         b'd' => c.is_ascii_digit(),
         s => c == s,
     });
-    let alone = start.checked_sub(1).is_none_or(|i| !b[i].is_ascii_alphanumeric())
+    let alone = start
+        .checked_sub(1)
+        .is_none_or(|i| !b[i].is_ascii_alphanumeric())
         && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
     if !(fits && alone && cand.iter().any(u8::is_ascii_uppercase)) {
         return None;
     }
-    let v: Vec<u8> = cand.iter().filter(|c| c.is_ascii_alphanumeric()).map(|c| c - b'0').collect();
+    let v: Vec<u8> = cand
+        .iter()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c - b'0')
+        .collect();
     is_valid_cnpj(&v).then_some(start..end)
 }
 
