@@ -107,6 +107,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "Estimate for `{}`: {} epochs, {} billed tokens, {cost}",
             e.model, e.epochs, e.billed_tokens
         );
+        let masked: Vec<String> =
+            m.redactions.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+        if !masked.is_empty() {
+            eprintln!("Masked personal data: {}", masked.join(", "));
+        }
         if out.conflicts > 0 {
             eprintln!("Conflicting answers: {} (see `duplicates.json` and `report.html`)", out.conflicts);
         }

@@ -205,3 +205,37 @@ fn the_html_report_renders_in_chromium() {
     assert!(dom.contains("<svg id=\"histogram\""));
     assert!(dom.contains("class=\"limit\""), "the model limit is marked");
 }
+
+#[test]
+fn redaction_masks_every_planted_value_and_counts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = tmp.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        "[[sources]]\npath = \"fixtures/redact/planted.jsonl\"\n[dedupe]\nenabled = false\n[split]\nvalidation = 2\n[redact]\nmode = \"placeholder\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (_, _, stderr) = run_pipeline(&pipeline, &out);
+    assert!(out.join("manifest.json").is_file(), "{stderr}");
+    let expected: Vec<Value> = read(Path::new("fixtures/redact/planted.expected.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let written: String = ["train.jsonl", "validation.jsonl", "rejects.jsonl", "report.html"]
+        .iter()
+        .map(|n| read(&out.join(n)))
+        .collect();
+    for planted in &expected {
+        let value = planted["value"].as_str().unwrap();
+        assert!(!written.contains(value), "`{value}` survived redaction");
+    }
+    let m = manifest(&out);
+    let mut by_kind = std::collections::BTreeMap::<String, u64>::new();
+    for planted in &expected {
+        *by_kind.entry(planted["kind"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    for (kind, n) in by_kind {
+        assert_eq!(m["redactions"][&kind].as_u64(), Some(n), "{kind}");
+    }
+}

@@ -83,6 +83,9 @@ pub fn run(
         completion_suffix: spec.output.completion_suffix.clone(),
     };
 
+    let redactor = spec.redact.as_ref().map(|r| redactor(r)).transpose().map_err(&invalid)?;
+    let mut redactions = afinar_redact::Counts::default();
+
     // Read.
     progress.stage("read");
     let mut inputs = Vec::new();
@@ -158,6 +161,15 @@ pub fn run(
                 sheet: out.info.sheet.clone(),
                 rows_read: out.info.rows,
             });
+            if let Some(r) = &redactor {
+                for ex in &mut kept {
+                    redactions += r.redact_example(ex);
+                }
+                // Rejected rows stay on this machine, but are masked all the same.
+                for reject in &mut out.rejects {
+                    r.redact_string(&mut reject.raw);
+                }
+            }
             rejects.append(&mut out.rejects);
             examples.append(&mut kept);
         }
@@ -365,7 +377,11 @@ pub fn run(
             billed_tokens: train_report.billed_tokens,
             cost_usd: train_report.cost.map(round2),
         },
-        redactions: BTreeMap::new(),
+        redactions: afinar_redact::Kind::ALL
+            .into_iter()
+            .filter(|_| redactor.is_some())
+            .map(|k| (k.as_str().to_owned(), redactions.get(k)))
+            .collect(),
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| invalid(e.to_string()))?;
     staging.put("manifest.json", &manifest_bytes).map_err(&invalid)?;
@@ -395,6 +411,25 @@ pub fn run(
 
     let failed = !check_errors.is_empty() || (spec.dedupe.fail_on_conflict && conflicts > 0);
     Ok(RunOutput { out_dir, manifest, files, conflicts, check_errors, failed })
+}
+
+fn redactor(spec: &crate::spec::RedactSpec) -> Result<afinar_redact::Redactor, String> {
+    let mut scanner = afinar_redact::Scanner::new();
+    if let Some(path) = &spec.names {
+        let text = fs::read_to_string(path).map_err(|e| format!("Failed to read the names file `{path}`: {e}"))?;
+        let names = afinar_redact::NameList::parse(&text).map_err(|e| format!("Names file `{path}`: {e}"))?;
+        scanner = scanner.with_names(names);
+    }
+    let mode = match spec.mode {
+        crate::spec::RedactMode::Placeholder => afinar_redact::Mode::Placeholder,
+        crate::spec::RedactMode::Fake => {
+            let secret = std::env::var("AFINAR_REDACT_KEY").ok().filter(|k| !k.is_empty()).ok_or_else(|| {
+                "`redact.mode = \"fake\"` needs a secret key in `AFINAR_REDACT_KEY` (fakes made with a known key can be traced back); or use `mode = \"placeholder\"`".to_owned()
+            })?;
+            afinar_redact::Mode::Fake(afinar_redact::FakeKey::from_secret(secret.as_bytes()))
+        }
+    };
+    Ok(afinar_redact::Redactor::new(scanner, mode))
 }
 
 fn stage(name: &str, input: u64, output: u64) -> StageCount {

@@ -34,6 +34,10 @@ pub struct PipelineSpec {
     pub model: ModelSpec,
     #[serde(default)]
     pub export: ExportSpec,
+    /// Mask personal data (CPF, CNPJ, e-mail, phone, listed names) before anything is
+    /// written; off when the table is absent.
+    #[serde(default)]
+    pub redact: Option<RedactSpec>,
     /// Read by `afinar run --launch`; its keys belong to the launch stage.
     #[serde(default)]
     pub launch: Option<toml::Table>,
@@ -222,6 +226,26 @@ pub struct ExportSpec {
     /// Azure OpenAI: JSONL with the UTF-8 BOM it requires.
     #[serde(default)]
     pub azure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactSpec {
+    #[serde(default)]
+    pub mode: RedactMode,
+    /// A file of names to mask, one per line (`#` starts a comment).
+    #[serde(default)]
+    pub names: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RedactMode {
+    /// `[CPF]`, `[CNPJ]`, `[EMAIL]`, `[TELEFONE]`, `[NOME]`.
+    #[default]
+    Placeholder,
+    /// Consistent fakes with valid check digits; needs the secret in `AFINAR_REDACT_KEY`.
+    Fake,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
