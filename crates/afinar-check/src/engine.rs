@@ -100,7 +100,7 @@ pub fn check_path(
 
 /// Checks JSONL read from `reader`; `name` is what the report calls the file and `size`
 /// its size in bytes when known (for the upload-size rule).
-pub fn check_reader<R: BufRead>(
+pub fn check_reader<R: BufRead + Send>(
     name: &str,
     mut reader: R,
     size: Option<u64>,
@@ -108,52 +108,106 @@ pub fn check_reader<R: BufRead>(
     on_example: &mut dyn FnMut(&ExampleTokens) -> std::io::Result<()>,
 ) -> Result<Report, CheckError> {
     let tok = Tokenizer::get(opts.model.encoding);
+    let io_err = |source| CheckError::Io {
+        path: name.into(),
+        source,
+    };
     let mut acc = Accumulator::new(opts);
-    let mut buf: Vec<u8> =
-        Vec::with_capacity(opts.batch_bytes.min(16 << 20).saturating_add(64 << 10));
-    let mut ends: Vec<usize> = Vec::new();
-    let mut next_line: u64 = 1;
+    let mut cur = Batch::new(opts);
+    let mut next = Batch::new(opts);
+    cur.fill(&mut reader, opts, 1).map_err(io_err)?;
     loop {
-        buf.clear();
-        ends.clear();
-        let mut eof = false;
-        while buf.len() < opts.batch_bytes && ends.len() < opts.batch_lines {
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|source| CheckError::Io {
-                    path: name.into(),
-                    source,
-                })?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            ends.push(buf.len());
-        }
-        let first = next_line;
-        let lines: Vec<(u64, &[u8])> = ends
-            .iter()
-            .enumerate()
-            .map(|(i, &end)| {
-                let start = if i == 0 { 0 } else { ends[i - 1] };
-                (first + i as u64, &buf[start..end])
-            })
-            .collect();
-        next_line += lines.len() as u64;
-        let check = |&(line, bytes): &(u64, &[u8])| check_line(line, bytes, opts, tok);
-        let results: Vec<LineResult> = if opts.parallel {
-            lines.par_iter().map(check).collect()
+        let next_first = cur.first_line + cur.ends.len() as u64;
+        let more = !cur.eof;
+        // Read the next batch while this one is checked, so reading never idles the cores.
+        let (results, read) = if opts.parallel {
+            rayon::join(
+                || cur.check(opts, tok, true),
+                || {
+                    if more {
+                        next.fill(&mut reader, opts, next_first)
+                    } else {
+                        Ok(())
+                    }
+                },
+            )
         } else {
-            lines.iter().map(check).collect()
+            let results = cur.check(opts, tok, false);
+            (
+                results,
+                if more {
+                    next.fill(&mut reader, opts, next_first)
+                } else {
+                    Ok(())
+                },
+            )
         };
         for r in results {
             acc.add(r, on_example)?;
         }
-        if eof {
+        read.map_err(io_err)?;
+        if !more {
             break;
         }
+        std::mem::swap(&mut cur, &mut next);
     }
     Ok(acc.finish(name, size))
+}
+
+/// Raw lines of one batch: the bytes, where each line ends, the first line's number.
+struct Batch {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    first_line: u64,
+    eof: bool,
+}
+
+impl Batch {
+    fn new(opts: &CheckOptions) -> Batch {
+        Batch {
+            buf: Vec::with_capacity(opts.batch_bytes.min(16 << 20).saturating_add(64 << 10)),
+            ends: Vec::new(),
+            first_line: 1,
+            eof: false,
+        }
+    }
+
+    fn fill<R: BufRead>(
+        &mut self,
+        reader: &mut R,
+        opts: &CheckOptions,
+        first_line: u64,
+    ) -> std::io::Result<()> {
+        self.buf.clear();
+        self.ends.clear();
+        self.first_line = first_line;
+        self.eof = false;
+        while self.buf.len() < opts.batch_bytes && self.ends.len() < opts.batch_lines {
+            if reader.read_until(b'\n', &mut self.buf)? == 0 {
+                self.eof = true;
+                break;
+            }
+            self.ends.push(self.buf.len());
+        }
+        Ok(())
+    }
+
+    fn check(&self, opts: &CheckOptions, tok: &Tokenizer, parallel: bool) -> Vec<LineResult> {
+        let line = |i: usize| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            check_line(
+                self.first_line + i as u64,
+                &self.buf[start..self.ends[i]],
+                opts,
+                tok,
+            )
+        };
+        if parallel {
+            (0..self.ends.len()).into_par_iter().map(line).collect()
+        } else {
+            (0..self.ends.len()).map(line).collect()
+        }
+    }
 }
 
 /// Everything the merge needs to know about one line.
@@ -175,15 +229,15 @@ enum LineKind {
 
 fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer) -> LineResult {
     let mut findings = Vec::new();
-    if line == 1 {
-        if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
-            bytes = rest;
-            findings.push(Finding::new(
-                Some(1),
-                Code::Utf8Bom,
-                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM",
-            ));
-        }
+    if line == 1
+        && let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf")
+    {
+        bytes = rest;
+        findings.push(Finding::new(
+            Some(1),
+            Code::Utf8Bom,
+            "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM",
+        ));
     }
     let result = |kind, counts, findings, hash| LineResult {
         line,
@@ -200,29 +254,28 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
         ));
         return result(LineKind::Blank, None, findings, None);
     }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let col = String::from_utf8_lossy(&bytes[..e.valid_up_to()])
-                .chars()
-                .count()
-                + 1;
-            findings.push(Finding::new(
-                Some(line),
-                Code::InvalidUtf8,
-                format!("The line is not valid UTF-8 at column {col}; save the file as UTF-8 (`afinar convert` reads Windows-1252 and converts it)"),
-            ));
-            return result(LineKind::Broken, None, findings, None);
-        }
-    };
-    let value: Value = match serde_json::from_str(text) {
+    // serde_json checks UTF-8 as it parses; the slower full check runs only on failure,
+    // to tell invalid UTF-8 from invalid JSON.
+    let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
-            findings.push(Finding::new(
-                Some(line),
-                Code::InvalidJson,
-                json_error(&e, text),
-            ));
+            let finding = match std::str::from_utf8(bytes) {
+                Ok(text) => Finding::new(Some(line), Code::InvalidJson, json_error(&e, text)),
+                Err(u) => {
+                    let col = String::from_utf8_lossy(&bytes[..u.valid_up_to()])
+                        .chars()
+                        .count()
+                        + 1;
+                    Finding::new(
+                        Some(line),
+                        Code::InvalidUtf8,
+                        format!(
+                            "The line is not valid UTF-8 at column {col}; save the file as UTF-8 (`afinar convert` reads Windows-1252 and converts it)"
+                        ),
+                    )
+                }
+            };
+            findings.push(finding);
             return result(LineKind::Broken, None, findings, None);
         }
     };
@@ -256,7 +309,7 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
             ));
         }
     }
-    let hash = Some(hash128(&value));
+    let hash = Some(hash_value(&value, counts.map_or(0, |c| c.tokens)));
     result(LineKind::Example(format), counts, findings, hash)
 }
 
@@ -274,14 +327,13 @@ fn json_error(e: &serde_json::Error, text: &str) -> String {
     format!("Invalid JSON at column {col}: {msg}; fix the line or remove it")
 }
 
-/// A 128-bit hash of the parsed value: equal for lines that differ only in whitespace.
-fn hash128(v: &Value) -> u128 {
-    let mut a = DefaultHasher::new();
-    v.hash(&mut a);
-    let mut b = DefaultHasher::new();
-    0x9e37_79b9_7f4a_7c15_u64.hash(&mut b);
-    v.hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+/// A hash of the parsed value (equal for lines that differ only in whitespace), with the
+/// token count in the high bits: 64-bit SipHash over ~10⁶ examples collides with
+/// probability ~10⁻⁸, and equal examples have equal counts anyway.
+fn hash_value(v: &Value, tokens: u64) -> u128 {
+    let mut h = DefaultHasher::new();
+    v.hash(&mut h);
+    (u128::from(tokens) << 64) | u128::from(h.finish())
 }
 
 /// The merged state of a file: only what the report needs.

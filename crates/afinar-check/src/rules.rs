@@ -89,22 +89,22 @@ pub fn check_example(
         Format::Completion => completion_line(cx, obj, out),
         Format::Dpo => dpo_line(cx, obj, out),
     }
-    if !out[start..].iter().any(Finding::is_error) {
-        if let Some((path, msg)) = schema::first_violation(cx.format, cx.value) {
-            let at = if path.is_empty() {
-                String::new()
-            } else {
-                format!(" at `{path}`")
-            };
-            out.push(cx.finding(
-                Code::SchemaViolation,
-                format!(
-                    "The line does not match the {} schema{at}: {msg}; see `afinar check --schema {}`",
-                    cx.format.name(),
-                    cx.format.name()
-                ),
-            ));
-        }
+    if !out[start..].iter().any(Finding::is_error)
+        && let Some((path, msg)) = schema::first_violation(cx.format, cx.value)
+    {
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{path}`")
+        };
+        out.push(cx.finding(
+            Code::SchemaViolation,
+            format!(
+                "The line does not match the {} schema{at}: {msg}; see `afinar check --schema {}`",
+                cx.format.name(),
+                cx.format.name()
+            ),
+        ));
     }
     for rule in extra {
         rule.check(cx, out);
@@ -245,13 +245,13 @@ fn messages_rules(
                 ));
             }
         }
-        if let Some(name) = m.get("name") {
-            if !matches!(name, Value::String(s) if !s.trim().is_empty()) {
-                out.push(cx.finding(
-                    Code::InvalidName,
-                    format!("Message {n} has name `{name}`; use a non-empty string or remove it"),
-                ));
-            }
+        if let Some(name) = m.get("name")
+            && !matches!(name, Value::String(s) if !s.trim().is_empty())
+        {
+            out.push(cx.finding(
+                Code::InvalidName,
+                format!("Message {n} has name `{name}`; use a non-empty string or remove it"),
+            ));
         }
         if let Some(calls) = m.get("tool_calls") {
             tool_calls_rules(cx, n, assistant, role.is_some(), calls, &mut tool_ids, out);
