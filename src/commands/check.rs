@@ -3,10 +3,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use afinar_check::report::Report;
 use afinar_check::{CheckError, CheckOptions, ExampleTokens, Finding, check_path, schema};
 use afinar_formats::atomic::write_atomic;
+use afinar_redact::{KindSet, NameList, RedactError, Scanner};
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 
@@ -23,6 +25,9 @@ Examples:
 
   # Machine-readable report, and the token count of every example
   afinar check train.jsonl --format json --per-example tokens.jsonl
+
+  # CI gate: fail if any unmasked CPF or CNPJ is left (other personal data warns)
+  afinar check train.jsonl --deny-pii cpf,cnpj --format github
 
   # The JSON Schema of a line format, for your own tools
   afinar check --schema chat > chat.schema.json
@@ -54,8 +59,12 @@ invalid_name, invalid_content_part, invalid_tool_calls, invalid_tool_message,
 developer_role_unsupported, consecutive_turns, system_not_first, format_not_supported,
 mixed_formats, missing_prompt, missing_completion, prompt_not_string,
 completion_not_string, unrecognized_key, invalid_dpo, schema_violation, over_token_limit,
-too_few_examples (errors); blank_line, utf8_bom, duplicate_example, few_examples,
-file_too_large (warnings).
+too_few_examples, personal_data_denied (errors); blank_line, utf8_bom,
+duplicate_example, few_examples, file_too_large, personal_data (warnings).
+
+Personal data (CPF and CNPJ confirmed by their check digits, e-mails, Brazilian phone
+numbers) is looked for in every string, on by default, and reported with a masked
+preview, never the value.
 
 Exit codes: 0 no errors (warnings allowed), 1 any error, 2 usage or I/O error.";
 
@@ -85,6 +94,19 @@ pub struct Args {
     /// Write the token counts of every example to this file (JSON Lines).
     #[arg(long, value_name = "PATH")]
     per_example: Option<PathBuf>,
+    /// Do not look for personal data (CPF, CNPJ, e-mails, phone numbers).
+    #[arg(long)]
+    no_pii: bool,
+    /// Make any personal data an error (exit 1) instead of a warning.
+    #[arg(long)]
+    strict: bool,
+    /// Kinds of personal data that are errors (exit 1), for a CI gate: `cpf,cnpj`, or
+    /// `all` (kinds: cpf, cnpj, email, phone, name).
+    #[arg(long, value_name = "KINDS", value_parser = parse_kinds)]
+    deny_pii: Option<KindSet>,
+    /// Also report the names listed in FILE (one per line; case and accents ignored).
+    #[arg(long, value_name = "FILE")]
+    pii_names: Option<PathBuf>,
     /// Print the bundled JSON Schema of a line format and exit.
     #[arg(long, value_enum, value_name = "FORMAT", exclusive = true)]
     schema: Option<SchemaFormat>,
@@ -136,6 +158,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut opts = CheckOptions::new(model);
     opts.model_name = args.model.clone();
     opts.max_tokens = args.max_tokens;
+    if let Some(rule) = pii_rule(&args)? {
+        opts.extra_rules.push(rule);
+    }
 
     let reports = match &args.per_example {
         None => check_all(&args.files, &opts, &mut |_, _| Ok(()))?,
@@ -440,4 +465,25 @@ fn render(r: &Report) -> String {
     };
     s.push_str(&format!("\n{verdict} {}\n", summary_line(r)));
     s
+}
+
+fn parse_kinds(s: &str) -> Result<KindSet, String> {
+    s.parse().map_err(|e: RedactError| e.to_string())
+}
+
+/// The personal-data rule, on by default; `--strict` denies every kind.
+fn pii_rule(args: &Args) -> anyhow::Result<Option<Arc<dyn afinar_check::rules::LineRule>>> {
+    if args.no_pii {
+        return Ok(None);
+    }
+    let mut scanner = Scanner::new();
+    if let Some(path) = &args.pii_names {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("Failed to read the name list `{}`", path.display()))?;
+        let names = NameList::parse(&text)
+            .with_context(|| format!("Failed to use the name list `{}`", path.display()))?;
+        scanner = scanner.with_names(names);
+    }
+    let deny = if args.strict { KindSet::ALL } else { args.deny_pii.unwrap_or(KindSet::EMPTY) };
+    Ok(Some(Arc::new(afinar_check::pii::PersonalDataRule::new(scanner, deny))))
 }

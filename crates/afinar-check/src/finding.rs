@@ -103,6 +103,10 @@ codes! {
     FewExamples = "few_examples", Warning;
     /// Over 512 MB: upload it with the Uploads API (multipart).
     FileTooLarge = "file_too_large", Warning;
+    /// Personal data (CPF, CNPJ, e-mail, phone number, listed name) in a line.
+    PersonalData = "personal_data", Warning;
+    /// Personal data of a kind `--deny-pii` (or `--strict`) forbids.
+    PersonalDataDenied = "personal_data_denied", Error;
 }
 
 impl std::fmt::Display for Code {

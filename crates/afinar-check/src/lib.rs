@@ -36,6 +36,7 @@ pub mod count;
 mod engine;
 mod error;
 mod finding;
+pub mod pii;
 pub mod registry;
 pub mod report;
 pub mod rules;
