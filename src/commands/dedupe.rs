@@ -33,7 +33,8 @@ punctuation and collapsing whitespace. Near duplicates: question and answer with
 similarity of their 5-character shingles at or above the threshold (found with MinHash and
 LSH, then measured exactly), with answers as similar and holding the same figures. The
 default 0.5 was measured on Simples Nacional FAQs: rewordings of a question with the same
-answer score 0.5 to 0.9, distinct questions at most 0.3. The first copy in input order is
+answer score 0.53 to 0.92, distinct questions at most 0.22. A very short answer (`Sim.`)
+behind a fully reworded question can score below 0.5. The first copy in input order is
 kept.
 
 Conflicts (the same question with materially different answers: other figures, or other
@@ -89,20 +90,33 @@ struct Summary<'a> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let to_stdout = args.output.as_os_str() == "-";
     if to_stdout && args.format == Format::Json {
-        bail!("`--format json` prints to standard output, which `-o -` already uses; write the data to a file");
+        bail!(
+            "`--format json` prints to standard output, which `-o -` already uses; write the data to a file"
+        );
     }
     for input in &args.inputs {
         if !to_stdout && same_file(input, &args.output) {
-            bail!("Output `{}` is also an input; choose another output path", args.output.display());
+            bail!(
+                "Output `{}` is also an input; choose another output path",
+                args.output.display()
+            );
         }
     }
     let (examples, rejects) = read_inputs(&args.inputs)?;
     let opts = DedupeOptions {
-        near: if args.exact_only { None } else { Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD)) },
+        near: if args.exact_only {
+            None
+        } else {
+            Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD))
+        },
     };
     let out = afinar_curate::dedupe(examples, &opts)?;
 
-    jsonl::write_file(&args.output, out.kept.iter().map(ChatLine), JsonlOptions::default())?;
+    jsonl::write_file(
+        &args.output,
+        out.kept.iter().map(ChatLine),
+        JsonlOptions::default(),
+    )?;
     let report_path = match (&args.report, to_stdout) {
         (Some(p), _) => Some(p.clone()),
         (None, false) => Some(sibling(&args.output, "dedupe.json")),
@@ -116,7 +130,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let summary = Summary {
-        inputs: args.inputs.iter().map(|p| p.display().to_string()).collect(),
+        inputs: args
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         output: args.output.display().to_string(),
         report_file: report_path.as_ref().map(|p| p.display().to_string()),
         unreadable: rejects.len(),
@@ -127,7 +145,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => eprint!("{}", render(&summary, &rejects)),
     }
     let problems = !out.report.conflicts.is_empty() || !rejects.is_empty();
-    let code = if out.kept.is_empty() || (args.strict && problems) { exit::DATA } else { exit::OK };
+    let code = if out.kept.is_empty() || (args.strict && problems) {
+        exit::DATA
+    } else {
+        exit::OK
+    };
     Ok(ExitCode::from(code))
 }
 
@@ -138,8 +160,8 @@ pub(super) fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Example>, V
     let mut examples = Vec::new();
     let mut rejects = Vec::new();
     for input in inputs {
-        let mut out =
-            read::read_path(input, &opts).with_context(|| format!("Failed to read `{}`", input.display()))?;
+        let mut out = read::read_path(input, &opts)
+            .with_context(|| format!("Failed to read `{}`", input.display()))?;
         examples.append(&mut out.examples);
         rejects.append(&mut out.rejects);
     }
@@ -219,20 +241,30 @@ fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
             let _ = writeln!(t, "  … and {} more", r.conflicts.len() - SHOWN);
         }
     }
-    let target = if s.output == "-" { "standard output".to_owned() } else { format!("`{}`", s.output) };
+    let target = if s.output == "-" {
+        "standard output".to_owned()
+    } else {
+        format!("`{}`", s.output)
+    };
     let _ = writeln!(t, "Wrote {} examples to {target}", r.kept);
     if let Some(p) = &s.report_file {
         let _ = writeln!(t, "Report: `{p}`");
     }
     if r.kept == 0 {
-        let _ = writeln!(t, "{} no examples were written", ui::paint("warning:", "1;33"));
+        let _ = writeln!(
+            t,
+            "{} no examples were written",
+            ui::paint("warning:", "1;33")
+        );
     }
     t
 }
 
 /// `out/train.jsonl` → `out/train.<suffix>`.
 fn sibling(output: &Path, suffix: &str) -> PathBuf {
-    let stem = output.file_stem().map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
+    let stem = output
+        .file_stem()
+        .map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
     output.with_file_name(format!("{stem}.{suffix}"))
 }
 

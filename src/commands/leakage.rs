@@ -67,7 +67,11 @@ struct LeakOut {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (train, train_rejects) = read_inputs(std::slice::from_ref(&args.train))?;
     let (validation, validation_rejects) = read_inputs(std::slice::from_ref(&args.validation))?;
-    let near = if args.exact_only { None } else { Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD)) };
+    let near = if args.exact_only {
+        None
+    } else {
+        Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD))
+    };
     let leaks = afinar_curate::leakage(&train, &validation, near)?;
     let report = Report {
         train: args.train.display().to_string(),
@@ -94,10 +98,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "Compared {} validation examples (`{}`) with {} training examples (`{}`)",
                 report.validation_examples, report.validation, report.train_examples, report.train
             );
-            let rejects: Vec<_> = train_rejects.iter().chain(&validation_rejects).cloned().collect();
+            let rejects: Vec<_> = train_rejects
+                .iter()
+                .chain(&validation_rejects)
+                .cloned()
+                .collect();
             render_rejects(&mut t, &rejects);
             if report.leaks.is_empty() {
-                let _ = writeln!(t, "No leakage: no validation example repeats a training example");
+                let _ = writeln!(
+                    t,
+                    "No leakage: no validation example repeats a training example"
+                );
             } else {
                 let _ = writeln!(
                     t,
@@ -119,5 +130,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprint!("{t}");
         }
     }
-    Ok(ExitCode::from(if report.leaks.is_empty() { exit::OK } else { exit::DATA }))
+    Ok(ExitCode::from(if report.leaks.is_empty() {
+        exit::OK
+    } else {
+        exit::DATA
+    }))
 }

@@ -76,8 +76,8 @@ struct Summary<'a> {
     train: usize,
     validation: usize,
     unreadable: usize,
-    #[serde(flatten)]
-    split: &'a Split,
+    strata: &'a [afinar_curate::Stratum],
+    joined_groups: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -85,7 +85,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let validation_path = args.out_dir.join("validation.jsonl");
     for input in &args.inputs {
         if same_file(input, &train_path) || same_file(input, &validation_path) {
-            bail!("Input `{}` would be overwritten; choose another --out-dir", input.display());
+            bail!(
+                "Input `{}` would be overwritten; choose another --out-dir",
+                input.display()
+            );
         }
     }
     let (examples, rejects) = read_inputs(&args.inputs)?;
@@ -93,10 +96,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         validation: args.validation,
         seed: args.seed,
         stratify: args.stratify.clone(),
-        near: if args.exact_only { None } else { Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD)) },
+        near: if args.exact_only {
+            None
+        } else {
+            Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD))
+        },
     };
     let split = afinar_curate::split(&examples, &opts)?;
-    jsonl::write_file(&train_path, split.train.iter().map(|&i| ChatLine(&examples[i])), JsonlOptions::default())?;
+    jsonl::write_file(
+        &train_path,
+        split.train.iter().map(|&i| ChatLine(&examples[i])),
+        JsonlOptions::default(),
+    )?;
     jsonl::write_file(
         &validation_path,
         split.validation.iter().map(|&i| ChatLine(&examples[i])),
@@ -104,7 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
 
     let summary = Summary {
-        inputs: args.inputs.iter().map(|p| p.display().to_string()).collect(),
+        inputs: args
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         train_file: train_path.display().to_string(),
         validation_file: validation_path.display().to_string(),
         seed: args.seed,
@@ -113,14 +128,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         train: split.train.len(),
         validation: split.validation.len(),
         unreadable: rejects.len(),
-        split: &split,
+        strata: &split.strata,
+        joined_groups: split.joined_groups,
     };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
         Format::Text => {
             let mut t = String::new();
             let inputs: Vec<String> = summary.inputs.iter().map(|p| format!("`{p}`")).collect();
-            let _ = writeln!(t, "Read {} examples from {}", summary.examples, inputs.join(", "));
+            let _ = writeln!(
+                t,
+                "Read {} examples from {}",
+                summary.examples,
+                inputs.join(", ")
+            );
             render_rejects(&mut t, &rejects);
             let _ = writeln!(t, "{}", render_strata(&split, args.stratify.as_deref()));
             if split.joined_groups > 0 {
@@ -130,8 +151,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     split.joined_groups
                 );
             }
-            let _ = writeln!(t, "Wrote {} examples to `{}`", summary.train, summary.train_file);
-            let _ = writeln!(t, "Wrote {} examples to `{}` (seed {})", summary.validation, summary.validation_file, args.seed);
+            let _ = writeln!(
+                t,
+                "Wrote {} examples to `{}`",
+                summary.train, summary.train_file
+            );
+            let _ = writeln!(
+                t,
+                "Wrote {} examples to `{}` (seed {})",
+                summary.validation, summary.validation_file, args.seed
+            );
             eprint!("{t}");
         }
     }
@@ -141,13 +170,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// A table of sizes per stratum, with a total row.
 fn render_strata(split: &Split, field: Option<&str>) -> String {
     let header = field.unwrap_or("stratum");
-    let names: Vec<&str> =
-        split.strata.iter().map(|s| if s.name.is_empty() { "(none)" } else { s.name.as_str() }).collect();
-    let width = names.iter().map(|n| n.chars().count()).chain([header.chars().count(), 5]).max().unwrap_or(5);
+    let names: Vec<&str> = split
+        .strata
+        .iter()
+        .map(|s| {
+            if s.name.is_empty() {
+                "(none)"
+            } else {
+                s.name.as_str()
+            }
+        })
+        .collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .chain([header.chars().count(), 5])
+        .max()
+        .unwrap_or(5);
     let mut t = String::new();
-    let _ = writeln!(t, "{:<width$}  {:>7}  {:>5}  {:>10}", header, "total", "train", "validation");
+    let _ = writeln!(
+        t,
+        "{:<width$}  {:>7}  {:>5}  {:>10}",
+        header, "total", "train", "validation"
+    );
     for (s, name) in split.strata.iter().zip(&names) {
-        let _ = writeln!(t, "{:<width$}  {:>7}  {:>5}  {:>10}", name, s.total, s.train, s.validation);
+        let _ = writeln!(
+            t,
+            "{:<width$}  {:>7}  {:>5}  {:>10}",
+            name, s.total, s.train, s.validation
+        );
     }
     if split.strata.len() > 1 {
         let total: usize = split.strata.iter().map(|s| s.total).sum();

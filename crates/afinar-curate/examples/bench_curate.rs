@@ -12,10 +12,11 @@ use std::time::Instant;
 use afinar_core::{Example, Origin};
 use afinar_curate::{DedupeOptions, SplitOptions, Validation, dedupe, split};
 
-const SYLLABLES: [&str; 24] = [
-    "ca", "pi", "tal", "so", "ci", "al", "re", "ce", "ta", "bru", "men", "sal", "tri", "bu", "to", "des",
-    "con", "ta", "bil", "da", "de", "em", "pre", "sa",
+const CONSONANTS: [&str; 20] = [
+    "b", "c", "d", "f", "g", "j", "l", "m", "n", "p", "r", "s", "t", "v", "z", "ch", "lh", "nh",
+    "qu", "ç",
 ];
+const VOWELS: [&str; 12] = ["a", "e", "i", "o", "u", "ã", "é", "ê", "ó", "á", "í", "õe"];
 const PHRASES: [&str; 8] = [
     "do Simples Nacional",
     "da receita bruta",
@@ -26,8 +27,20 @@ const PHRASES: [&str; 8] = [
     "no ano-calendário",
     "da Resolução CGSN 140/2018",
 ];
-const TOPICS: [&str; 12] =
-    ["MEI", "DAS", "Anexos", "Exclusão", "Opção", "Apuração", "Declarações", "ISS", "ICMS", "Lucros", "Parcelamento", "Folha"];
+const TOPICS: [&str; 12] = [
+    "MEI",
+    "DAS",
+    "Anexos",
+    "Exclusão",
+    "Opção",
+    "Apuração",
+    "Declarações",
+    "ISS",
+    "ICMS",
+    "Lucros",
+    "Parcelamento",
+    "Folha",
+];
 
 struct Rng(u64);
 
@@ -60,7 +73,9 @@ fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
                 100..1000 => 3,
                 _ => 4,
             };
-            (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect::<String>()
+            (0..n)
+                .map(|_| format!("{}{}", CONSONANTS[rng.below(20)], VOWELS[rng.below(12)]))
+                .collect::<String>()
         })
         .collect()
 }
@@ -68,7 +83,7 @@ fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
 fn sentence(rng: &mut Rng, vocab: &[String], words: usize) -> String {
     let mut out: Vec<&str> = Vec::with_capacity(words + 4);
     for w in 0..words {
-        if w % 9 == 4 {
+        if w % 15 == 7 {
             out.push(PHRASES[rng.below(PHRASES.len())]);
         } else {
             out.push(&vocab[rng.zipf(vocab.len())]);
@@ -101,7 +116,9 @@ fn generate(n: usize) -> Vec<Example> {
             // same question, another figure
             let mut ex = out[rng.below(out.len())].clone();
             let figure = rng.below(1000);
-            ex.messages[2].content.push_str(&format!(" Limite de R$ {figure} mil."));
+            ex.messages[2]
+                .content
+                .push_str(&format!(" Limite de R$ {figure} mil."));
             ex
         } else {
             let qw = 6 + rng.below(8);
@@ -112,7 +129,8 @@ fn generate(n: usize) -> Vec<Example> {
                 format!("{}.", sentence(&mut rng, &vocab, aw)),
                 Origin::line("bench.jsonl", 0),
             );
-            ex.meta.insert("tema".into(), TOPICS[rng.below(TOPICS.len())].into());
+            ex.meta
+                .insert("tema".into(), TOPICS[rng.below(TOPICS.len())].into());
             ex
         };
         ex.origin = Origin::line("bench.jsonl", line);
@@ -124,15 +142,42 @@ fn generate(n: usize) -> Vec<Example> {
 fn peak_memory() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// CPU seconds used by this process so far (user + system), from /proc/self/stat; the
+/// machine is often shared, so this says more than wall time alone.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the `(comm)`: state is field 3; utime and stime are fields 14 and 15
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0 // USER_HZ is 100 on Linux
+}
+
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
     let t = Instant::now();
     let examples = generate(n);
-    let bytes: usize = examples.iter().flat_map(|e| &e.messages).map(|m| m.content.len()).sum();
+    let bytes: usize = examples
+        .iter()
+        .flat_map(|e| &e.messages)
+        .map(|m| m.content.len())
+        .sum();
     println!(
         "generated {n} examples ({:.1} MB of text) in {:.2} s; peak memory so far {}",
         bytes as f64 / 1e6,
@@ -140,7 +185,15 @@ fn main() {
         peak_memory()
     );
 
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    let _ = afinar_curate::leakage(&[], &examples, None).expect("prepare");
+    println!(
+        "prepare only (fold, shingles, MinHash): {:.2} s wall, {:.2} s CPU",
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu
+    );
+
+    let (t, cpu0) = (Instant::now(), cpu_seconds());
     let out = dedupe(examples.clone(), &DedupeOptions::default()).expect("dedupe");
     let dedupe_s = t.elapsed().as_secs_f64();
     let (mut exact, mut near) = (0, 0);
@@ -172,8 +225,9 @@ fn main() {
         s.joined_groups
     );
     println!(
-        "dedupe + split: {:.2} s on {} threads; peak memory {}",
+        "dedupe + split: {:.2} s wall, {:.2} s CPU on {} threads; peak memory {}",
         dedupe_s + split_s,
+        cpu_seconds() - cpu0,
         rayon::current_num_threads(),
         peak_memory()
     );

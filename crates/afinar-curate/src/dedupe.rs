@@ -23,7 +23,9 @@ pub struct DedupeOptions {
 
 impl Default for DedupeOptions {
     fn default() -> Self {
-        Self { near: Some(DEFAULT_NEAR_THRESHOLD) }
+        Self {
+            near: Some(DEFAULT_NEAR_THRESHOLD),
+        }
     }
 }
 
@@ -124,7 +126,10 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
                 end += 1;
             }
             // merges is sorted by (j, i): the first kept i wins.
-            if let Some(&(i, _, s)) = merges[start..end].iter().find(|m| rep[m.0 as usize] == m.0 as usize) {
+            if let Some(&(i, _, s)) = merges[start..end]
+                .iter()
+                .find(|m| rep[m.0 as usize] == m.0 as usize)
+            {
                 rep[j] = i as usize;
                 similarity[j] = s;
             }
@@ -157,15 +162,23 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
                 .map(|&i| Dropped {
                     origin: examples[i].origin.clone(),
                     similarity: round3(similarity[i]),
-                    reason: if prep.key[i] == prep.key[k] { Reason::Exact } else { Reason::Near },
+                    reason: if prep.key[i] == prep.key[k] {
+                        Reason::Exact
+                    } else {
+                        Reason::Near
+                    },
                 })
                 .collect(),
         })
         .collect();
     let conflicts = conflicts(&examples, &prep, &rep);
 
-    let kept: Vec<Example> =
-        examples.into_iter().enumerate().filter(|(i, _)| rep[*i] == *i).map(|(_, e)| e).collect();
+    let kept: Vec<Example> = examples
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| rep[*i] == *i)
+        .map(|(_, e)| e)
+        .collect();
     let report = DedupeReport {
         examples: n,
         kept: kept.len(),
@@ -189,7 +202,10 @@ fn near_merges(prep: &Prepared, t: f64, unique: &[bool]) -> Vec<(u32, u32, f64)>
             by_answer.entry(a.as_str()).or_default().push(i as u32);
         }
     }
-    for bucket in by_answer.values().filter(|b| b.len() > 1 && b.len() <= SAME_ANSWER_BUCKET) {
+    for bucket in by_answer
+        .values()
+        .filter(|b| b.len() > 1 && b.len() <= SAME_ANSWER_BUCKET)
+    {
         for (x, &i) in bucket.iter().enumerate() {
             pairs.extend(bucket[x + 1..].iter().map(|&j| (i, j)));
         }
@@ -212,9 +228,12 @@ fn near_merges(prep: &Prepared, t: f64, unique: &[bool]) -> Vec<(u32, u32, f64)>
 
 fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Conflict> {
     let mut by_question: HashMap<&str, Vec<usize>> = HashMap::new();
-    for i in 0..prep.len() {
-        if rep[i] == i && !prep.question[i].is_empty() {
-            by_question.entry(prep.question[i].as_str()).or_default().push(i);
+    for (i, &r) in rep.iter().enumerate() {
+        if r == i && !prep.question[i].is_empty() {
+            by_question
+                .entry(prep.question[i].as_str())
+                .or_default()
+                .push(i);
         }
     }
     let mut found: Vec<(usize, Conflict)> = by_question
@@ -222,8 +241,11 @@ fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Confli
         .filter(|m| m.len() > 1 && m.iter().any(|&i| prep.answer[i] != prep.answer[m[0]]))
         .map(|m| {
             // Figures differ when answers that both state figures state different ones.
-            let figures: Vec<Vec<&str>> =
-                m.iter().map(|&i| text::numbers(&prep.answer[i])).filter(|f| !f.is_empty()).collect();
+            let figures: Vec<Vec<&str>> = m
+                .iter()
+                .map(|&i| text::numbers(&prep.answer[i]))
+                .filter(|f| !f.is_empty())
+                .collect();
             let reason = if figures.iter().any(|f| *f != figures[0]) {
                 ConflictReason::DifferentFigures
             } else {

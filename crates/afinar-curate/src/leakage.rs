@@ -32,7 +32,11 @@ pub enum LeakKind {
 /// Every validation example with an exact copy in training, or (when `near` is given) a
 /// training example at or above that similarity; in validation order, each with its
 /// closest training example (the earliest among equals).
-pub fn leakage(train: &[Example], validation: &[Example], near: Option<f64>) -> Result<Vec<Leak>, CurateError> {
+pub fn leakage(
+    train: &[Example],
+    validation: &[Example],
+    near: Option<f64>,
+) -> Result<Vec<Leak>, CurateError> {
     let threshold = near.map(check_threshold).transpose()?;
     let all: Vec<Example> = train.iter().chain(validation).cloned().collect();
     let prep = Prepared::new(&all);
@@ -43,7 +47,11 @@ pub fn leakage(train: &[Example], validation: &[Example], near: Option<f64>) -> 
         first_train.entry(*key).or_insert(i);
     }
     let mut best: Vec<Option<(usize, f64, LeakKind)>> = (0..validation.len())
-        .map(|v| first_train.get(&prep.key[nt + v]).map(|&t| (t, 1.0, LeakKind::Exact)))
+        .map(|v| {
+            first_train
+                .get(&prep.key[nt + v])
+                .map(|&t| (t, 1.0, LeakKind::Exact))
+        })
         .collect();
 
     if let Some(t) = threshold {
@@ -71,7 +79,12 @@ pub fn leakage(train: &[Example], validation: &[Example], near: Option<f64>) -> 
         .into_iter()
         .enumerate()
         .filter_map(|(v, b)| {
-            b.map(|(train, s, kind)| Leak { validation: v, train, similarity: (s * 1000.0).round() / 1000.0, kind })
+            b.map(|(train, s, kind)| Leak {
+                validation: v,
+                train,
+                similarity: (s * 1000.0).round() / 1000.0,
+                kind,
+            })
         })
         .collect())
 }

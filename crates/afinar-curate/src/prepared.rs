@@ -24,20 +24,20 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub fn new(examples: &[Example]) -> Self {
         let hasher = minhash::Hasher::new();
-        let rows: Vec<([u8; 16], String, String, Bands, Vec<u32>)> = examples
+        type Row = ([u8; 16], String, String, Bands, Vec<u32>);
+        let rows: Vec<Row> = examples
             .par_iter()
             .map(|ex| {
                 let (full, q, a) = text::folded(ex);
                 let digest = Sha256::digest(full.as_bytes());
                 let mut key = [0u8; 16];
                 key.copy_from_slice(&digest[..16]);
-                let set = text::shingles(&q, &a);
+                let mut set: Vec<u32> = text::shingle_hashes(&q, &a).map(|h| h as u32).collect();
+                set.sort_unstable();
+                set.dedup();
+                set.shrink_to_fit();
                 let bands = hasher.bands(&set);
-                let mut small: Vec<u32> = set.iter().map(|&h| h as u32).collect();
-                small.sort_unstable();
-                small.dedup();
-                small.shrink_to_fit();
-                (key, q, a, bands, small)
+                (key, q, a, bands, set)
             })
             .collect();
         let mut p = Self {
@@ -69,7 +69,10 @@ impl Prepared {
 
     /// Exact Jaccard similarity of two examples' answers alone.
     pub fn answer_similarity(&self, i: usize, j: usize) -> f64 {
-        text::jaccard(&text::shingles("", &self.answer[i]), &text::shingles("", &self.answer[j]))
+        text::jaccard(
+            &text::shingles("", &self.answer[i]),
+            &text::shingles("", &self.answer[j]),
+        )
     }
 }
 

@@ -29,7 +29,8 @@ impl std::str::FromStr for Validation {
     /// `0.1` or `10%` is a fraction, `50` a count.
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let bad = || format!("`{s}` is neither a fraction (such as 0.1 or 10%) nor a count (such as 50)");
+        let bad =
+            || format!("`{s}` is neither a fraction (such as 0.1 or 10%) nor a count (such as 50)");
         if let Some(pct) = s.strip_suffix('%') {
             let p: f64 = pct.trim().parse().map_err(|_| bad())?;
             return Ok(Self::Fraction(p / 100.0));
@@ -54,7 +55,12 @@ pub struct SplitOptions {
 
 impl Default for SplitOptions {
     fn default() -> Self {
-        Self { validation: Validation::Fraction(0.1), seed: 42, stratify: None, near: Some(DEFAULT_NEAR_THRESHOLD) }
+        Self {
+            validation: Validation::Fraction(0.1),
+            seed: 42,
+            stratify: None,
+            near: Some(DEFAULT_NEAR_THRESHOLD),
+        }
     }
 }
 
@@ -85,7 +91,9 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
         return Err(CurateError::TooFew { total: n });
     }
     let wanted = match opts.validation {
-        Validation::Fraction(f) if f.is_finite() && f > 0.0 && f < 1.0 => ((f * n as f64).round() as usize).clamp(1, n - 1),
+        Validation::Fraction(f) if f.is_finite() && f > 0.0 && f < 1.0 => {
+            ((f * n as f64).round() as usize).clamp(1, n - 1)
+        }
         Validation::Fraction(f) => return Err(CurateError::Fraction { value: f }),
         Validation::Count(c) if c >= 1 && c < n => c,
         Validation::Count(c) => return Err(CurateError::Count { count: c, total: n }),
@@ -94,13 +102,24 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
     if let Some(field) = &opts.stratify
         && !examples.iter().any(|e| e.meta.contains_key(field))
     {
-        let present: BTreeSet<&str> = examples.iter().flat_map(|e| e.meta.keys().map(String::as_str)).collect();
+        let present: BTreeSet<&str> = examples
+            .iter()
+            .flat_map(|e| e.meta.keys().map(String::as_str))
+            .collect();
         let present = if present.is_empty() {
-            "none (JSONL written by afinar carries no meta; split the source CSV or JSONL)".to_owned()
+            "none (JSONL written by afinar carries no meta; split the source CSV or JSONL)"
+                .to_owned()
         } else {
-            present.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            present
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        return Err(CurateError::NoStratum { field: field.clone(), present });
+        return Err(CurateError::NoStratum {
+            field: field.clone(),
+            present,
+        });
     }
 
     let prep = Prepared::new(examples);
@@ -114,20 +133,29 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
             (text::hash_bytes(&key, opts.seed), key, g)
         })
         .collect();
-    ranked.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    ranked.sort_unstable_by_key(|a| (a.0, a.1));
 
     // A group's stratum is that of its member with the smallest content key.
     let stratum_of = |g: &Vec<usize>| -> String {
-        let Some(field) = &opts.stratify else { return "all".to_owned() };
+        let Some(field) = &opts.stratify else {
+            return "all".to_owned();
+        };
         let first = g.iter().copied().min_by_key(|&i| prep.key[i]).unwrap_or(0);
-        examples[first].meta.get(field).map(|v| v.trim().to_owned()).unwrap_or_default()
+        examples[first]
+            .meta
+            .get(field)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
     };
     let mut by_stratum: BTreeMap<String, Vec<&Vec<usize>>> = BTreeMap::new();
     for (_, _, g) in &ranked {
         by_stratum.entry(stratum_of(g)).or_default().push(g);
     }
 
-    let sizes: Vec<usize> = by_stratum.values().map(|gs| gs.iter().map(|g| g.len()).sum()).collect();
+    let sizes: Vec<usize> = by_stratum
+        .values()
+        .map(|gs| gs.iter().map(|g| g.len()).sum())
+        .collect();
     let quotas = quotas(&sizes, wanted, n);
     let mut in_validation = vec![false; n];
     let mut strata = Vec::with_capacity(by_stratum.len());
@@ -144,21 +172,38 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
                 break;
             }
         }
-        strata.push(Stratum { name: name.clone(), total, train: total - taken, validation: taken });
+        strata.push(Stratum {
+            name: name.clone(),
+            total,
+            train: total - taken,
+            validation: taken,
+        });
     }
     let (validation, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| in_validation[i]);
-    Ok(Split { train, validation, strata, joined_groups: groups.iter().filter(|g| g.len() > 1).count() })
+    Ok(Split {
+        train,
+        validation,
+        strata,
+        joined_groups: groups.iter().filter(|g| g.len() > 1).count(),
+    })
 }
 
 /// Validation examples per stratum: proportional by largest remainder (ties to the
 /// earlier stratum), then at least one on each side of every stratum of two or more.
 /// Each quota is within one example of its exact share.
 fn quotas(sizes: &[usize], wanted: usize, total: usize) -> Vec<usize> {
-    let exact: Vec<f64> = sizes.iter().map(|&s| s as f64 * wanted as f64 / total as f64).collect();
+    let exact: Vec<f64> = sizes
+        .iter()
+        .map(|&s| s as f64 * wanted as f64 / total as f64)
+        .collect();
     let mut q: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
     let short = wanted.saturating_sub(q.iter().sum());
     let mut order: Vec<usize> = (0..sizes.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     for &s in order.iter().take(short) {
         q[s] += 1;
     }
@@ -188,10 +233,11 @@ fn groups(prep: &Prepared, threshold: Option<f64>) -> Vec<Vec<usize>> {
             parent[ra.max(rb)] = ra.min(rb);
         }
     };
-    let mut first: std::collections::HashMap<[u8; 16], usize> = std::collections::HashMap::with_capacity(n);
+    let mut first: std::collections::HashMap<[u8; 16], usize> =
+        std::collections::HashMap::with_capacity(n);
     let mut unique = vec![true; n];
-    for i in 0..n {
-        let f = *first.entry(prep.key[i]).or_insert(i);
+    for (i, key) in prep.key.iter().enumerate() {
+        let f = *first.entry(*key).or_insert(i);
         if f != i {
             union(&mut parent, f, i);
             unique[i] = false;
@@ -200,8 +246,11 @@ fn groups(prep: &Prepared, threshold: Option<f64>) -> Vec<Vec<usize>> {
     if let Some(t) = threshold {
         // One example per exact key is enough to find the near pairs.
         let pairs = minhash::candidate_pairs(&prep.bands, |i| unique[i as usize], |_, _| true);
-        let near: Vec<(u32, u32)> =
-            pairs.par_iter().copied().filter(|&(i, j)| prep.similar(i as usize, j as usize, t).is_some()).collect();
+        let near: Vec<(u32, u32)> = pairs
+            .par_iter()
+            .copied()
+            .filter(|&(i, j)| prep.similar(i as usize, j as usize, t).is_some())
+            .collect();
         for (i, j) in near {
             union(&mut parent, i as usize, j as usize);
         }

@@ -10,12 +10,13 @@ pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     // Most text is NFC already (afinar's readers normalise): skip the composition then.
-    let composed: Box<dyn Iterator<Item = char>> = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        Box::new(text.chars())
-    } else {
-        Box::new(text.nfc())
-    };
-    for c in composed.flat_map(char::to_lowercase) {
+    let composed: Box<dyn Iterator<Item = char>> =
+        if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            Box::new(text.chars())
+        } else {
+            Box::new(text.nfc())
+        };
+    let mut push = |c: char, out: &mut String| {
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
@@ -27,9 +28,22 @@ pub fn fold(text: &str) -> String {
         }
         // Anything else (punctuation, symbols, marks left over) is dropped in place, so
         // `e-mail` and `email` fold alike.
+    };
+    for c in composed {
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase(), &mut out);
+        } else {
+            for l in c.to_lowercase() {
+                push(l, &mut out);
+            }
+        }
     }
     // Lower-casing can leave decomposed sequences (`İ` → `i̇`); compose again.
-    if is_nfc_quick(out.chars()) == IsNormalized::Yes { out } else { out.nfc().collect() }
+    if is_nfc_quick(out.chars()) == IsNormalized::Yes {
+        out
+    } else {
+        out.nfc().collect()
+    }
 }
 
 /// The whole example folded: every message with its role, so two examples are exact
@@ -80,7 +94,10 @@ pub fn question_answer(ex: &Example) -> (String, String) {
 /// a rate, a date, an article) are never near duplicates: for tax FAQs that is the
 /// difference that matters.
 pub fn numbers(folded: &str) -> Vec<&str> {
-    folded.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).collect()
+    folded
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Characters per shingle. Five characters span most Portuguese stems and inflections,
@@ -92,27 +109,39 @@ pub const SHINGLE_CHARS: usize = 5;
 /// without repeats. The question and answer are joined with a separator that never
 /// occurs in folded text, so a shingle never spans both.
 pub fn shingles(question: &str, answer: &str) -> Vec<u64> {
-    const MASK: u128 = (1 << (21 * SHINGLE_CHARS)) - 1;
-    let mut out = Vec::with_capacity(question.len() + answer.len());
-    for (part, salt) in [(question, 0x51u64), (answer, 0xa5)] {
-        // Each character is 21 bits (all of Unicode); the window of the last five is a
-        // rolling 105-bit value, hashed once: no allocation per shingle.
-        let mut window: u128 = 0;
-        let mut count = 0usize;
-        for c in part.chars() {
-            window = ((window << 21) | u128::from(u32::from(c))) & MASK;
-            count += 1;
-            if count >= SHINGLE_CHARS {
-                out.push(hash_window(window, salt));
-            }
-        }
-        if count > 0 && count < SHINGLE_CHARS {
-            out.push(hash_window(window | (1 << 120), salt));
-        }
-    }
+    let mut out: Vec<u64> = shingle_hashes(question, answer).collect();
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// The shingle hashes in text order, repeats included.
+pub fn shingle_hashes<'a>(question: &'a str, answer: &'a str) -> impl Iterator<Item = u64> + 'a {
+    const MASK: u128 = (1 << (21 * SHINGLE_CHARS)) - 1;
+    [(question, 0x51u64), (answer, 0xa5)]
+        .into_iter()
+        .flat_map(|(part, salt)| {
+            // Each character is 21 bits (all of Unicode); the window of the last five is a
+            // rolling 105-bit value, hashed once: no allocation per shingle.
+            let mut window: u128 = 0;
+            let mut count = 0usize;
+            let mut chars = part.chars();
+            std::iter::from_fn(move || {
+                for c in chars.by_ref() {
+                    window = ((window << 21) | u128::from(u32::from(c))) & MASK;
+                    count += 1;
+                    if count >= SHINGLE_CHARS {
+                        return Some(hash_window(window, salt));
+                    }
+                }
+                // A part shorter than a shingle is one shingle of its own.
+                if count > 0 && count < SHINGLE_CHARS {
+                    count = SHINGLE_CHARS;
+                    return Some(hash_window(window | (1 << 120), salt));
+                }
+                None
+            })
+        })
 }
 
 fn hash_window(w: u128, salt: u64) -> u64 {
@@ -198,7 +227,10 @@ mod tests {
     #[test]
     fn fold_drops_case_punctuation_and_spacing_but_keeps_accents() {
         assert_eq!(fold("  Qual o LIMITE do MEI?!  "), "qual o limite do mei");
-        assert_eq!(fold("O limite é de R$\u{a0}4,8 milhões."), "o limite é de r 48 milhões");
+        assert_eq!(
+            fold("O limite é de R$\u{a0}4,8 milhões."),
+            "o limite é de r 48 milhões"
+        );
         // decomposed é (e + combining acute) equals the composed one
         assert_eq!(fold("Cafe\u{301}"), fold("Café"));
         assert_eq!(fold("e-mail\n\n\tcontábil"), "email contábil");
@@ -207,8 +239,18 @@ mod tests {
 
     #[test]
     fn example_key_covers_every_message_and_role() {
-        let a = Example::single_turn(Some("Sistema"), "Qual o prazo?", "Até 31/3.", Origin::line("a", 1));
-        let b = Example::single_turn(Some("sistema"), "qual o  prazo", "até 313", Origin::line("b", 9));
+        let a = Example::single_turn(
+            Some("Sistema"),
+            "Qual o prazo?",
+            "Até 31/3.",
+            Origin::line("a", 1),
+        );
+        let b = Example::single_turn(
+            Some("sistema"),
+            "qual o  prazo",
+            "até 313",
+            Origin::line("b", 9),
+        );
         let c = Example::single_turn(None, "Qual o prazo?", "Até 31/3.", Origin::line("c", 1));
         assert_eq!(example_key(&a), example_key(&b));
         assert_ne!(example_key(&a), example_key(&c));
@@ -216,7 +258,10 @@ mod tests {
 
     #[test]
     fn numbers_in_order() {
-        assert_eq!(numbers(&fold("R$ 81.000,00 por ano, ou R$ 6.750,00 por mês")), vec!["8100000", "675000"]);
+        assert_eq!(
+            numbers(&fold("R$ 81.000,00 por ano, ou R$ 6.750,00 por mês")),
+            vec!["8100000", "675000"]
+        );
         assert!(numbers("sem números").is_empty());
     }
 

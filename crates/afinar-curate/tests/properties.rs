@@ -1,5 +1,7 @@
 //! Properties of split and dedupe over generated example sets.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 use std::collections::BTreeSet;
 
 use afinar_core::{Example, Origin};
@@ -9,50 +11,87 @@ use proptest::prelude::*;
 
 const TOPICS: [&str; 4] = ["MEI", "DAS", "Anexos", "Exclusão"];
 const WORDS: [&str; 24] = [
-    "limite", "faturamento", "receita", "bruta", "anual", "microempreendedor", "guia", "vencimento",
-    "alíquota", "efetiva", "parcela", "deduzir", "opção", "exclusão", "débitos", "prazo",
-    "declaração", "sócio", "lucros", "retenção", "município", "tomador", "fator", "folha",
+    "limite",
+    "faturamento",
+    "receita",
+    "bruta",
+    "anual",
+    "microempreendedor",
+    "guia",
+    "vencimento",
+    "alíquota",
+    "efetiva",
+    "parcela",
+    "deduzir",
+    "opção",
+    "exclusão",
+    "débitos",
+    "prazo",
+    "declaração",
+    "sócio",
+    "lucros",
+    "retenção",
+    "município",
+    "tomador",
+    "fator",
+    "folha",
 ];
 
 /// Distinct examples: each carries a unique serial so none are duplicates of another,
 /// plus a few random words so their shingle sets overlap a little.
 fn examples() -> impl Strategy<Value = Vec<Example>> {
-    prop::collection::vec((0..TOPICS.len(), prop::collection::vec(0..WORDS.len(), 3..8)), 2..60).prop_map(
-        |rows| {
-            rows.into_iter()
-                .enumerate()
-                .map(|(i, (topic, words))| {
-                    let text: Vec<&str> = words.iter().map(|&w| WORDS[w]).collect();
-                    let mut ex = Example::single_turn(
-                        None,
-                        format!("Pergunta número {} sobre {}?", serial(i), text.join(" ")),
-                        format!("Resposta {} de código {}.", text.join(", "), serial(i * 7919 + 13)),
-                        Origin::line("gerado.jsonl", i as u64 + 1),
-                    );
-                    ex.meta.insert("tema".into(), TOPICS[topic].into());
-                    ex
-                })
-                .collect()
-        },
+    prop::collection::vec(
+        (0..TOPICS.len(), prop::collection::vec(0..WORDS.len(), 3..8)),
+        2..60,
     )
+    .prop_map(|rows| {
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, (topic, words))| {
+                let text: Vec<&str> = words.iter().map(|&w| WORDS[w]).collect();
+                let mut ex = Example::single_turn(
+                    None,
+                    format!("Pergunta número {} sobre {}?", serial(i), text.join(" ")),
+                    format!(
+                        "Resposta {} de código {}.",
+                        text.join(", "),
+                        serial(i * 7919 + 13)
+                    ),
+                    Origin::line("gerado.jsonl", i as u64 + 1),
+                );
+                ex.meta.insert("tema".into(), TOPICS[topic].into());
+                ex
+            })
+            .collect()
+    })
 }
 
 /// A serial spelled out in letters, so examples differ in shingles and not only digits.
 fn serial(n: usize) -> String {
     let letters = ['q', 'w', 'x', 'z', 'k', 'y', 'j', 'v', 'b', 'h'];
-    n.to_string().chars().map(|c| letters[c.to_digit(10).unwrap_or(0) as usize]).collect::<String>() + "ç"
+    n.to_string()
+        .chars()
+        .map(|c| letters[c.to_digit(10).unwrap_or(0) as usize])
+        .collect::<String>()
+        + "ç"
 }
 
 fn content(examples: &[Example], idx: &[usize]) -> BTreeSet<String> {
-    idx.iter().map(|&i| format!("{:?}", examples[i].messages)).collect()
+    idx.iter()
+        .map(|&i| format!("{:?}", examples[i].messages))
+        .collect()
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn split_is_disjoint_complete_sized_and_stable(
