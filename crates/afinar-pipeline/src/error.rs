@@ -5,7 +5,12 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum PipelineError {
     #[error("`{file}` line {line}, column {column}: {message}")]
-    Spec { file: String, line: usize, column: usize, message: String },
+    Spec {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("`{file}`: {message}")]
     Invalid { file: String, message: String },
     #[error("Failed to render the HTML report")]

@@ -34,7 +34,10 @@ struct Turn<'a> {
 }
 
 fn system_of(ex: &Example) -> Option<&str> {
-    ex.messages.iter().find(|m| m.role.is_instruction()).map(|m| m.content.as_str())
+    ex.messages
+        .iter()
+        .find(|m| m.role.is_instruction())
+        .map(|m| m.content.as_str())
 }
 
 /// User/assistant pairs in order (tool turns have no place in these formats).
@@ -58,7 +61,13 @@ fn pairs(ex: &Example) -> Vec<[&str; 2]> {
 fn alpaca(ex: &Example) -> Option<Alpaca<'_>> {
     let mut turns = pairs(ex);
     let [instruction, output] = turns.pop()?;
-    Some(Alpaca { instruction, input: "", output, system: system_of(ex), history: turns })
+    Some(Alpaca {
+        instruction,
+        input: "",
+        output,
+        system: system_of(ex),
+        history: turns,
+    })
 }
 
 fn sharegpt(ex: &Example) -> ShareGpt<'_> {
@@ -66,12 +75,21 @@ fn sharegpt(ex: &Example) -> ShareGpt<'_> {
         .messages
         .iter()
         .filter_map(|m| match m.role {
-            Role::User => Some(Turn { from: "human", value: &m.content }),
-            Role::Assistant => Some(Turn { from: "gpt", value: &m.content }),
+            Role::User => Some(Turn {
+                from: "human",
+                value: &m.content,
+            }),
+            Role::Assistant => Some(Turn {
+                from: "gpt",
+                value: &m.content,
+            }),
             _ => None,
         })
         .collect();
-    ShareGpt { conversations, system: system_of(ex) }
+    ShareGpt {
+        conversations,
+        system: system_of(ex),
+    }
 }
 
 /// The LLaMA-Factory files: `llama_factory/train.json`, `validation.json` and
@@ -83,8 +101,12 @@ pub fn llama_factory(
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let encode = |set: &[&Example]| -> Result<Vec<u8>, String> {
         let value = match format {
-            LlamaFactoryFormat::Alpaca => serde_json::to_vec_pretty(&set.iter().filter_map(|e| alpaca(e)).collect::<Vec<_>>()),
-            LlamaFactoryFormat::Sharegpt => serde_json::to_vec_pretty(&set.iter().map(|e| sharegpt(e)).collect::<Vec<_>>()),
+            LlamaFactoryFormat::Alpaca => {
+                serde_json::to_vec_pretty(&set.iter().filter_map(|e| alpaca(e)).collect::<Vec<_>>())
+            }
+            LlamaFactoryFormat::Sharegpt => {
+                serde_json::to_vec_pretty(&set.iter().map(|e| sharegpt(e)).collect::<Vec<_>>())
+            }
         };
         value.map_err(|e| format!("Failed to write the LLaMA-Factory export: {e}"))
     };
@@ -153,7 +175,10 @@ mod tests {
         let e = ex();
         let files = llama_factory(LlamaFactoryFormat::Sharegpt, &[&e], &[&e]).unwrap();
         let train: Value = serde_json::from_slice(&files[0].1).unwrap();
-        assert_eq!(train[0]["conversations"][3], json!({"from": "gpt", "value": "R2"}));
+        assert_eq!(
+            train[0]["conversations"][3],
+            json!({"from": "gpt", "value": "R2"})
+        );
         assert_eq!(train[0]["system"], "Sistema");
     }
 }

@@ -159,8 +159,11 @@ impl Histogram {
 pub fn render(data: &ReportData) -> Result<String, PipelineError> {
     let mut env = Environment::new();
     // `.html` names turn on auto-escaping.
-    env.add_template("report.html", TEMPLATE).map_err(PipelineError::Report)?;
-    let template = env.get_template("report.html").map_err(PipelineError::Report)?;
+    env.add_template("report.html", TEMPLATE)
+        .map_err(PipelineError::Report)?;
+    let template = env
+        .get_template("report.html")
+        .map_err(PipelineError::Report)?;
     template.render(data).map_err(PipelineError::Report)
 }
 
@@ -182,12 +185,18 @@ mod tests {
     fn data_is_escaped_and_nothing_is_fetched() {
         let data = ReportData {
             name: "faq".into(),
-            rejects: vec![RejectRow { origin: "a.csv:3".into(), reason: "<script>alert(1)</script>".into() }],
+            rejects: vec![RejectRow {
+                origin: "a.csv:3".into(),
+                reason: "<script>alert(1)</script>".into(),
+            }],
             histogram: Histogram::new(&[5, 6], 100),
             ..Default::default()
         };
         let html = render(&data).unwrap();
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{html}"
+        );
         assert!(!html.contains("<script>alert"));
         for external in ["http://", "https://", "src=\"//", "@import"] {
             assert!(!html.contains(external), "report refers to `{external}`");

@@ -16,14 +16,14 @@ use afinar_formats::write::jsonl::{ChatLine, JsonlOptions, write_lines};
 use afinar_formats::{ReadOptions, Reject, columns, read};
 use serde::Serialize;
 
+use crate::PipelineError;
 use crate::export;
 use crate::manifest::{
-    Accounting, DuplicateEntry, Estimate, FileDigest, InputEntry, Manifest, OutputEntry, StageCount,
-    sha256_hex,
+    Accounting, DuplicateEntry, Estimate, FileDigest, InputEntry, Manifest, OutputEntry,
+    StageCount, sha256_hex,
 };
 use crate::report::{self, ReportData};
 use crate::spec::{Format, PipelineSpec, Validation};
-use crate::PipelineError;
 
 /// How a run is told where things are.
 #[derive(Debug, Clone)]
@@ -67,11 +67,19 @@ pub fn run(
     progress: &mut dyn Progress,
 ) -> Result<RunOutput, PipelineError> {
     let spec_file = opts.spec_path.display().to_string();
-    let invalid = |message: String| PipelineError::Invalid { file: spec_file.clone(), message };
+    let invalid = |message: String| PipelineError::Invalid {
+        file: spec_file.clone(),
+        message,
+    };
     let registry = Registry::builtin();
     let model = registry
         .lookup(&spec.model.name)
-        .ok_or_else(|| invalid(format!("Unknown model `{}`; `afinar models` lists them", spec.model.name)))?
+        .ok_or_else(|| {
+            invalid(format!(
+                "Unknown model `{}`; `afinar models` lists them",
+                spec.model.name
+            ))
+        })?
         .clone();
     if spec.output.format == Format::Dpo {
         return Err(invalid("`output.format = \"dpo\"` is not supported by pipelines yet; use `afinar convert --to dpo`".into()));
@@ -83,7 +91,12 @@ pub fn run(
         completion_suffix: spec.output.completion_suffix.clone(),
     };
 
-    let redactor = spec.redact.as_ref().map(|r| redactor(r)).transpose().map_err(&invalid)?;
+    let redactor = spec
+        .redact
+        .as_ref()
+        .map(redactor)
+        .transpose()
+        .map_err(&invalid)?;
     let mut redactions = afinar_redact::Counts::default();
 
     // Read.
@@ -99,19 +112,25 @@ pub fn run(
             let read_opts = ReadOptions {
                 question: source.question.clone(),
                 answer: source.answer.clone(),
-                delimiter: source.delimiter.as_deref().map(parse_delimiter).transpose().map_err(invalid)?,
+                delimiter: source
+                    .delimiter
+                    .as_deref()
+                    .map(parse_delimiter)
+                    .transpose()
+                    .map_err(invalid)?,
                 encoding: source.encoding.clone(),
                 sheet: source.sheet.clone(),
                 aliases: RoleAliases::default(),
                 normalize: spec.normalize.enabled,
                 completion: completion_opts.clone(),
             };
-            let bytes = fs::read(&path).map_err(|e| {
-                invalid(format!("Failed to read source `{}`: {e}", path.display()))
-            })?;
+            let bytes = fs::read(&path)
+                .map_err(|e| invalid(format!("Failed to read source `{}`: {e}", path.display())))?;
             let name = path.display().to_string();
-            let kind = afinar_formats::InputKind::from_path(&path).map_err(|e| invalid(e.to_string()))?;
-            let mut out = read::read_bytes(kind, &bytes, &name, &read_opts).map_err(|e| invalid(e.to_string()))?;
+            let kind =
+                afinar_formats::InputKind::from_path(&path).map_err(|e| invalid(e.to_string()))?;
+            let mut out = read::read_bytes(kind, &bytes, &name, &read_opts)
+                .map_err(|e| invalid(e.to_string()))?;
             for p in out.preferences.drain(..) {
                 rejects.push(Reject::new(
                     p.origin,
@@ -182,7 +201,11 @@ pub fn run(
         removed: rejects.len() as u64,
     }];
     if filtered_out > 0 {
-        stages.push(stage("filter", examples.len() as u64 + filtered_out, examples.len() as u64));
+        stages.push(stage(
+            "filter",
+            examples.len() as u64 + filtered_out,
+            examples.len() as u64,
+        ));
     }
 
     // System message, and the output shape (examples that cannot take it are rejects).
@@ -193,12 +216,12 @@ pub fn run(
         if let Some(system) = &spec.system {
             ex.set_system(system);
         }
-        if spec.output.format == Format::Completion {
-            if let Err(e) = Completion::from_example(&ex, &completion_opts) {
-                let raw = serde_json::to_string(&ChatLine(&ex)).unwrap_or_default();
-                rejects.push(Reject::new(ex.origin.clone(), e.to_string(), raw));
-                continue;
-            }
+        if spec.output.format == Format::Completion
+            && let Err(e) = Completion::from_example(&ex, &completion_opts)
+        {
+            let raw = serde_json::to_string(&ChatLine(&ex)).unwrap_or_default();
+            rejects.push(Reject::new(ex.origin.clone(), e.to_string(), raw));
+            continue;
         }
         shaped.push(ex);
     }
@@ -206,10 +229,19 @@ pub fn run(
 
     // Dedupe.
     progress.stage("dedupe");
-    let near = if spec.dedupe.exact_only { None } else { Some(spec.dedupe.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD)) };
+    let near = if spec.dedupe.exact_only {
+        None
+    } else {
+        Some(
+            spec.dedupe
+                .near
+                .unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD),
+        )
+    };
     let before = shaped.len() as u64;
     let (kept, dedupe_report) = if spec.dedupe.enabled {
-        let out = afinar_curate::dedupe(shaped, &DedupeOptions { near }).map_err(|e| invalid(e.to_string()))?;
+        let out = afinar_curate::dedupe(shaped, &DedupeOptions { near })
+            .map_err(|e| invalid(e.to_string()))?;
         (out.kept, Some(out.report))
     } else {
         (shaped, None)
@@ -252,25 +284,39 @@ pub fn run(
 
     // Write everything into a staging directory.
     progress.stage("write");
-    let out_dir = opts.out_dir.clone().unwrap_or_else(|| PathBuf::from(&spec.out_dir));
-    let staging = Staging::new(&out_dir).map_err(|e| invalid(e))?;
+    let out_dir = opts
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&spec.out_dir));
+    let staging = Staging::new(&out_dir).map_err(&invalid)?;
     let bom = spec.output.bom || spec.export.azure;
     let lines = |set: &[&Example]| -> Result<Vec<u8>, PipelineError> {
         let mut buf = Vec::new();
-        let io = |e: std::io::Error| PipelineError::Invalid { file: spec_file.clone(), message: e.to_string() };
+        let io = |e: std::io::Error| PipelineError::Invalid {
+            file: spec_file.clone(),
+            message: e.to_string(),
+        };
         match spec.output.format {
             Format::Completion => {
-                let pcs = set.iter().filter_map(|e| Completion::from_example(e, &completion_opts).ok());
+                let pcs = set
+                    .iter()
+                    .filter_map(|e| Completion::from_example(e, &completion_opts).ok());
                 write_lines(&mut buf, pcs, JsonlOptions { bom }).map_err(io)?;
             }
-            _ => write_lines(&mut buf, set.iter().map(|e| ChatLine(e)), JsonlOptions { bom }).map_err(io)?,
+            _ => write_lines(
+                &mut buf,
+                set.iter().map(|e| ChatLine(e)),
+                JsonlOptions { bom },
+            )
+            .map_err(io)?,
         }
         Ok(buf)
     };
     let train_bytes = lines(&train)?;
     let validation_bytes = lines(&validation)?;
     let mut rejects_bytes = Vec::new();
-    write_lines(&mut rejects_bytes, &rejects, JsonlOptions::default()).map_err(|e| invalid(e.to_string()))?;
+    write_lines(&mut rejects_bytes, &rejects, JsonlOptions::default())
+        .map_err(|e| invalid(e.to_string()))?;
     let dup_bytes = serde_json::to_vec_pretty(&DuplicatesFile {
         near_threshold: near,
         duplicates: &duplicates,
@@ -278,9 +324,15 @@ pub fn run(
     })
     .map_err(|e| invalid(e.to_string()))?;
     staging.put("train.jsonl", &train_bytes).map_err(&invalid)?;
-    staging.put("validation.jsonl", &validation_bytes).map_err(&invalid)?;
-    staging.put("rejects.jsonl", &rejects_bytes).map_err(&invalid)?;
-    staging.put("duplicates.json", &dup_bytes).map_err(&invalid)?;
+    staging
+        .put("validation.jsonl", &validation_bytes)
+        .map_err(&invalid)?;
+    staging
+        .put("rejects.jsonl", &rejects_bytes)
+        .map_err(&invalid)?;
+    staging
+        .put("duplicates.json", &dup_bytes)
+        .map_err(&invalid)?;
 
     // Count tokens and check the outputs as the service would.
     progress.stage("check");
@@ -288,18 +340,22 @@ pub fn run(
     check_opts.model_name = spec.model.name.clone();
     check_opts.max_tokens = spec.model.max_tokens;
     let mut train_tokens: Vec<u64> = Vec::with_capacity(train.len());
-    let train_report = afinar_check::check_path(&staging.path("train.jsonl"), &check_opts, &mut |t| {
-        train_tokens.push(t.tokens.unwrap_or(0));
-        Ok(())
-    })
-    .map_err(|e| invalid(e.to_string()))?;
+    let train_report =
+        afinar_check::check_path(&staging.path("train.jsonl"), &check_opts, &mut |t| {
+            train_tokens.push(t.tokens.unwrap_or(0));
+            Ok(())
+        })
+        .map_err(|e| invalid(e.to_string()))?;
     let mut validation_tokens: Vec<u64> = Vec::with_capacity(validation.len());
-    let validation_report = afinar_check::check_path(&staging.path("validation.jsonl"), &check_opts, &mut |t| {
-        validation_tokens.push(t.tokens.unwrap_or(0));
-        Ok(())
-    })
-    .map_err(|e| invalid(e.to_string()))?;
-    let at = |file: &str, line: Option<u64>| line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"));
+    let validation_report =
+        afinar_check::check_path(&staging.path("validation.jsonl"), &check_opts, &mut |t| {
+            validation_tokens.push(t.tokens.unwrap_or(0));
+            Ok(())
+        })
+        .map_err(|e| invalid(e.to_string()))?;
+    let at = |file: &str, line: Option<u64>| {
+        line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"))
+    };
     let mut check_errors: Vec<String> = train_report
         .errors
         .iter()
@@ -324,7 +380,9 @@ pub fn run(
     }
     if spec.export.axolotl {
         let name = "axolotl.yml".to_owned();
-        staging.put(&name, export::axolotl_config(&out_dir).as_bytes()).map_err(&invalid)?;
+        staging
+            .put(&name, export::axolotl_config(&out_dir).as_bytes())
+            .map_err(&invalid)?;
         extra_files.push(name);
     }
 
@@ -348,7 +406,10 @@ pub fn run(
     let out_rel = |name: &str| name.to_owned();
     let manifest = Manifest {
         afinar_version: env!("CARGO_PKG_VERSION").to_owned(),
-        pipeline: FileDigest { path: spec_file.clone(), sha256: sha256_hex(spec_bytes) },
+        pipeline: FileDigest {
+            path: spec_file.clone(),
+            sha256: sha256_hex(spec_bytes),
+        },
         inputs,
         stages,
         accounting,
@@ -383,8 +444,11 @@ pub fn run(
             .map(|k| (k.as_str().to_owned(), redactions.get(k)))
             .collect(),
     };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| invalid(e.to_string()))?;
-    staging.put("manifest.json", &manifest_bytes).map_err(&invalid)?;
+    let manifest_bytes =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| invalid(e.to_string()))?;
+    staging
+        .put("manifest.json", &manifest_bytes)
+        .map_err(&invalid)?;
 
     let report_data = report_data(
         spec,
@@ -395,29 +459,48 @@ pub fn run(
         &train_tokens,
         &rejects,
         &duplicates,
-        dedupe_report.as_ref().map(|r| r.conflicts.as_slice()).unwrap_or(&[]),
+        dedupe_report
+            .as_ref()
+            .map(|r| r.conflicts.as_slice())
+            .unwrap_or(&[]),
     );
     let html = report::render(&report_data)?;
-    staging.put("report.html", html.as_bytes()).map_err(&invalid)?;
+    staging
+        .put("report.html", html.as_bytes())
+        .map_err(&invalid)?;
 
-    let mut names: Vec<String> = ["train.jsonl", "validation.jsonl", "rejects.jsonl", "duplicates.json"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let mut names: Vec<String> = [
+        "train.jsonl",
+        "validation.jsonl",
+        "rejects.jsonl",
+        "duplicates.json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
     names.extend(extra_files);
     names.push("manifest.json".into());
     names.push("report.html".into());
     let files = staging.publish(&names).map_err(&invalid)?;
 
     let failed = !check_errors.is_empty() || (spec.dedupe.fail_on_conflict && conflicts > 0);
-    Ok(RunOutput { out_dir, manifest, files, conflicts, check_errors, failed })
+    Ok(RunOutput {
+        out_dir,
+        manifest,
+        files,
+        conflicts,
+        check_errors,
+        failed,
+    })
 }
 
 fn redactor(spec: &crate::spec::RedactSpec) -> Result<afinar_redact::Redactor, String> {
     let mut scanner = afinar_redact::Scanner::new();
     if let Some(path) = &spec.names {
-        let text = fs::read_to_string(path).map_err(|e| format!("Failed to read the names file `{path}`: {e}"))?;
-        let names = afinar_redact::NameList::parse(&text).map_err(|e| format!("Names file `{path}`: {e}"))?;
+        let text = fs::read_to_string(path)
+            .map_err(|e| format!("Failed to read the names file `{path}`: {e}"))?;
+        let names = afinar_redact::NameList::parse(&text)
+            .map_err(|e| format!("Names file `{path}`: {e}"))?;
         scanner = scanner.with_names(names);
     }
     let mode = match spec.mode {
@@ -433,7 +516,12 @@ fn redactor(spec: &crate::spec::RedactSpec) -> Result<afinar_redact::Redactor, S
 }
 
 fn stage(name: &str, input: u64, output: u64) -> StageCount {
-    StageCount { stage: name.into(), input, output, removed: input.saturating_sub(output) }
+    StageCount {
+        stage: name.into(),
+        input,
+        output,
+        removed: input.saturating_sub(output),
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -464,7 +552,9 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "TAB" | "\t" | "\\t" => Ok(b'\t'),
         s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!("Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`")),
+        _ => Err(format!(
+            "Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`"
+        )),
     }
 }
 
@@ -473,8 +563,12 @@ fn expand(pattern: &str) -> Result<Vec<PathBuf>, String> {
     if !pattern.contains(['*', '?', '[']) {
         return Ok(vec![PathBuf::from(pattern)]);
     }
-    let paths = glob::glob(pattern).map_err(|e| format!("Source `{pattern}` is not a valid glob: {e}"))?;
-    let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    let paths =
+        glob::glob(pattern).map_err(|e| format!("Source `{pattern}` is not a valid glob: {e}"))?;
+    let mut found: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
     found.sort();
     if found.is_empty() {
         return Err(format!("Source `{pattern}` matches no files"));
@@ -486,7 +580,11 @@ fn expand(pattern: &str) -> Result<Vec<PathBuf>, String> {
 fn passes(ex: &Example, filter: &BTreeMap<String, crate::spec::FilterValue>) -> bool {
     filter.iter().all(|(column, accepted)| {
         let folded = columns::fold(column);
-        let value = ex.meta.iter().find(|(k, _)| columns::fold(k) == folded).map(|(_, v)| columns::fold(v));
+        let value = ex
+            .meta
+            .iter()
+            .find(|(k, _)| columns::fold(k) == folded)
+            .map(|(_, v)| columns::fold(v));
         value.is_some_and(|v| accepted.values().iter().any(|a| columns::fold(a) == v))
     })
 }
@@ -503,7 +601,11 @@ fn report_data(
     duplicates: &[DuplicateEntry],
     conflicts: &[afinar_curate::Conflict],
 ) -> ReportData {
-    let mut longest: Vec<(u64, &Example)> = train_tokens.iter().copied().zip(train.iter().copied()).collect();
+    let mut longest: Vec<(u64, &Example)> = train_tokens
+        .iter()
+        .copied()
+        .zip(train.iter().copied())
+        .collect();
     longest.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.origin.cmp(&b.1.origin)));
     let a = &manifest.accounting;
     ReportData {
@@ -513,7 +615,11 @@ fn report_data(
         topics: split
             .strata
             .iter()
-            .map(|s| report::TopicRow { topic: s.name.clone(), train: s.train as u64, validation: s.validation as u64 })
+            .map(|s| report::TopicRow {
+                topic: s.name.clone(),
+                train: s.train as u64,
+                validation: s.validation as u64,
+            })
             .collect(),
         histogram: report::Histogram::new(train_tokens, manifest.estimate.max_tokens_per_example),
         longest: longest
@@ -527,7 +633,10 @@ fn report_data(
             .collect(),
         rejects: rejects
             .iter()
-            .map(|r| report::RejectRow { origin: r.origin.to_string(), reason: r.reason.clone() })
+            .map(|r| report::RejectRow {
+                origin: r.origin.to_string(),
+                reason: r.reason.clone(),
+            })
             .collect(),
         duplicates: duplicates
             .iter()
@@ -541,7 +650,12 @@ fn report_data(
         conflicts: conflicts
             .iter()
             .map(|c| report::ConflictRow {
-                origins: c.origins.iter().map(Origin::to_string).collect::<Vec<_>>().join(", "),
+                origins: c
+                    .origins
+                    .iter()
+                    .map(Origin::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 question: c.question.clone(),
             })
             .collect(),
@@ -559,7 +673,10 @@ fn report_data(
             total_tokens: manifest.outputs[0].tokens,
             epochs: manifest.estimate.epochs,
             billed_tokens: manifest.estimate.billed_tokens,
-            cost: manifest.estimate.cost_usd.map_or_else(|| "unknown".into(), |c| format!("US$ {c:.2}")),
+            cost: manifest
+                .estimate
+                .cost_usd
+                .map_or_else(|| "unknown".into(), |c| format!("US$ {c:.2}")),
         },
     }
 }
@@ -572,13 +689,25 @@ struct Staging {
 
 impl Staging {
     fn new(out_dir: &Path) -> Result<Self, String> {
-        fs::create_dir_all(out_dir)
-            .map_err(|e| format!("Failed to create output directory `{}`: {e}", out_dir.display()))?;
+        fs::create_dir_all(out_dir).map_err(|e| {
+            format!(
+                "Failed to create output directory `{}`: {e}",
+                out_dir.display()
+            )
+        })?;
         let dir = tempfile::Builder::new()
             .prefix(".afinar-run-")
             .tempdir_in(out_dir)
-            .map_err(|e| format!("Failed to create a staging directory in `{}`: {e}", out_dir.display()))?;
-        Ok(Self { dir, out_dir: out_dir.to_owned() })
+            .map_err(|e| {
+                format!(
+                    "Failed to create a staging directory in `{}`: {e}",
+                    out_dir.display()
+                )
+            })?;
+        Ok(Self {
+            dir,
+            out_dir: out_dir.to_owned(),
+        })
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -599,10 +728,15 @@ impl Staging {
         for name in names {
             let target = self.out_dir.join(name);
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).map_err(|e| format!("Failed to publish `{name}`: {e}"))?;
+                fs::create_dir_all(parent)
+                    .map_err(|e| format!("Failed to publish `{name}`: {e}"))?;
             }
-            fs::rename(self.path(name), &target)
-                .map_err(|e| format!("Failed to move `{name}` into `{}`: {e}", self.out_dir.display()))?;
+            fs::rename(self.path(name), &target).map_err(|e| {
+                format!(
+                    "Failed to move `{name}` into `{}`: {e}",
+                    self.out_dir.display()
+                )
+            })?;
             published.push(target);
         }
         Ok(published)

@@ -155,7 +155,12 @@ pub struct DedupeSpec {
 
 impl Default for DedupeSpec {
     fn default() -> Self {
-        Self { enabled: true, near: None, exact_only: false, fail_on_conflict: false }
+        Self {
+            enabled: true,
+            near: None,
+            exact_only: false,
+            fail_on_conflict: false,
+        }
     }
 }
 
@@ -181,7 +186,11 @@ pub struct SplitSpec {
 
 impl Default for SplitSpec {
     fn default() -> Self {
-        Self { validation: default_validation(), seed: default_seed(), stratify: None }
+        Self {
+            validation: default_validation(),
+            seed: default_seed(),
+            stratify: None,
+        }
     }
 }
 
@@ -205,7 +214,10 @@ pub struct ModelSpec {
 
 impl Default for ModelSpec {
     fn default() -> Self {
-        Self { name: default_model(), max_tokens: None }
+        Self {
+            name: default_model(),
+            max_tokens: None,
+        }
     }
 }
 
@@ -272,7 +284,12 @@ impl PipelineSpec {
     }
 
     fn validate(&self, file: &str) -> Result<(), PipelineError> {
-        let invalid = |message: String| Err(PipelineError::Invalid { file: file.to_owned(), message });
+        let invalid = |message: String| {
+            Err(PipelineError::Invalid {
+                file: file.to_owned(),
+                message,
+            })
+        };
         if self.sources.is_empty() {
             return invalid("The pipeline has no `[[sources]]`; add at least one".to_owned());
         }
@@ -284,10 +301,12 @@ impl PipelineSpec {
             }
             _ => {}
         }
-        if let Some(near) = self.dedupe.near {
-            if !(0.0..=1.0).contains(&near) || near == 0.0 {
-                return invalid(format!("`dedupe.near` is `{near}`; use a similarity between 0 and 1, such as 0.8"));
-            }
+        if let Some(near) = self.dedupe.near
+            && (!(0.0..=1.0).contains(&near) || near == 0.0)
+        {
+            return invalid(format!(
+                "`dedupe.near` is `{near}`; use a similarity between 0 and 1, such as 0.8"
+            ));
         }
         Ok(())
     }
@@ -295,8 +314,11 @@ impl PipelineSpec {
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..text.floor_char_boundary(offset)];
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -329,12 +351,18 @@ mod tests {
     fn unknown_keys_name_the_key_and_line() {
         let text = "system = \"x\"\n\n[[sources]]\npath = \"a.csv\"\nshet = \"FAQ\"\n";
         let err = PipelineSpec::parse(text, "p.toml").unwrap_err().to_string();
-        assert!(err.starts_with("`p.toml` line 5, column 1: unknown field `shet`"), "{err}");
+        assert!(
+            err.starts_with("`p.toml` line 5, column 1: unknown field `shet`"),
+            "{err}"
+        );
 
         let err = PipelineSpec::parse("[[sources]]\npath = \"a\"\n[split]\nsed = 1\n", "p.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("`p.toml` line 4, column 1: unknown field `sed`"), "{err}");
+        assert!(
+            err.starts_with("`p.toml` line 4, column 1: unknown field `sed`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -352,15 +380,26 @@ mod tests {
 
     #[test]
     fn bad_values_are_explained() {
-        let err = PipelineSpec::parse("[[sources]]\npath = \"a\"\n[split]\nvalidation = 1.5\n", "p.toml")
-            .unwrap_err()
-            .to_string();
+        let err = PipelineSpec::parse(
+            "[[sources]]\npath = \"a\"\n[split]\nvalidation = 1.5\n",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("`split.validation` is `1.5`"), "{err}");
-        let err = PipelineSpec::parse("sources = []\n", "p.toml").unwrap_err().to_string();
-        assert!(err.contains("no `[[sources]]`"), "{err}");
-        let err = PipelineSpec::parse("[[sources]]\npath = \"a\"\n[output]\nformat = \"xml\"\n", "p.toml")
+        let err = PipelineSpec::parse("sources = []\n", "p.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("`p.toml` line 4, column 10: unknown variant `xml`"), "{err}");
+        assert!(err.contains("no `[[sources]]`"), "{err}");
+        let err = PipelineSpec::parse(
+            "[[sources]]\npath = \"a\"\n[output]\nformat = \"xml\"\n",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("`p.toml` line 4, column 10: unknown variant `xml`"),
+            "{err}"
+        );
     }
 }

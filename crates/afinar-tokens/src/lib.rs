@@ -94,7 +94,7 @@ thread_local! {
 }
 
 /// Counts tokens. Shared freely between threads (`&'static`, `Sync`); one instance per
-/// encoding is built once per process ([`Tokenizer::get`], a few milliseconds).
+/// encoding is built once per process ([`Tokenizer::get`], about 30 ms).
 pub struct Tokenizer {
     encoding: Encoding,
     vocab: Vocab,
@@ -248,7 +248,7 @@ impl Tokenizer {
 
     #[inline(always)]
     fn count_pair(&self, piece: &[u8]) -> usize {
-        if self.vocab.rank(piece).is_some() {
+        if self.vocab.is_pair_token(piece) {
             1
         } else {
             2
@@ -258,7 +258,10 @@ impl Tokenizer {
     /// Count of a piece of 3 or more bytes with hash `h`.
     #[inline]
     fn count_long(&self, piece: &[u8], h: u64, scratch: &mut Scratch, memo: bool) -> usize {
-        if piece.len() <= self.vocab.max_token_len() && self.vocab.rank_hashed(piece, h).is_some() {
+        if piece.len() <= self.vocab.max_token_len()
+            && self.vocab.may_be_token(h)
+            && self.vocab.rank_hashed(piece, h).is_some()
+        {
             return 1;
         }
         if memo && piece.len() <= PIECE_MAX {

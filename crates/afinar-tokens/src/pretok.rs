@@ -427,11 +427,17 @@ mod tests {
     #[test]
     fn splits_like_the_o200k_regex() {
         assert_eq!(split("Olá, mundo!", true), ["Olá", ",", " mundo", "!"]);
-        assert_eq!(split("R$ 4,8 milhões", true), ["R", "$", " ", "4", ",", "8", " milhões"]);
+        assert_eq!(
+            split("R$ 4,8 milhões", true),
+            ["R", "$", " ", "4", ",", "8", " milhões"]
+        );
         assert_eq!(split("  hi", true), [" ", " hi"]);
         assert_eq!(split("a\n\nb  ", true), ["a", "\n\n", "b", "  "]);
         assert_eq!(split("it's HE'LL ſ'ſ", true), ["it's", " HE'LL", " ſ'ſ"]);
-        assert_eq!(split("HTTPServer 1234567", true), ["HTTPServer", " ", "123", "456", "7"]);
+        assert_eq!(
+            split("HTTPServer 1234567", true),
+            ["HTTPServer", " ", "123", "456", "7"]
+        );
         assert_eq!(split("!!!\n/x", true), ["!!!\n/", "x"]);
         assert_eq!(split("e\u{301}", true), ["e\u{301}"]);
     }
@@ -439,7 +445,10 @@ mod tests {
     #[test]
     fn splits_like_the_cl100k_regex() {
         assert_eq!(split("it's HE'LL", false), ["it", "'s", " HE", "'LL"]);
-        assert_eq!(split("HTTPServer 1234567", false), ["HTTPServer", " ", "123", "456", "7"]);
+        assert_eq!(
+            split("HTTPServer 1234567", false),
+            ["HTTPServer", " ", "123", "456", "7"]
+        );
         assert_eq!(split("x \n\n  ", false), ["x", " \n\n  "]);
         assert_eq!(split("x \n\n  y", false), ["x", " \n\n", " ", " y"]);
     }

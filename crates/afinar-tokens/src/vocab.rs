@@ -19,9 +19,21 @@ pub(crate) struct Vocab {
     /// `tag (17 high hash bits) | len (8) | offset in bytes (21) | rank + 1 (18)`, so a
     /// probe touches the slot and the token bytes only (0 = empty).
     table: Vec<u64>,
+    /// One bit per token at `hash >> 32` (512 KB): most pieces that are not tokens are
+    /// told apart here without touching the 4 MB table.
+    filter: Vec<u64>,
+    /// Which two-byte strings are tokens, one bit each (8 KB, stays in L1/L2).
+    pair_bits: Vec<u64>,
     /// Ranks of the two-byte tokens, indexed by the two bytes (u32::MAX: no such token).
     pairs: Vec<u32>,
     max_len: usize,
+}
+
+const FILTER_BITS: usize = 1 << 22;
+
+#[inline(always)]
+fn filter_bit(h: u64) -> usize {
+    (h >> 32) as usize & (FILTER_BITS - 1)
 }
 
 const RANK_BITS: u32 = 18;
@@ -105,6 +117,8 @@ impl Vocab {
             bytes,
             starts,
             table: vec![EMPTY; 1 << bits],
+            filter: vec![0; FILTER_BITS / 64],
+            pair_bits: vec![0; (1 << 16) / 64],
             pairs: vec![u32::MAX; 1 << 16],
             max_len: lens.iter().copied().max().unwrap_or(0) as usize,
         };
@@ -114,6 +128,8 @@ impl Vocab {
                 v.starts[rank as usize + 1] as usize,
             );
             let h = hash(&v.bytes[s..e]);
+            let bit = filter_bit(h);
+            v.filter[bit / 64] |= 1 << (bit % 64);
             let mask = v.table.len() - 1;
             let mut slot = h as usize & mask;
             while v.table[slot] != EMPTY {
@@ -124,7 +140,9 @@ impl Vocab {
                 | (s as u64) << RANK_BITS
                 | u64::from(rank + 1);
             if e - s == 2 {
-                v.pairs[usize::from(v.bytes[s]) << 8 | usize::from(v.bytes[s + 1])] = rank;
+                let pair = usize::from(v.bytes[s]) << 8 | usize::from(v.bytes[s + 1]);
+                v.pairs[pair] = rank;
+                v.pair_bits[pair / 64] |= 1 << (pair % 64);
             }
         }
         v
@@ -136,6 +154,20 @@ impl Vocab {
 
     pub(crate) fn max_token_len(&self) -> usize {
         self.max_len
+    }
+
+    /// Whether the two bytes `s` are one token.
+    #[inline(always)]
+    pub(crate) fn is_pair_token(&self, s: &[u8]) -> bool {
+        let pair = usize::from(s[0]) << 8 | usize::from(s[1]);
+        self.pair_bits[pair / 64] & (1 << (pair % 64)) != 0
+    }
+
+    /// Whether `s` (with `h = hash(s)`, 3 bytes or more) may be a token: `false` is sure.
+    #[inline(always)]
+    pub(crate) fn may_be_token(&self, h: u64) -> bool {
+        let bit = filter_bit(h);
+        self.filter[bit / 64] & (1 << (bit % 64)) != 0
     }
 
     /// The rank of the token `s`, with `h = hash(s)`.
@@ -182,7 +214,11 @@ impl Vocab {
         if s.len() > self.max_len {
             return None;
         }
-        self.rank_hashed(s, hash(s))
+        let h = hash(s);
+        if !self.may_be_token(h) {
+            return None;
+        }
+        self.rank_hashed(s, h)
     }
 
     #[inline]
