@@ -57,7 +57,8 @@ pub struct Args {
     /// Source files, read in the order given.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output JSONL file, or `-` for standard output.
+    /// Output JSONL file, `-` for standard output, or a `.parquet` table of pairs (in
+    /// builds with Parquet support).
     #[arg(short, long, value_name = "OUT.jsonl")]
     output: PathBuf,
     /// Output shape.
@@ -195,6 +196,13 @@ struct InputSummary<'a> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let to_stdout = args.output.as_os_str() == "-";
+    let parquet_out = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if parquet_out && args.to != Shape::Chat {
+        bail!("Parquet output holds question/answer pairs; use --to chat, or write JSONL");
+    }
     if to_stdout && args.format == SummaryFormat::Json {
         bail!(
             "`--format json` prints to standard output, which `-o -` already uses; write the data to a file"
@@ -307,6 +315,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             failed.push(Reject::new(p.origin.clone(), reason, raw));
         }
     }
+    let mut written = lines.len();
+    if parquet_out {
+        let kept: Vec<Example> = lines
+            .iter()
+            .filter_map(|l| match l {
+                Line::Chat(c) => Some(c.0.clone()),
+                _ => None,
+            })
+            .collect();
+        let multi_turn = afinar_formats::write::write_parquet(&args.output, &kept)?;
+        written = kept.len() - multi_turn.len();
+        failed.extend(multi_turn);
+    }
     rejects.extend(failed);
     // Rejects are listed in input order, whatever stage rejected them.
     let order: Vec<&Path> = args.inputs.iter().map(PathBuf::as_path).collect();
@@ -317,8 +338,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (source, r.origin.line_number())
     });
 
-    let written = lines.len();
-    jsonl::write_file(&args.output, lines, JsonlOptions { bom: args.bom })?;
+    if !parquet_out {
+        jsonl::write_file(&args.output, lines, JsonlOptions { bom: args.bom })?;
+    }
     let rejects_path = match (&args.rejects, to_stdout) {
         (Some(p), _) => Some(p.clone()),
         (None, false) => Some(default_rejects_path(&args.output)),

@@ -259,3 +259,27 @@ fn encoding_flag_overrides_detection_and_bad_labels_are_usage_errors() {
     assert_eq!(code, 2);
     assert!(stderr.contains("Unknown encoding `klingon`"), "{stderr}");
 }
+
+#[test]
+fn parquet_output_round_trips_or_says_the_build_lacks_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("faq.parquet");
+    let (code, _, stderr) = convert(&["fixtures/sources/artigo.md"], &table, &[]);
+    if code == 2 {
+        // The binary is built without the `parquet` feature of afinar-formats.
+        assert!(
+            stderr.contains(
+                "was built without Parquet support; rebuild afinar with the `parquet` feature"
+            ),
+            "{stderr}"
+        );
+        return;
+    }
+    assert_eq!(code, 0, "{stderr}");
+    let direct = tmp.path().join("direct.jsonl");
+    let back = tmp.path().join("back.jsonl");
+    assert_eq!(convert(&["fixtures/sources/artigo.md"], &direct, &[]).0, 0);
+    let (code, _, stderr) = run(afinar().arg("convert").arg(&table).arg("-o").arg(&back));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(pairs(&read(&back)), pairs(&read(&direct)));
+}

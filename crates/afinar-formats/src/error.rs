@@ -20,7 +20,7 @@ pub enum FormatError {
         source: io::Error,
     },
     #[error(
-        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .xlsx, .xlsm, .xls, .ods, .md, .jsonl, .ndjson, .json and .parquet",
+        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .xlsx, .xlsm, .xlsb, .xls, .ods, .md, .jsonl, .ndjson, .json and .parquet",
         path.display()
     )]
     UnsupportedInput { path: PathBuf },

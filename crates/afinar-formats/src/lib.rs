@@ -13,6 +13,17 @@
 //! # Ok::<(), afinar_formats::FormatError>(())
 //! ```
 //!
+//! Sources ([`read::read_path`] picks the reader by extension):
+//! - delimited text ([`read::csv`]): encoding detected ([`read::encoding`]: BOM, UTF-8,
+//!   else Windows-1252 for Brazilian files), delimiter sniffed, header row searched;
+//! - workbooks ([`read::spreadsheet`]): XLSX, XLSM, XLSB, XLS, ODS, first sheet with a
+//!   question/answer header;
+//! - Markdown articles ([`read::markdown`]): `?` headings, `P:`/`R:` labels, bold-question
+//!   list items;
+//! - JSON Lines or a JSON array ([`read::jsonl`]): OpenAI chat, prompt/completion, alpaca,
+//!   ShareGPT, and OpenAI DPO (read as [`afinar_core::Preference`]s);
+//! - Parquet (feature `parquet`), columns mapped as for CSV.
+//!
 //! Writers write atomically: a temp file beside the target, renamed into place, so a
 //! failed run never leaves half a file and keeps the previous one.
 

@@ -480,3 +480,45 @@ fn xlsx_sheet_by_name_and_unknown_sheet() {
         "`faq.xlsx` has no sheet `Perguntas`; found `Capa`, `FAQ`, `Outra`"
     );
 }
+
+#[test]
+fn ods_first_qa_sheet_with_merged_title_number_date_and_formula() {
+    let out = read_fixture("faq.ods");
+    assert_eq!(
+        pairs(&out),
+        vec![
+            p(
+                "faq.ods:FAQ!4",
+                "Qual o limite do Simples Nacional?",
+                "R$ 4,8 milhões por ano.\nO sublimite é R$ 3,6 milhões."
+            ),
+            p("faq.ods:FAQ!5", "Qual o dobro do limite?", "9600000"),
+        ]
+    );
+    let meta: Vec<(&str, &str)> = out.examples[0]
+        .meta
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        meta,
+        vec![
+            ("Limite (R$)", "4800000"),
+            ("Revisado em", "2026-03-31"),
+            ("Tema", "Limites")
+        ]
+    );
+    let info = &out.info;
+    assert_eq!(
+        (
+            info.format.as_str(),
+            info.sheet.as_deref(),
+            info.skipped_sheets.clone()
+        ),
+        ("ods", Some("FAQ"), vec!["Capa".to_owned()])
+    );
+    assert_eq!(
+        (info.header_line, info.skipped_above_header.clone()),
+        (Some(3), vec![1])
+    );
+}

@@ -269,6 +269,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any bytes are decoded and read without a panic: examples, rejects or an error.
+        #[test]
+        fn any_bytes_read_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = read_bytes(&bytes, "x.csv", &ReadOptions::default());
+        }
+
+        /// Semicolon tables with commas in the cells are always sniffed as `;`.
+        #[test]
+        fn semicolons_win_over_commas_in_cells(cells in proptest::collection::vec("[a-z]{1,5}(, [a-z]{1,5}){0,2}", 6..30)) {
+            let mut body = String::from("Pergunta;Resposta;Tema\r\n");
+            for row in cells.chunks_exact(3) {
+                body.push_str(&row.join(";"));
+                body.push_str("\r\n");
+            }
+            proptest::prop_assert_eq!(sniff_delimiter(&body), Some(b';'));
+        }
+    }
+
     #[test]
     fn sniffs_the_delimiter_respecting_quotes() {
         assert_eq!(

@@ -521,6 +521,17 @@ mod tests {
         (q.to_owned(), a.to_owned(), line)
     }
 
+    proptest::proptest! {
+        /// Any text, however broken, gives pairs whose lines exist and never panics.
+        #[test]
+        fn never_panics_and_lines_are_in_range(md in "(#{0,3} |\\*\\*|P: |R: |- |1\\. |> |\\?|[a-zé ]{0,8}|\r?\n|   ){0,40}") {
+            let lines = md.split('\n').count() as u64;
+            for p in extract(&md) {
+                proptest::prop_assert!(p.line >= 1 && p.line <= lines);
+            }
+        }
+    }
+
     #[test]
     fn labels_with_and_without_a_blank_line() {
         let md = "Intro? Não.\n\n**P:** Qual o prazo?\n**R:** Dia 20.\n\nP: E o MEI?\n\nR: Também.\n\n- um\n- dois\n\nPergunta: Tem multa?\nResposta: Sim, 0,33% ao dia.\nQ: English?\nA: Yes.\n";

@@ -24,14 +24,14 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
     let height = df.height();
     let mut columns: Vec<Vec<String>> = Vec::with_capacity(df.width());
     let mut header = Vec::with_capacity(df.width());
-    for col in df.get_columns() {
+    for col in df.columns() {
         header.push(col.name().to_string());
         let values: Vec<String> = match col.dtype() {
             DataType::Float32 | DataType::Float64 => {
                 let col = col.cast(&DataType::Float64).map_err(wrap)?;
                 col.f64()
                     .map_err(wrap)?
-                    .into_iter()
+                    .iter()
                     .map(|v| v.map(number).unwrap_or_default())
                     .collect()
             }
@@ -39,7 +39,7 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
                 let col = col.cast(&DataType::String).map_err(wrap)?;
                 col.str()
                     .map_err(wrap)?
-                    .into_iter()
+                    .iter()
                     .map(|v| v.unwrap_or_default().to_owned())
                     .collect()
             }
