@@ -40,6 +40,11 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
     ExitCode::from(exit::USAGE)
 }
 
+/// `1 row`, `2 rows`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Turns `\n`, `\t` and `\\` typed on a command line into the characters.
 pub fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use afinar_core::{Completion, CompletionOptions, Example, Preference, RoleAliases, SystemPolicy};
 use afinar_formats::write::jsonl::{self, ChatLine, DpoLine, JsonlOptions};
 use afinar_formats::{ReadOptions, ReadOutput, Reject, SourceInfo, read};
+use afinar_redact::{Counts, FakeKey, Kind, Mode, NameList, Redactor, Scanner};
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use rayon::prelude::*;
@@ -37,6 +38,13 @@ Examples:
 
   # OpenAI DPO JSONL through unchanged (other shapes reject preference lines)
   afinar convert prefs.jsonl --to dpo -o dpo.jsonl
+
+  # Mask CPF, CNPJ, e-mails and phones with [CPF], [CNPJ], [EMAIL], [TELEFONE]
+  afinar convert faq.xlsx -o train.jsonl --redact
+
+  # Consistent fakes instead (valid check digits, same format), and a list of names
+  AFINAR_REDACT_KEY='uma frase secreta' afinar convert faq.xlsx -o train.jsonl \\
+      --redact=fake --redact-names clientes.txt
 
 Rejected rows are written to <OUT>.rejects.jsonl (one {origin, reason, raw} per line)
 and listed in the summary. Exit codes: 0 ok, 1 rows rejected with --strict or nothing
@@ -111,9 +119,36 @@ pub struct Args {
     /// Exit 1 when any row was rejected.
     #[arg(long)]
     strict: bool,
+    /// Mask personal data (CPF, CNPJ, e-mails, phone numbers) before writing:
+    /// `placeholder` (the default) writes `[CPF]`, `[CNPJ]`, `[EMAIL]`, `[TELEFONE]`,
+    /// `[NOME]`; `fake` writes consistent fakes (same value, same fake; valid check
+    /// digits), keyed by --redact-key-file or the AFINAR_REDACT_KEY variable.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "placeholder"
+    )]
+    redact: Option<RedactMode>,
+    /// Also mask the names listed in FILE (one per line, `#` starts a comment; case and
+    /// accents ignored). Implies --redact.
+    #[arg(long, value_name = "FILE")]
+    redact_names: Option<PathBuf>,
+    /// File holding the secret behind `--redact=fake` [default: $AFINAR_REDACT_KEY].
+    #[arg(long, value_name = "FILE")]
+    redact_key_file: Option<PathBuf>,
     /// Summary format on standard error: `text`, or `json` on standard output.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum RedactMode {
+    Placeholder,
+    Fake,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -175,6 +210,16 @@ struct Summary<'a> {
     written: usize,
     rejected: usize,
     rejects_file: Option<String>,
+    /// Replacements per kind (`--redact`), what the manifest records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redacted: Option<Redacted>,
+}
+
+#[derive(Serialize)]
+struct Redacted {
+    mode: RedactMode,
+    #[serde(flatten)]
+    counts: Counts,
 }
 
 #[derive(Serialize)]
@@ -247,8 +292,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .inputs
         .par_iter()
         .map(|input| {
-            read::read_path(input, &opts)
-                .with_context(|| format!("Failed to convert `{}`", input.display()))
+            // Every reader error names the file (and line) already.
+            read::read_path(input, &opts).map_err(anyhow::Error::from)
         })
         .collect();
     let mut sources: Vec<(PathBuf, ReadOutput)> = Vec::with_capacity(args.inputs.len());
@@ -256,6 +301,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sources.push((input.clone(), out?));
     }
 
+    let redactor = redactor(&args)?;
+    let mut redacted = Counts::default();
     let mut examples: Vec<Example> = Vec::new();
     let mut preferences: Vec<Preference> = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
@@ -269,6 +316,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 carrier.set_system(system);
                 p.input = carrier.messages;
             }
+            if let Some(r) = &redactor {
+                redacted += r.redact_preference(&mut p);
+            }
             preferences.push(p);
         }
         for mut ex in out.examples.drain(..) {
@@ -277,6 +327,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             if matches!(args.system_policy, Policy::Drop) {
                 ex.drop_instructions();
+            }
+            if let Some(r) = &redactor {
+                redacted += r.redact_example(&mut ex);
             }
             examples.push(ex);
         }
@@ -338,6 +391,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (source, r.origin.line_number())
     });
 
+    // A rejected row's raw text is written out as surely as the output: mask it too
+    // (not counted: the counts describe the dataset).
+    if let Some(r) = &redactor {
+        for reject in &mut rejects {
+            r.redact_string(&mut reject.raw);
+        }
+    }
+
     if !parquet_out {
         jsonl::write_file(&args.output, lines, JsonlOptions { bom: args.bom })?;
     }
@@ -364,6 +425,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         written,
         rejected: rejects.len(),
         rejects_file: rejects_path.as_ref().map(|p| p.display().to_string()),
+        redacted: redactor.as_ref().map(|r| Redacted {
+            mode: match r.mode() {
+                Mode::Fake(_) => RedactMode::Fake,
+                _ => RedactMode::Placeholder,
+            },
+            counts: redacted,
+        }),
     };
     match args.format {
         SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
@@ -398,6 +466,60 @@ fn input_summary<'a>(
         examples,
         rejected,
     }
+}
+
+/// The redactor `--redact`, `--redact-names` and `--redact-key-file` ask for, if any.
+fn redactor(args: &Args) -> anyhow::Result<Option<Redactor>> {
+    let mode = match (args.redact, &args.redact_names) {
+        (None, None) => return Ok(None),
+        (Some(RedactMode::Fake), _) => Mode::Fake(fake_key(args.redact_key_file.as_deref())?),
+        _ => Mode::Placeholder,
+    };
+    let mut scanner = Scanner::new();
+    if let Some(path) = &args.redact_names {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("Cannot read the name list `{}`", path.display()))?;
+        let names = NameList::parse(&text)
+            .with_context(|| format!("Cannot use the name list `{}`", path.display()))?;
+        scanner = scanner.with_names(names);
+    }
+    Ok(Some(Redactor::new(scanner, mode)))
+}
+
+/// The secret behind fakes: without one anybody could recompute them and, a CPF having
+/// only 10⁹ bases, test guesses until one matches.
+fn fake_key(file: Option<&Path>) -> anyhow::Result<FakeKey> {
+    let secret = match file {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("Cannot read the redaction key `{}`", path.display()))?,
+        None => match std::env::var_os("AFINAR_REDACT_KEY") {
+            Some(v) if !v.is_empty() => v.into_encoded_bytes(),
+            _ => bail!(
+                "`--redact=fake` needs a secret so the fakes cannot be traced back; pass --redact-key-file FILE or set AFINAR_REDACT_KEY (or use --redact for placeholders)"
+            ),
+        },
+    };
+    let secret = secret.trim_ascii();
+    if secret.is_empty() {
+        bail!("The redaction key is empty; put a secret phrase in it");
+    }
+    Ok(FakeKey::from_secret(secret))
+}
+
+/// `3 CPF, 1 CNPJ, 2 e-mails`: the kinds replaced, in a fixed order.
+fn redacted_text(counts: &Counts) -> String {
+    let parts: Vec<String> = Kind::ALL
+        .iter()
+        .filter(|k| counts.get(**k) > 0)
+        .map(|k| {
+            let n = counts.get(*k);
+            match (k, n) {
+                (Kind::Cpf | Kind::Cnpj, _) | (_, 1) => format!("{n} {k}"),
+                _ => format!("{n} {k}s"),
+            }
+        })
+        .collect();
+    if parts.is_empty() { "nothing found".to_owned() } else { parts.join(", ") }
 }
 
 /// `out/train.jsonl` → `out/train.rejects.jsonl`.
@@ -456,14 +578,16 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
             details.push("BOM".into());
         }
         let unit = match input.format {
-            f if f.starts_with("json") => "lines",
-            "markdown" => "questions",
-            _ => "rows",
+            f if f.starts_with("json") => ("line", "lines"),
+            "markdown" => ("question", "questions"),
+            _ => ("row", "rows"),
         };
         let _ = writeln!(t, "Read `{}` ({})", input.path, details.join(", "));
         let mut counts = format!(
-            "  {} {unit}: {} examples, {} rejected",
-            input.rows, input.examples, input.rejected
+            "  {}: {}, {} rejected",
+            ui::count(input.rows, unit.0, unit.1),
+            ui::count(input.examples as u64, "example", "examples"),
+            input.rejected
         );
         if input.blank > 0 {
             let _ = write!(counts, "; {} blank skipped", input.blank);
@@ -493,7 +617,14 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
     } else {
         format!("`{}`", s.output)
     };
-    let _ = writeln!(t, "Wrote {} examples ({shape}) to {target}", s.written);
+    let _ = writeln!(t, "Wrote {} ({shape}) to {target}", ui::count(s.written as u64, "example", "examples"));
+    if let Some(r) = &s.redacted {
+        let how = match r.mode {
+            RedactMode::Placeholder => "placeholders",
+            RedactMode::Fake => "consistent fakes",
+        };
+        let _ = writeln!(t, "Masked personal data with {how}: {}", redacted_text(&r.counts));
+    }
     if s.written == 0 {
         let _ = writeln!(
             t,
@@ -506,7 +637,7 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
             .rejects_file
             .as_ref()
             .map_or(String::new(), |p| format!(", written to `{p}`"));
-        let _ = writeln!(t, "Rejected {} rows{place}:", rejects.len());
+        let _ = writeln!(t, "Rejected {}{place}:", ui::count(rejects.len() as u64, "row", "rows"));
         let shown = if s.rejects_file.is_some() {
             SHOWN_REJECTS
         } else {

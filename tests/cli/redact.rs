@@ -70,3 +70,57 @@ fn monetary_values_and_dates_are_not_personal_data() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert!(report["codes"].get("personal_data").is_none(), "{}", report["warnings"]);
 }
+
+#[test]
+fn convert_redact_masks_every_planted_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("masked.jsonl");
+    let (code, stdout, stderr) =
+        run(afinar().args(["convert", PLANTED, "--redact", "--format", "json", "-o"]).arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let masked = read(&out);
+    for (_, value) in planted_values() {
+        assert!(!masked.contains(&value), "`{value}` survived");
+    }
+    assert!(masked.contains("[CPF]") && masked.contains("[EMAIL]") && masked.contains("[TELEFONE]"));
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    let total: u64 = ["cpf", "cnpj", "email", "phone"].iter().map(|k| summary["redacted"][k].as_u64().unwrap()).sum();
+    assert_eq!(total, planted_values().len() as u64);
+    // The masked file passes the CI gate (the original does not).
+    let gate = |file: &Path| {
+        let (_, stdout, _) = run(afinar().arg("check").arg(file).args(["--deny-pii", "cpf,cnpj", "--format", "json"]));
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        report["codes"]["personal_data_denied"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(gate(&out), 0);
+    assert!(gate(Path::new(PLANTED)) > 0);
+}
+
+#[test]
+fn convert_redact_fake_is_keyed_stable_and_refused_without_a_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.jsonl"), tmp.path().join("b.jsonl"));
+    for out in [&a, &b] {
+        let (code, _, stderr) = run(afinar()
+            .args(["convert", PLANTED, "--redact=fake", "-o"])
+            .arg(out)
+            .env("AFINAR_REDACT_KEY", "segredo-do-escritorio"));
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let fake = read(&a);
+    assert_eq!(fake, read(&b), "the same key gives the same fakes");
+    for (_, value) in planted_values() {
+        assert!(!fake.contains(&value), "`{value}` survived");
+    }
+    // Fake CPFs are valid ones, so the scanner still finds them (as CPFs, not the originals).
+    let (_, stdout, _) = run(afinar().arg("check").arg(&a).args(["--format", "json"]));
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(report["codes"]["personal_data"].as_u64().unwrap_or(0) > 0);
+
+    let (code, _, stderr) = run(afinar()
+        .args(["convert", PLANTED, "--redact=fake", "-o"])
+        .arg(tmp.path().join("c.jsonl"))
+        .env_remove("AFINAR_REDACT_KEY"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("AFINAR_REDACT_KEY"), "{stderr}");
+}
