@@ -20,14 +20,20 @@ pub fn color_stderr() -> bool {
 }
 
 pub fn paint(text: &str, ansi: &str) -> String {
-    if color_stderr() { format!("\x1b[{ansi}m{text}\x1b[0m") } else { text.to_owned() }
+    if color_stderr() {
+        format!("\x1b[{ansi}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Prints `error: …` and one `  caused by: …` line per cause; exits 2. A closed pipe
 /// (`afinar convert … -o - | head`) is not an error and exits quietly.
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     let broken_pipe = err.chain().any(|cause| {
-        cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     });
     if broken_pipe {
         return ExitCode::from(exit::OK);

@@ -484,6 +484,12 @@ fn pii_rule(args: &Args) -> anyhow::Result<Option<Arc<dyn afinar_check::rules::L
             .with_context(|| format!("Failed to use the name list `{}`", path.display()))?;
         scanner = scanner.with_names(names);
     }
-    let deny = if args.strict { KindSet::ALL } else { args.deny_pii.unwrap_or(KindSet::EMPTY) };
-    Ok(Some(Arc::new(afinar_check::pii::PersonalDataRule::new(scanner, deny))))
+    let deny = if args.strict {
+        KindSet::ALL
+    } else {
+        args.deny_pii.unwrap_or(KindSet::EMPTY)
+    };
+    Ok(Some(Arc::new(afinar_check::pii::PersonalDataRule::new(
+        scanner, deny,
+    ))))
 }

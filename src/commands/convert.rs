@@ -519,7 +519,11 @@ fn redacted_text(counts: &Counts) -> String {
             }
         })
         .collect();
-    if parts.is_empty() { "nothing found".to_owned() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "nothing found".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// `out/train.jsonl` → `out/train.rejects.jsonl`.
@@ -617,13 +621,21 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
     } else {
         format!("`{}`", s.output)
     };
-    let _ = writeln!(t, "Wrote {} ({shape}) to {target}", ui::count(s.written as u64, "example", "examples"));
+    let _ = writeln!(
+        t,
+        "Wrote {} ({shape}) to {target}",
+        ui::count(s.written as u64, "example", "examples")
+    );
     if let Some(r) = &s.redacted {
         let how = match r.mode {
             RedactMode::Placeholder => "placeholders",
             RedactMode::Fake => "consistent fakes",
         };
-        let _ = writeln!(t, "Masked personal data with {how}: {}", redacted_text(&r.counts));
+        let _ = writeln!(
+            t,
+            "Masked personal data with {how}: {}",
+            redacted_text(&r.counts)
+        );
     }
     if s.written == 0 {
         let _ = writeln!(
@@ -637,7 +649,11 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
             .rejects_file
             .as_ref()
             .map_or(String::new(), |p| format!(", written to `{p}`"));
-        let _ = writeln!(t, "Rejected {}{place}:", ui::count(rejects.len() as u64, "row", "rows"));
+        let _ = writeln!(
+            t,
+            "Rejected {}{place}:",
+            ui::count(rejects.len() as u64, "row", "rows")
+        );
         let shown = if s.rejects_file.is_some() {
             SHOWN_REJECTS
         } else {

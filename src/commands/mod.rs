@@ -18,7 +18,12 @@ use clap::{Parser, Subcommand};
 /// Turn FAQ spreadsheets, CSV exports, Markdown and JSONL into clean, validated
 /// fine-tuning datasets.
 #[derive(Debug, Parser)]
-#[command(name = "afinar", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "afinar",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -56,10 +56,14 @@ enum Format {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.pipeline)
         .with_context(|| format!("Failed to read pipeline `{}`", args.pipeline.display()))?;
-    let text = String::from_utf8(bytes.clone())
-        .map_err(|_| anyhow::anyhow!("Pipeline `{}` is not valid UTF-8", args.pipeline.display()))?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| {
+        anyhow::anyhow!("Pipeline `{}` is not valid UTF-8", args.pipeline.display())
+    })?;
     let spec = PipelineSpec::parse(&text, &args.pipeline.display().to_string())?;
-    let opts = RunOptions { spec_path: args.pipeline.clone(), out_dir: args.out_dir.clone() };
+    let opts = RunOptions {
+        spec_path: args.pipeline.clone(),
+        out_dir: args.out_dir.clone(),
+    };
 
     // A spinner on a terminal only; CI logs stay quiet.
     let spinner = std::io::stderr().is_terminal().then(|| {
@@ -85,8 +89,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let a = &m.accounting;
         eprintln!("Pipeline `{}`", args.pipeline.display());
         for input in &m.inputs {
-            let sheet = input.sheet.as_ref().map_or(String::new(), |s| format!(", sheet `{s}`"));
-            eprintln!("  read `{}` ({}, {}{sheet}): {} rows", input.path, input.format, input.encoding, input.rows_read);
+            let sheet = input
+                .sheet
+                .as_ref()
+                .map_or(String::new(), |s| format!(", sheet `{s}`"));
+            eprintln!(
+                "  read `{}` ({}, {}{sheet}): {} rows",
+                input.path, input.format, input.encoding, input.rows_read
+            );
         }
         eprintln!(
             "Rows: {} read = {} train + {} validation + {} rejected + {} duplicates + {} filtered out{}",
@@ -99,26 +109,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if a.closes { "" } else { " (does NOT close)" }
         );
         for o in &m.outputs {
-            eprintln!("  `{}`: {} examples, {} tokens", out.out_dir.join(&o.path).display(), o.examples, o.tokens);
+            eprintln!(
+                "  `{}`: {} examples, {} tokens",
+                out.out_dir.join(&o.path).display(),
+                o.examples,
+                o.tokens
+            );
         }
         let e = &m.estimate;
-        let cost = e.cost_usd.map_or_else(|| "unknown".to_owned(), |c| format!("US$ {c:.2}"));
+        let cost = e
+            .cost_usd
+            .map_or_else(|| "unknown".to_owned(), |c| format!("US$ {c:.2}"));
         eprintln!(
             "Estimate for `{}`: {} epochs, {} billed tokens, {cost}",
             e.model, e.epochs, e.billed_tokens
         );
-        let masked: Vec<String> =
-            m.redactions.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+        let masked: Vec<String> = m
+            .redactions
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
         if !masked.is_empty() {
             eprintln!("Masked personal data: {}", masked.join(", "));
         }
         if out.conflicts > 0 {
-            eprintln!("Conflicting answers: {} (see `duplicates.json` and `report.html`)", out.conflicts);
+            eprintln!(
+                "Conflicting answers: {} (see `duplicates.json` and `report.html`)",
+                out.conflicts
+            );
         }
         for problem in &out.check_errors {
             eprintln!("error: {problem}");
         }
-        eprintln!("Wrote {} files to `{}`", out.files.len(), out.out_dir.display());
+        eprintln!(
+            "Wrote {} files to `{}`",
+            out.files.len(),
+            out.out_dir.display()
+        );
     }
-    Ok(ExitCode::from(if out.failed { exit::DATA } else { exit::OK }))
+    Ok(ExitCode::from(if out.failed {
+        exit::DATA
+    } else {
+        exit::OK
+    }))
 }

@@ -18,13 +18,19 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn afinar() -> Command {
     #[allow(deprecated)]
     let mut cmd = Command::cargo_bin("afinar").expect("the afinar binary is built");
-    cmd.current_dir(root()).env("NO_COLOR", "1").env_remove("RUST_LOG");
+    cmd.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG");
     cmd
 }
 
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = cmd.output().expect("afinar runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("afinar runs");
     (
         status.code().unwrap_or(-1),
         String::from_utf8(stdout).expect("stdout is UTF-8"),

@@ -7,7 +7,9 @@ use crate::common::{afinar, filter, fixture, read, run};
 const SYSTEM: &str = "Você é um assistente especializado no Simples Nacional.";
 
 fn lines(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).expect("each output line is JSON")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect()
 }
 
 fn texts(line: &Value, role: &str) -> Vec<String> {
@@ -25,7 +27,13 @@ fn csv_fixture_becomes_chat_jsonl_with_rejects_beside_it() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("train.jsonl");
     let (code, stdout, stderr) = run(afinar()
-        .args(["convert", "fixtures/simples-nacional.csv", "--system", SYSTEM, "-o"])
+        .args([
+            "convert",
+            "fixtures/simples-nacional.csv",
+            "--system",
+            SYSTEM,
+            "-o",
+        ])
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "");
@@ -48,7 +56,9 @@ fn csv_fixture_becomes_chat_jsonl_with_rejects_beside_it() {
         "O DAS vence no dia 20 do mês seguinte ao da apuração.\nSe o dia 20 não for dia útil, o vencimento passa para o primeiro dia útil seguinte."
     );
     // The Markdown table in an answer keeps its alignment.
-    assert!(texts(&written[10], "assistant")[0].contains("| 1ª    | até R$ 180.000,00              |"));
+    assert!(
+        texts(&written[10], "assistant")[0].contains("| 1ª    | até R$ 180.000,00              |")
+    );
 
     let rejects = read(&tmp.path().join("train.rejects.jsonl"));
     insta::assert_snapshot!("csv_rejects", rejects);
@@ -58,8 +68,9 @@ fn csv_fixture_becomes_chat_jsonl_with_rejects_beside_it() {
 fn chat_jsonl_with_broken_lines_keeps_every_valid_line() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("chat.jsonl");
-    let (code, _, stderr) =
-        run(afinar().args(["convert", "fixtures/simples-nacional.jsonl", "-o"]).arg(&out));
+    let (code, _, stderr) = run(afinar()
+        .args(["convert", "fixtures/simples-nacional.jsonl", "-o"])
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!("jsonl_summary", filter(&stderr, tmp.path()));
     let written = lines(&read(&out));
@@ -67,22 +78,35 @@ fn chat_jsonl_with_broken_lines_keeps_every_valid_line() {
     // The last line used ShareGPT role names; they were mapped.
     assert_eq!(texts(&written[12], "user"), vec!["O que é o CGSN?"]);
     let rejects: Vec<Value> = lines(&read(&tmp.path().join("chat.rejects.jsonl")));
-    let got: Vec<(&str, &str)> =
-        rejects.iter().map(|r| (r["origin"].as_str().unwrap(), r["reason"].as_str().unwrap())).collect();
+    let got: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r["origin"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
     assert_eq!(
         got,
         vec![
-            ("fixtures/simples-nacional.jsonl:4", "Invalid JSON at column 119: EOF while parsing a string"),
+            (
+                "fixtures/simples-nacional.jsonl:4",
+                "Invalid JSON at column 119: EOF while parsing a string"
+            ),
             (
                 "fixtures/simples-nacional.jsonl:7",
                 "Message 1 has unknown role `cliente`; use system, developer, user, assistant or tool, or add an alias"
             ),
-            ("fixtures/simples-nacional.jsonl:11", "Message 2 (assistant) has null `content`"),
-            ("fixtures/simples-nacional.jsonl:13", "Message 2 (assistant) has no `content`"),
+            (
+                "fixtures/simples-nacional.jsonl:11",
+                "Message 2 (assistant) has null `content`"
+            ),
+            (
+                "fixtures/simples-nacional.jsonl:13",
+                "Message 2 (assistant) has no `content`"
+            ),
         ]
     );
     // The raw line is kept verbatim, so nothing is lost.
-    let source: Vec<&str> = include_str!("../../fixtures/simples-nacional.jsonl").lines().collect();
+    let source: Vec<&str> = include_str!("../../fixtures/simples-nacional.jsonl")
+        .lines()
+        .collect();
     assert_eq!(rejects[0]["raw"], source[3]);
 }
 
@@ -91,7 +115,13 @@ fn role_aliases_are_configurable() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("chat.jsonl");
     let (code, _, stderr) = run(afinar()
-        .args(["convert", "fixtures/simples-nacional.jsonl", "--role-alias", "cliente=user", "-o"])
+        .args([
+            "convert",
+            "fixtures/simples-nacional.jsonl",
+            "--role-alias",
+            "cliente=user",
+            "-o",
+        ])
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(lines(&read(&out)).len(), 14);
@@ -104,7 +134,12 @@ fn chat_to_completion_and_back_preserves_text_exactly() {
     let pc = tmp.path().join("pc.jsonl");
     let back = tmp.path().join("back.jsonl");
     for args in [
-        vec!["convert".into(), fixture("simples-nacional.csv"), "-o".into(), chat.clone()],
+        vec![
+            "convert".into(),
+            fixture("simples-nacional.csv"),
+            "-o".into(),
+            chat.clone(),
+        ],
         vec![
             "convert".into(),
             chat.clone(),
@@ -123,13 +158,31 @@ fn chat_to_completion_and_back_preserves_text_exactly() {
     }
     let completions = lines(&read(&pc));
     assert_eq!(completions.len(), 28);
-    assert!(completions[0]["prompt"].as_str().unwrap().ends_with("\n\n###\n\n"));
-    assert!(completions[0]["completion"].as_str().unwrap().ends_with(" END"));
+    assert!(
+        completions[0]["prompt"]
+            .as_str()
+            .unwrap()
+            .ends_with("\n\n###\n\n")
+    );
+    assert!(
+        completions[0]["completion"]
+            .as_str()
+            .unwrap()
+            .ends_with(" END")
+    );
 
     let (code, _, stderr) = run(afinar()
         .arg("convert")
         .arg(&pc)
-        .args(["--to", "chat", "--prompt-suffix", "\\n\\n###\\n\\n", "--completion-suffix", " END", "-o"])
+        .args([
+            "--to",
+            "chat",
+            "--prompt-suffix",
+            "\\n\\n###\\n\\n",
+            "--completion-suffix",
+            " END",
+            "-o",
+        ])
         .arg(&back));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(read(&back), read(&chat));
@@ -140,18 +193,35 @@ fn system_messages_are_prepended_or_dropped_for_completion() {
     let tmp = tempfile::tempdir().unwrap();
     let pc = tmp.path().join("pc.jsonl");
     let (code, _, _) = run(afinar()
-        .args(["convert", "fixtures/simples-nacional.jsonl", "--to", "completion", "-o"])
+        .args([
+            "convert",
+            "fixtures/simples-nacional.jsonl",
+            "--to",
+            "completion",
+            "-o",
+        ])
         .arg(&pc));
     assert_eq!(code, 0);
     let first = &lines(&read(&pc))[0];
-    assert_eq!(first["prompt"], format!("{SYSTEM}\n\nO que é o Simples Nacional?"));
+    assert_eq!(
+        first["prompt"],
+        format!("{SYSTEM}\n\nO que é o Simples Nacional?")
+    );
 
     let (code, _, _) = run(afinar()
-        .args(["convert", "fixtures/simples-nacional.jsonl", "--to", "completion"])
+        .args([
+            "convert",
+            "fixtures/simples-nacional.jsonl",
+            "--to",
+            "completion",
+        ])
         .args(["--system-policy", "drop", "-o"])
         .arg(&pc));
     assert_eq!(code, 0);
-    assert_eq!(lines(&read(&pc))[0]["prompt"], "O que é o Simples Nacional?");
+    assert_eq!(
+        lines(&read(&pc))[0]["prompt"],
+        "O que é o Simples Nacional?"
+    );
 }
 
 #[test]
@@ -169,8 +239,11 @@ fn multi_turn_examples_cannot_become_completions() {
     )
     .unwrap();
     let out = tmp.path().join("pc.jsonl");
-    let (code, _, stderr) =
-        run(afinar().arg("convert").arg(&input).args(["--to", "completion", "--strict", "-o"]).arg(&out));
+    let (code, _, stderr) = run(afinar()
+        .arg("convert")
+        .arg(&input)
+        .args(["--to", "completion", "--strict", "-o"])
+        .arg(&out));
     assert_eq!(code, 1, "--strict with a reject exits 1");
     insta::assert_snapshot!("multi_turn_summary", filter(&stderr, tmp.path()));
     assert_eq!(read(&out), "{\"prompt\":\"e\",\"completion\":\"f\"}\n");
@@ -180,10 +253,15 @@ fn multi_turn_examples_cannot_become_completions() {
 fn strict_exits_1_and_default_exits_0_with_rejects() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o.jsonl");
-    let (code, _, _) =
-        run(afinar().args(["convert", "fixtures/simples-nacional.csv", "--strict", "-o"]).arg(&out));
+    let (code, _, _) = run(afinar()
+        .args(["convert", "fixtures/simples-nacional.csv", "--strict", "-o"])
+        .arg(&out));
     assert_eq!(code, 1);
-    assert_eq!(lines(&read(&out)).len(), 28, "the valid rows are still written");
+    assert_eq!(
+        lines(&read(&out)).len(),
+        28,
+        "the valid rows are still written"
+    );
 }
 
 #[test]
@@ -193,7 +271,11 @@ fn stdout_output_and_rejects_on_stderr() {
     assert_eq!(code, 0);
     assert_eq!(lines(&stdout).len(), 13);
     // With no rejects file, every reject is listed.
-    assert_eq!(stderr.matches("fixtures/simples-nacional.jsonl:").count(), 4, "{stderr}");
+    assert_eq!(
+        stderr.matches("fixtures/simples-nacional.jsonl:").count(),
+        4,
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -201,11 +283,21 @@ fn json_summary_and_bom() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("azure.jsonl");
     let (code, stdout, _) = run(afinar()
-        .args(["convert", "fixtures/simples-nacional.csv", "--bom", "--format", "json", "-o"])
+        .args([
+            "convert",
+            "fixtures/simples-nacional.csv",
+            "--bom",
+            "--format",
+            "json",
+            "-o",
+        ])
         .arg(&out));
     assert_eq!(code, 0);
     let summary: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!((summary["read"].as_u64(), summary["written"].as_u64()), (Some(30), Some(28)));
+    assert_eq!(
+        (summary["read"].as_u64(), summary["written"].as_u64()),
+        (Some(30), Some(28))
+    );
     assert_eq!(summary["rejected"], 2);
     assert_eq!(summary["inputs"][0]["question_column"], "Pergunta");
     let bytes = std::fs::read(&out).unwrap();
@@ -220,7 +312,12 @@ fn outputs_are_byte_identical_across_runs() {
     for name in ["a.jsonl", "b.jsonl"] {
         let out = tmp.path().join(name);
         run(afinar()
-            .args(["convert", "fixtures/simples-nacional.csv", "fixtures/simples-nacional.jsonl", "-o"])
+            .args([
+                "convert",
+                "fixtures/simples-nacional.csv",
+                "fixtures/simples-nacional.jsonl",
+                "-o",
+            ])
             .arg(&out));
         outputs.push(std::fs::read(&out).unwrap());
     }
@@ -236,15 +333,40 @@ fn usage_and_io_errors_exit_2_and_name_the_file() {
     let bad_array = tmp.path().join("quebrado.json");
     std::fs::write(&bad_array, "[\n {\"prompt\": \"a\",\n").unwrap();
     let cases = [
-        ("missing_file", vec!["convert".into(), "fixtures/nao-existe.csv".into()]),
-        ("unsupported_extension", vec!["convert".into(), "Cargo.lock".into()]),
-        ("no_question_column", vec!["convert".into(), no_question.display().to_string()]),
-        ("broken_json_array", vec!["convert".into(), bad_array.display().to_string()]),
+        (
+            "missing_file",
+            vec!["convert".into(), "fixtures/nao-existe.csv".into()],
+        ),
+        (
+            "unsupported_extension",
+            vec!["convert".into(), "Cargo.lock".into()],
+        ),
+        (
+            "no_question_column",
+            vec!["convert".into(), no_question.display().to_string()],
+        ),
+        (
+            "broken_json_array",
+            vec!["convert".into(), bad_array.display().to_string()],
+        ),
         (
             "output_is_input",
-            vec!["convert".into(), "fixtures/simples-nacional.jsonl".into(), "-o".into(), "fixtures/simples-nacional.jsonl".into()],
+            vec![
+                "convert".into(),
+                "fixtures/simples-nacional.jsonl".into(),
+                "-o".into(),
+                "fixtures/simples-nacional.jsonl".into(),
+            ],
         ),
-        ("bad_alias", vec!["convert".into(), "fixtures/simples-nacional.jsonl".into(), "--role-alias".into(), "x=robot".into()]),
+        (
+            "bad_alias",
+            vec![
+                "convert".into(),
+                "fixtures/simples-nacional.jsonl".into(),
+                "--role-alias".into(),
+                "x=robot".into(),
+            ],
+        ),
     ];
     for (name, mut args) in cases {
         if !args.contains(&"-o".to_owned()) {

@@ -7,8 +7,14 @@ use serde_json::Value;
 
 use crate::common::{afinar, filter, read, run};
 
-const OUTPUTS: [&str; 6] =
-    ["train.jsonl", "validation.jsonl", "rejects.jsonl", "duplicates.json", "manifest.json", "report.html"];
+const OUTPUTS: [&str; 6] = [
+    "train.jsonl",
+    "validation.jsonl",
+    "rejects.jsonl",
+    "duplicates.json",
+    "manifest.json",
+    "report.html",
+];
 
 fn run_pipeline(pipeline: &Path, out: &Path) -> (i32, String, String) {
     run(afinar().arg("run").arg(pipeline).arg("--out-dir").arg(out))
@@ -31,16 +37,34 @@ fn the_simples_nacional_pipeline_accounts_for_every_row() {
     let a = &m["accounting"];
     assert_eq!(a["closes"], true);
     let n = |k: &str| a[k].as_u64().unwrap();
-    assert_eq!(n("rows_read"), n("train") + n("validation") + n("rejected") + n("duplicates") + n("filtered_out"));
+    assert_eq!(
+        n("rows_read"),
+        n("train") + n("validation") + n("rejected") + n("duplicates") + n("filtered_out")
+    );
     // Every rejected row is in rejects.jsonl, every duplicate names its kept twin.
-    assert_eq!(read(&tmp.path().join("rejects.jsonl")).lines().count() as u64, n("rejected"));
+    assert_eq!(
+        read(&tmp.path().join("rejects.jsonl")).lines().count() as u64,
+        n("rejected")
+    );
     let dups: Value = serde_json::from_str(&read(&tmp.path().join("duplicates.json"))).unwrap();
-    assert_eq!(dups["duplicates"].as_array().unwrap().len() as u64, n("duplicates"));
-    assert!(dups["duplicates"].as_array().unwrap().iter().all(|d| d["kept"].as_str().is_some_and(|k| k.contains(':'))));
+    assert_eq!(
+        dups["duplicates"].as_array().unwrap().len() as u64,
+        n("duplicates")
+    );
+    assert!(
+        dups["duplicates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["kept"].as_str().is_some_and(|k| k.contains(':')))
+    );
     // Outputs are described by their real hash and count.
     let train = std::fs::read(tmp.path().join("train.jsonl")).unwrap();
     assert_eq!(m["outputs"][0]["examples"].as_u64().unwrap(), n("train"));
-    assert_eq!(train.iter().filter(|b| **b == b'\n').count() as u64, n("train"));
+    assert_eq!(
+        train.iter().filter(|b| **b == b'\n').count() as u64,
+        n("train")
+    );
     assert_eq!(m["outputs"][0]["sha256"].as_str().unwrap().len(), 64);
     assert!(m["estimate"]["billed_tokens"].as_u64().unwrap() > 0);
     // Stratified by Tema: every line of train has the system message.
@@ -59,7 +83,10 @@ fn two_runs_give_byte_identical_outputs() {
         assert_eq!(code, 0, "{stderr}");
     }
     for name in OUTPUTS {
-        let (x, y) = (std::fs::read(a.join(name)).unwrap(), std::fs::read(b.join(name)).unwrap());
+        let (x, y) = (
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+        );
         assert!(x == y, "{name} differs between runs");
     }
 }
@@ -68,7 +95,11 @@ fn two_runs_give_byte_identical_outputs() {
 fn an_unknown_key_names_the_key_and_line_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let pipeline = tmp.path().join("p.toml");
-    std::fs::write(&pipeline, "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\n\n[split]\nsed = 7\n").unwrap();
+    std::fs::write(
+        &pipeline,
+        "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\n\n[split]\nsed = 7\n",
+    )
+    .unwrap();
     let out = tmp.path().join("out");
     let (code, _, stderr) = run_pipeline(&pipeline, &out);
     assert_eq!(code, 2);
@@ -82,7 +113,10 @@ fn a_failed_run_keeps_the_previous_outputs() {
     let out = tmp.path().join("out");
     let (code, _, _) = run_pipeline(Path::new("pipelines/simples-nacional.toml"), &out);
     assert_eq!(code, 0);
-    let before: Vec<Vec<u8>> = OUTPUTS.iter().map(|n| std::fs::read(out.join(n)).unwrap()).collect();
+    let before: Vec<Vec<u8>> = OUTPUTS
+        .iter()
+        .map(|n| std::fs::read(out.join(n)).unwrap())
+        .collect();
 
     let broken = tmp.path().join("broken.toml");
     std::fs::write(
@@ -93,7 +127,10 @@ fn a_failed_run_keeps_the_previous_outputs() {
     let (code, _, stderr) = run_pipeline(&broken, &out);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("fixtures/nao-existe.csv"), "{stderr}");
-    let after: Vec<Vec<u8>> = OUTPUTS.iter().map(|n| std::fs::read(out.join(n)).unwrap()).collect();
+    let after: Vec<Vec<u8>> = OUTPUTS
+        .iter()
+        .map(|n| std::fs::read(out.join(n)).unwrap())
+        .collect();
     assert_eq!(before, after);
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -129,20 +166,35 @@ azure = true
     // So few examples are below the service's minimum: the run says so and exits 1,
     // with every output written for the user to inspect.
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("error: train.jsonl: The file has 7 examples; the service needs at least 10"), "{stderr}");
+    assert!(
+        stderr
+            .contains("error: train.jsonl: The file has 7 examples; the service needs at least 10"),
+        "{stderr}"
+    );
     let m = manifest(&out);
     let a = &m["accounting"];
     assert_eq!(a["closes"], true);
     // 11 rows have those topics (one of them rejected for an empty answer).
     assert_eq!(a["rows_read"], 30);
-    assert_eq!(a["filtered_out"].as_u64().unwrap() + a["rejected"].as_u64().unwrap(), 30 - 11 + 1);
+    assert_eq!(
+        a["filtered_out"].as_u64().unwrap() + a["rejected"].as_u64().unwrap(),
+        30 - 11 + 1
+    );
     assert_eq!(a["validation"], 3);
     // Azure wants a BOM.
-    assert!(std::fs::read(out.join("train.jsonl")).unwrap().starts_with(b"\xEF\xBB\xBF"));
-    let info: Value = serde_json::from_str(&read(&out.join("llama_factory/dataset_info.json"))).unwrap();
+    assert!(
+        std::fs::read(out.join("train.jsonl"))
+            .unwrap()
+            .starts_with(b"\xEF\xBB\xBF")
+    );
+    let info: Value =
+        serde_json::from_str(&read(&out.join("llama_factory/dataset_info.json"))).unwrap();
     assert_eq!(info["afinar_train"]["formatting"], "sharegpt");
     let lf: Value = serde_json::from_str(&read(&out.join("llama_factory/train.json"))).unwrap();
-    assert_eq!(lf.as_array().unwrap().len() as u64, a["train"].as_u64().unwrap());
+    assert_eq!(
+        lf.as_array().unwrap().len() as u64,
+        a["train"].as_u64().unwrap()
+    );
     assert_eq!(lf[0]["system"], "Seja breve.");
     assert!(read(&out.join("axolotl.yml")).contains("type: chat_template"));
 }
@@ -154,7 +206,10 @@ fn a_filter_on_a_missing_column_is_an_error() {
     std::fs::write(&pipeline, "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\nfilter = { Status = \"publicado\" }\n").unwrap();
     let (code, _, stderr) = run_pipeline(&pipeline, &tmp.path().join("out"));
     assert_eq!(code, 2);
-    assert!(stderr.contains("has no column `Status` for its filter"), "{stderr}");
+    assert!(
+        stderr.contains("has no column `Status` for its filter"),
+        "{stderr}"
+    );
 }
 
 /// The report renders in a real browser with the manifest's counts. Chromium is required
@@ -163,9 +218,17 @@ fn a_filter_on_a_missing_column_is_an_error() {
 fn the_html_report_renders_in_chromium() {
     let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|c| StdCommand::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|c| {
+            StdCommand::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
     else {
-        assert!(std::env::var_os("AFINAR_REQUIRE_CHROMIUM").is_none(), "Chromium is required but missing");
+        assert!(
+            std::env::var_os("AFINAR_REQUIRE_CHROMIUM").is_none(),
+            "Chromium is required but missing"
+        );
         eprintln!("skipped: no chromium on PATH");
         return;
     };
@@ -189,7 +252,11 @@ fn the_html_report_renders_in_chromium() {
         .arg(format!("file://{}", out.join("report.html").display()))
         .output()
         .unwrap();
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
     let dom = String::from_utf8(dom.stdout).unwrap();
     let m = manifest(&out);
     for (id, key) in [
@@ -200,7 +267,10 @@ fn the_html_report_renders_in_chromium() {
         ("count-duplicates", "duplicates"),
     ] {
         let expected = format!("id=\"{id}\">{}</div>", m["accounting"][key]);
-        assert!(dom.contains(&expected), "{expected} not in the rendered DOM");
+        assert!(
+            dom.contains(&expected),
+            "{expected} not in the rendered DOM"
+        );
     }
     assert!(dom.contains("<svg id=\"histogram\""));
     assert!(dom.contains("class=\"limit\""), "the model limit is marked");
@@ -222,10 +292,15 @@ fn redaction_masks_every_planted_value_and_counts_them() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let written: String = ["train.jsonl", "validation.jsonl", "rejects.jsonl", "report.html"]
-        .iter()
-        .map(|n| read(&out.join(n)))
-        .collect();
+    let written: String = [
+        "train.jsonl",
+        "validation.jsonl",
+        "rejects.jsonl",
+        "report.html",
+    ]
+    .iter()
+    .map(|n| read(&out.join(n)))
+    .collect();
     for planted in &expected {
         let value = planted["value"].as_str().unwrap();
         assert!(!written.contains(value), "`{value}` survived redaction");
@@ -233,7 +308,9 @@ fn redaction_masks_every_planted_value_and_counts_them() {
     let m = manifest(&out);
     let mut by_kind = std::collections::BTreeMap::<String, u64>::new();
     for planted in &expected {
-        *by_kind.entry(planted["kind"].as_str().unwrap().to_owned()).or_default() += 1;
+        *by_kind
+            .entry(planted["kind"].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
     for (kind, n) in by_kind {
         assert_eq!(m["redactions"][&kind].as_u64(), Some(n), "{kind}");

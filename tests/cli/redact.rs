@@ -14,7 +14,10 @@ fn planted_values() -> Vec<(String, String)> {
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            (v["kind"].as_str().unwrap().to_owned(), v["value"].as_str().unwrap().to_owned())
+            (
+                v["kind"].as_str().unwrap().to_owned(),
+                v["value"].as_str().unwrap().to_owned(),
+            )
         })
         .collect()
 }
@@ -27,7 +30,10 @@ fn check_reports_every_planted_value_masked_and_warns_by_default() {
     assert_eq!(pii, planted_values().len() as u64, "{stdout}");
     assert!(report["codes"].get("personal_data_denied").is_none());
     for (_, value) in planted_values() {
-        assert!(!stdout.contains(&value) && !stderr.contains(&value), "`{value}` printed in full");
+        assert!(
+            !stdout.contains(&value) && !stderr.contains(&value),
+            "`{value}` printed in full"
+        );
     }
     // Warnings alone do not fail the gate (the fixture's other errors do, so compare
     // with the same file without the scan).
@@ -37,14 +43,27 @@ fn check_reports_every_planted_value_masked_and_warns_by_default() {
 
 #[test]
 fn deny_pii_and_strict_turn_findings_into_errors() {
-    let (_, stdout, _) = run(afinar().args(["check", PLANTED, "--deny-pii", "cpf,cnpj", "--format", "json"]));
+    let (_, stdout, _) = run(afinar().args([
+        "check",
+        PLANTED,
+        "--deny-pii",
+        "cpf,cnpj",
+        "--format",
+        "json",
+    ]));
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    let ids = planted_values().iter().filter(|(k, _)| k == "cpf" || k == "cnpj").count() as u64;
+    let ids = planted_values()
+        .iter()
+        .filter(|(k, _)| k == "cpf" || k == "cnpj")
+        .count() as u64;
     assert_eq!(report["codes"]["personal_data_denied"].as_u64(), Some(ids));
     let (code, stdout, _) = run(afinar().args(["check", PLANTED, "--strict", "--format", "json"]));
     assert_eq!(code, 1);
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["codes"]["personal_data_denied"].as_u64(), Some(planted_values().len() as u64));
+    assert_eq!(
+        report["codes"]["personal_data_denied"].as_u64(),
+        Some(planted_values().len() as u64)
+    );
     let (code, _, stderr) = run(afinar().args(["check", PLANTED, "--deny-pii", "rg"]));
     assert_eq!(code, 2, "{stderr}");
 }
@@ -68,29 +87,46 @@ fn monetary_values_and_dates_are_not_personal_data() {
     std::fs::write(&file, lines).unwrap();
     let (_, stdout, _) = run(afinar().arg("check").arg(&file).args(["--format", "json"]));
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert!(report["codes"].get("personal_data").is_none(), "{}", report["warnings"]);
+    assert!(
+        report["codes"].get("personal_data").is_none(),
+        "{}",
+        report["warnings"]
+    );
 }
 
 #[test]
 fn convert_redact_masks_every_planted_value() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("masked.jsonl");
-    let (code, stdout, stderr) =
-        run(afinar().args(["convert", PLANTED, "--redact", "--format", "json", "-o"]).arg(&out));
+    let (code, stdout, stderr) = run(afinar()
+        .args(["convert", PLANTED, "--redact", "--format", "json", "-o"])
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let masked = read(&out);
     for (_, value) in planted_values() {
         assert!(!masked.contains(&value), "`{value}` survived");
     }
-    assert!(masked.contains("[CPF]") && masked.contains("[EMAIL]") && masked.contains("[TELEFONE]"));
+    assert!(
+        masked.contains("[CPF]") && masked.contains("[EMAIL]") && masked.contains("[TELEFONE]")
+    );
     let summary: Value = serde_json::from_str(&stdout).unwrap();
-    let total: u64 = ["cpf", "cnpj", "email", "phone"].iter().map(|k| summary["redacted"][k].as_u64().unwrap()).sum();
+    let total: u64 = ["cpf", "cnpj", "email", "phone"]
+        .iter()
+        .map(|k| summary["redacted"][k].as_u64().unwrap())
+        .sum();
     assert_eq!(total, planted_values().len() as u64);
     // The masked file passes the CI gate (the original does not).
     let gate = |file: &Path| {
-        let (_, stdout, _) = run(afinar().arg("check").arg(file).args(["--deny-pii", "cpf,cnpj", "--format", "json"]));
+        let (_, stdout, _) = run(afinar().arg("check").arg(file).args([
+            "--deny-pii",
+            "cpf,cnpj",
+            "--format",
+            "json",
+        ]));
         let report: Value = serde_json::from_str(&stdout).unwrap();
-        report["codes"]["personal_data_denied"].as_u64().unwrap_or(0)
+        report["codes"]["personal_data_denied"]
+            .as_u64()
+            .unwrap_or(0)
     };
     assert_eq!(gate(&out), 0);
     assert!(gate(Path::new(PLANTED)) > 0);

@@ -24,7 +24,11 @@ impl LineRule for PersonalDataRule {
     fn check(&self, cx: &LineContext<'_>, out: &mut Vec<Finding>) {
         for f in self.scanner.scan_json(cx.value) {
             let kind = f.finding.kind;
-            let code = if self.deny.contains(kind) { Code::PersonalDataDenied } else { Code::PersonalData };
+            let code = if self.deny.contains(kind) {
+                Code::PersonalDataDenied
+            } else {
+                Code::PersonalData
+            };
             out.push(cx.finding(
                 code,
                 format!(

@@ -65,7 +65,10 @@ impl Completion {
         }
         let (Some(user), Some(assistant), 1, 1) = (user, assistant, user_turns, assistant_turns)
         else {
-            return Err(ConvertError::NotSingleTurn { user_turns, assistant_turns });
+            return Err(ConvertError::NotSingleTurn {
+                user_turns,
+                assistant_turns,
+            });
         };
         let mut prompt = String::new();
         if opts.system != SystemPolicy::Drop {
@@ -76,18 +79,27 @@ impl Completion {
         }
         prompt.push_str(user);
         prompt.push_str(&opts.prompt_suffix);
-        let completion =
-            format!("{}{}{}", opts.completion_prefix, assistant, opts.completion_suffix);
+        let completion = format!(
+            "{}{}{}",
+            opts.completion_prefix, assistant, opts.completion_suffix
+        );
         Ok(Self { prompt, completion })
     }
 
     /// Back to chat: the prompt (without its suffix) becomes the user message, the
     /// completion (without prefix and suffix) the assistant message, and `system`, when
     /// given, a leading system message.
-    pub fn to_example(&self, system: Option<&str>, opts: &CompletionOptions, origin: Origin) -> Example {
+    pub fn to_example(
+        &self,
+        system: Option<&str>,
+        opts: &CompletionOptions,
+        origin: Origin,
+    ) -> Example {
         let prompt = strip_suffix(&self.prompt, &opts.prompt_suffix);
         let completion = strip_suffix(&self.completion, &opts.completion_suffix);
-        let completion = completion.strip_prefix(opts.completion_prefix.as_str()).unwrap_or(completion);
+        let completion = completion
+            .strip_prefix(opts.completion_prefix.as_str())
+            .unwrap_or(completion);
         let mut messages = Vec::with_capacity(3);
         if let Some(system) = system {
             messages.push(Message::new(Role::System, system));
@@ -99,7 +111,11 @@ impl Completion {
 }
 
 fn strip_suffix<'a>(text: &'a str, suffix: &str) -> &'a str {
-    if suffix.is_empty() { text } else { text.strip_suffix(suffix).unwrap_or(text) }
+    if suffix.is_empty() {
+        text
+    } else {
+        text.strip_suffix(suffix).unwrap_or(text)
+    }
 }
 
 #[cfg(test)]
@@ -117,8 +133,14 @@ mod tests {
         let ex = Example::single_turn(Some("Seja breve."), "O que é DAS?", "A guia.", origin());
         let keep = Completion::from_example(&ex, &CompletionOptions::default()).unwrap();
         assert_eq!(keep.prompt, "Seja breve.\n\nO que é DAS?");
-        let drop = CompletionOptions { system: SystemPolicy::Drop, ..Default::default() };
-        assert_eq!(Completion::from_example(&ex, &drop).unwrap().prompt, "O que é DAS?");
+        let drop = CompletionOptions {
+            system: SystemPolicy::Drop,
+            ..Default::default()
+        };
+        assert_eq!(
+            Completion::from_example(&ex, &drop).unwrap().prompt,
+            "O que é DAS?"
+        );
     }
 
     #[test]
@@ -143,8 +165,17 @@ mod tests {
         ex.messages.push(Message::new(Role::User, "c"));
         ex.messages.push(Message::new(Role::Assistant, "d"));
         let err = Completion::from_example(&ex, &CompletionOptions::default()).unwrap_err();
-        assert_eq!(err, ConvertError::NotSingleTurn { user_turns: 2, assistant_turns: 2 });
-        assert!(err.to_string().starts_with("Example has 2 user and 2 assistant messages"));
+        assert_eq!(
+            err,
+            ConvertError::NotSingleTurn {
+                user_turns: 2,
+                assistant_turns: 2
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("Example has 2 user and 2 assistant messages")
+        );
 
         let mut tool = Example::single_turn(None, "a", "b", origin());
         tool.messages.insert(1, Message::new(Role::Tool, "{}"));
@@ -154,7 +185,10 @@ mod tests {
         );
 
         let backwards = Example::new(
-            vec![Message::new(Role::Assistant, "b"), Message::new(Role::User, "a")],
+            vec![
+                Message::new(Role::Assistant, "b"),
+                Message::new(Role::User, "a"),
+            ],
             origin(),
         );
         assert_eq!(
@@ -164,7 +198,10 @@ mod tests {
         let no_answer = Example::new(vec![Message::new(Role::User, "a")], origin());
         assert!(matches!(
             Completion::from_example(&no_answer, &CompletionOptions::default()),
-            Err(ConvertError::NotSingleTurn { user_turns: 1, assistant_turns: 0 })
+            Err(ConvertError::NotSingleTurn {
+                user_turns: 1,
+                assistant_turns: 0
+            })
         ));
     }
 

@@ -10,11 +10,18 @@ pub enum ConvertError {
     #[error(
         "Example has {user_turns} user and {assistant_turns} assistant messages; prompt/completion holds exactly one of each"
     )]
-    NotSingleTurn { user_turns: usize, assistant_turns: usize },
-    #[error("Example has a `{role}` message; prompt/completion holds only system, user and assistant text")]
+    NotSingleTurn {
+        user_turns: usize,
+        assistant_turns: usize,
+    },
+    #[error(
+        "Example has a `{role}` message; prompt/completion holds only system, user and assistant text"
+    )]
     UnsupportedRole { role: Role },
     #[error("Example's assistant message comes before its user message")]
     AnswerBeforeQuestion,
-    #[error("Example has a system message and the system policy is `keep`; use `drop` or `prepend`")]
+    #[error(
+        "Example has a system message and the system policy is `keep`; use `drop` or `prepend`"
+    )]
     SystemNotRepresentable,
 }

@@ -54,7 +54,12 @@ pub struct Example {
 
 impl Example {
     pub fn new(messages: Vec<Message>, origin: Origin) -> Self {
-        Self { messages, origin, meta: Meta::new(), extra: BTreeMap::new() }
+        Self {
+            messages,
+            origin,
+            meta: Meta::new(),
+            extra: BTreeMap::new(),
+        }
     }
 
     /// A question/answer pair, optionally behind a system message.
@@ -88,12 +93,19 @@ impl Example {
 
     /// The first user message, which is what dedupe and split treat as "the question".
     pub fn question(&self) -> Option<&str> {
-        self.messages.iter().find(|m| m.role == Role::User).map(|m| m.content.as_str())
+        self.messages
+            .iter()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.content.as_str())
     }
 
     /// The last assistant message: "the answer".
     pub fn answer(&self) -> Option<&str> {
-        self.messages.iter().rev().find(|m| m.role == Role::Assistant).map(|m| m.content.as_str())
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::Assistant)
+            .map(|m| m.content.as_str())
     }
 
     /// Normalises every message's text (see [`crate::normalize`]).

@@ -171,8 +171,14 @@ mod tests {
 
     #[test]
     fn invisible_characters_go_and_nbsp_becomes_space() {
-        assert_eq!(normalize("R$\u{00A0}4,8\u{200B} milhões\u{FEFF}"), "R$ 4,8 milhões");
-        assert_eq!(normalize("in\u{00AD}for\u{200D}mação\u{0007}"), "informação");
+        assert_eq!(
+            normalize("R$\u{00A0}4,8\u{200B} milhões\u{FEFF}"),
+            "R$ 4,8 milhões"
+        );
+        assert_eq!(
+            normalize("in\u{00AD}for\u{200D}mação\u{0007}"),
+            "informação"
+        );
     }
 
     #[test]
@@ -186,14 +192,20 @@ mod tests {
     #[test]
     fn code_fences_are_left_alone() {
         let text = "Veja:\n```\nx  =   1\n\n\n\ny =  2\n```\nDepois   disso";
-        assert_eq!(normalize(text), "Veja:\n```\nx  =   1\n\n\n\ny =  2\n```\nDepois disso");
+        assert_eq!(
+            normalize(text),
+            "Veja:\n```\nx  =   1\n\n\n\ny =  2\n```\nDepois disso"
+        );
         let tilde = "~~~~\na  b\n```\nc  d\n~~~~\ne  f";
         assert_eq!(normalize(tilde), "~~~~\na  b\n```\nc  d\n~~~~\ne f");
     }
 
     #[test]
     fn indented_code_is_left_alone() {
-        assert_eq!(normalize("Exemplo:\n\n    a  =  1\nfim  aqui"), "Exemplo:\n\n    a  =  1\nfim aqui");
+        assert_eq!(
+            normalize("Exemplo:\n\n    a  =  1\nfim  aqui"),
+            "Exemplo:\n\n    a  =  1\nfim aqui"
+        );
     }
 
     #[test]

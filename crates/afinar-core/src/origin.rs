@@ -28,7 +28,10 @@ pub enum Locator {
 
 impl Origin {
     pub fn new(file: impl Into<String>, locator: Locator) -> Self {
-        Self { file: file.into(), locator }
+        Self {
+            file: file.into(),
+            locator,
+        }
     }
 
     pub fn line(file: impl Into<String>, line: u64) -> Self {
@@ -40,7 +43,13 @@ impl Origin {
     }
 
     pub fn cell(file: impl Into<String>, sheet: impl Into<String>, row: u64) -> Self {
-        Self::new(file, Locator::Cell { sheet: sheet.into(), row })
+        Self::new(
+            file,
+            Locator::Cell {
+                sheet: sheet.into(),
+                row,
+            },
+        )
     }
 
     pub fn file(file: impl Into<String>) -> Self {
@@ -81,8 +90,14 @@ mod tests {
     fn displays_as_users_find_rows() {
         assert_eq!(Origin::line("faq.jsonl", 7).to_string(), "faq.jsonl:7");
         assert_eq!(Origin::record("faq.csv", 3, 5).to_string(), "faq.csv:5");
-        assert_eq!(Origin::cell("faq.xlsx", "FAQ", 33).to_string(), "faq.xlsx:FAQ!33");
+        assert_eq!(
+            Origin::cell("faq.xlsx", "FAQ", 33).to_string(),
+            "faq.xlsx:FAQ!33"
+        );
         assert_eq!(Origin::file("a.csv").to_string(), "a.csv");
-        assert_eq!(serde_json::to_string(&Origin::line("a b.md", 2)).unwrap(), "\"a b.md:2\"");
+        assert_eq!(
+            serde_json::to_string(&Origin::line("a b.md", 2)).unwrap(),
+            "\"a b.md:2\""
+        );
     }
 }

@@ -16,7 +16,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::System, Role::Developer, Role::User, Role::Assistant, Role::Tool];
+    pub const ALL: [Role; 5] = [
+        Role::System,
+        Role::Developer,
+        Role::User,
+        Role::Assistant,
+        Role::Tool,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,7 +83,10 @@ impl Default for RoleAliases {
 impl RoleAliases {
     /// Only `system`, `developer`, `user`, `assistant` and `tool`.
     pub fn canonical_only() -> Self {
-        let map = Role::ALL.into_iter().map(|r| (r.as_str().to_owned(), r)).collect();
+        let map = Role::ALL
+            .into_iter()
+            .map(|r| (r.as_str().to_owned(), r))
+            .collect();
         Self { map }
     }
 
@@ -135,7 +144,11 @@ mod tests {
         a.insert_spec("Contador = assistant").unwrap();
         assert_eq!(a.resolve("Cliente"), Some(Role::User));
         assert_eq!(a.resolve("contador"), Some(Role::Assistant));
-        assert!(a.insert_spec("x=robot").unwrap_err().contains("unknown role `robot`"));
+        assert!(
+            a.insert_spec("x=robot")
+                .unwrap_err()
+                .contains("unknown role `robot`")
+        );
         assert!(a.insert_spec("nothing").is_err());
     }
 

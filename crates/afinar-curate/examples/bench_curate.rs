@@ -5,12 +5,18 @@
 //! The examples are generated deterministically: Portuguese-like questions and answers
 //! drawn from a Zipf-shaped vocabulary around fixed domain phrases, with 4% exact copies
 //! (some re-cased), 4% reworded questions with the same answer and 1% conflicting answers.
-//! Prints wall time per stage and the peak resident memory (VmHWM).
+//! Dedupe then split as `afinar run` does them (the split reusing dedupe's links), then
+//! the split alone as `afinar split` does it. Prints wall and CPU time per stage, the
+//! peak resident memory (VmHWM; the examples themselves are most of it) and a digest of
+//! every decision, which a faster version must leave unchanged. An optional second
+//! argument sets the near threshold.
 
 use std::time::Instant;
 
 use afinar_core::{Example, Origin};
-use afinar_curate::{DedupeOptions, SplitOptions, Validation, dedupe, split};
+use afinar_curate::{
+    DedupeOptions, SplitOptions, Validation, dedupe_with_links, split, split_with_links,
+};
 
 const CONSONANTS: [&str; 20] = [
     "b", "c", "d", "f", "g", "j", "l", "m", "n", "p", "r", "s", "t", "v", "z", "ch", "lh", "nh",
@@ -171,6 +177,11 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200_000);
+    // An optional second argument changes the near threshold of both stages.
+    let threshold: f64 = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD);
     let t = Instant::now();
     let examples = generate(n);
     let bytes: usize = examples
@@ -178,11 +189,11 @@ fn main() {
         .flat_map(|e| &e.messages)
         .map(|m| m.content.len())
         .sum();
+    let generated_peak = peak_memory();
     println!(
-        "generated {n} examples ({:.1} MB of text) in {:.2} s; peak memory so far {}",
+        "generated {n} examples ({:.1} MB of text) in {:.2} s; peak memory so far {generated_peak}",
         bytes as f64 / 1e6,
         t.elapsed().as_secs_f64(),
-        peak_memory()
     );
 
     let (t, cpu) = (Instant::now(), cpu_seconds());
@@ -193,9 +204,17 @@ fn main() {
         cpu_seconds() - cpu
     );
 
+    // As `afinar run` does it: dedupe, then split the kept examples with dedupe's links.
+    // The examples are moved in, not copied.
     let (t, cpu0) = (Instant::now(), cpu_seconds());
-    let out = dedupe(examples.clone(), &DedupeOptions::default()).expect("dedupe");
-    let dedupe_s = t.elapsed().as_secs_f64();
+    let (out, links) = dedupe_with_links(
+        examples,
+        &DedupeOptions {
+            near: Some(threshold),
+        },
+    )
+    .expect("dedupe");
+    let (dedupe_s, dedupe_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
     let (mut exact, mut near) = (0, 0);
     for d in out.report.groups.iter().flat_map(|g| &g.dropped) {
         match d.reason {
@@ -204,31 +223,62 @@ fn main() {
         }
     }
     println!(
-        "dedupe: {dedupe_s:.2} s; kept {}, dropped {exact} exact and {near} near, {} conflicts",
+        "dedupe: {dedupe_s:.2} s wall, {dedupe_cpu:.2} s CPU; kept {}, dropped {exact} exact and {near} near, {} conflicts",
         out.kept.len(),
         out.report.conflicts.len()
     );
 
-    let t = Instant::now();
+    let (t, cpu1) = (Instant::now(), cpu_seconds());
     let opts = SplitOptions {
         validation: Validation::Fraction(0.1),
         stratify: Some("tema".into()),
+        near: Some(threshold),
         ..SplitOptions::default()
     };
-    let s = split(&out.kept, &opts).expect("split");
-    let split_s = t.elapsed().as_secs_f64();
+    let s = split_with_links(&out.kept, &links, &opts).expect("split");
+    let (split_s, split_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu1);
     println!(
-        "split: {split_s:.2} s; train {}, validation {}, {} strata, {} groups kept whole",
+        "split: {split_s:.2} s wall, {split_cpu:.2} s CPU; train {}, validation {}, {} strata, {} groups kept whole",
         s.train.len(),
         s.validation.len(),
         s.strata.len(),
         s.joined_groups
     );
     println!(
-        "dedupe + split: {:.2} s wall, {:.2} s CPU on {} threads; peak memory {}",
+        "dedupe + split: {:.2} s wall, {:.2} s CPU on {} threads; peak memory {} ({} before)",
         dedupe_s + split_s,
         cpu_seconds() - cpu0,
         rayon::current_num_threads(),
-        peak_memory()
+        peak_memory(),
+        generated_peak
     );
+    drop(links);
+
+    // As `afinar split` does it on a deduplicated file: everything computed again. It
+    // must decide exactly the same.
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    let alone = split(&out.kept, &opts).expect("split");
+    println!(
+        "split alone: {:.2} s wall, {:.2} s CPU; {}",
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu,
+        if alone == s {
+            "same split"
+        } else {
+            "DIFFERENT SPLIT"
+        }
+    );
+    // A digest of everything decided, to check that a faster version decides the same.
+    let digest = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(serde_json::to_vec(&out.report).expect("report"));
+        h.update(serde_json::to_vec(&alone).expect("split"));
+        let d = h.finalize();
+        d[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    println!("results digest {digest}");
 }

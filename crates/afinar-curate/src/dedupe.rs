@@ -97,6 +97,49 @@ pub enum ConflictReason {
 /// Removes exact and near duplicates, keeping the first copy in input order, and finds
 /// conflicting answers.
 pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutput, CurateError> {
+    run(examples, opts, false).map(|(out, _)| out)
+}
+
+/// [`dedupe`], and what [`crate::split_with_links`] needs to split the kept examples
+/// without folding, shingling and comparing them again. The output is the same as
+/// [`dedupe`]'s.
+pub fn dedupe_with_links(
+    examples: Vec<Example>,
+    opts: &DedupeOptions,
+) -> Result<(DedupeOutput, KeptLinks), CurateError> {
+    let (out, links) = run(examples, opts, true)?;
+    Ok((out, links.unwrap_or_default()))
+}
+
+/// What a split of dedupe's kept examples needs from dedupe: each one's content key and
+/// the near-duplicate pairs among them, exactly as [`crate::split`] would find them at
+/// the same threshold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeptLinks {
+    /// The near threshold the links were found at (`None`: exact duplicates only).
+    pub(crate) near: Option<f64>,
+    /// Per kept example, in order.
+    pub(crate) keys: Vec<[u8; 16]>,
+    /// Pairs `(i, j)`, `i < j`, of kept examples at or above the threshold, sorted.
+    pub(crate) links: Vec<(u32, u32)>,
+}
+
+impl KeptLinks {
+    /// The number of kept examples these links describe.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+fn run(
+    examples: Vec<Example>,
+    opts: &DedupeOptions,
+    want_links: bool,
+) -> Result<(DedupeOutput, Option<KeptLinks>), CurateError> {
     let threshold = opts.near.map(check_threshold).transpose()?;
     let prep = Prepared::new(&examples);
     let n = prep.len();
@@ -104,15 +147,18 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
     // rep[i]: the kept example that i is a copy of (itself when kept).
     let mut rep: Vec<usize> = (0..n).collect();
     let mut exact_first: HashMap<[u8; 16], usize> = HashMap::with_capacity(n);
-    for (i, key) in prep.key.iter().enumerate() {
-        let first = *exact_first.entry(*key).or_insert(i);
+    for (i, fp) in prep.items.iter().enumerate() {
+        let first = *exact_first.entry(fp.key).or_insert(i);
         rep[i] = first;
     }
+    drop(exact_first);
     let mut similarity = vec![1.0f64; n];
+    let mut near = Near::default();
 
     if let Some(t) = threshold {
         let unique: Vec<bool> = (0..n).map(|i| rep[i] == i).collect();
-        let merges = near_merges(&prep, t, &unique);
+        near = near_merges(&examples, &prep, t, &unique, want_links);
+        let merges = &near.merges;
         // Greedy in input order: an example joins the earliest kept example it matches,
         // so each dropped copy is itself at or above the threshold to the one kept.
         let mut k = 0;
@@ -138,7 +184,7 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
         // Exact copies follow the example they copy, wherever it went.
         for i in 0..n {
             let first = rep[i];
-            if first != i && prep.key[first] == prep.key[i] && rep[first] != first {
+            if first != i && prep.key(first) == prep.key(i) && rep[first] != first {
                 rep[i] = rep[first];
                 similarity[i] = similarity[first];
             }
@@ -162,7 +208,7 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
                 .map(|&i| Dropped {
                     origin: examples[i].origin.clone(),
                     similarity: round3(similarity[i]),
-                    reason: if prep.key[i] == prep.key[k] {
+                    reason: if prep.key(i) == prep.key(k) {
                         Reason::Exact
                     } else {
                         Reason::Near
@@ -171,7 +217,9 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
                 .collect(),
         })
         .collect();
+    drop(members);
     let conflicts = conflicts(&examples, &prep, &rep);
+    let links = want_links.then(|| kept_links(&examples, &prep, &rep, threshold, near));
 
     let kept: Vec<Example> = examples
         .into_iter()
@@ -187,63 +235,172 @@ pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutp
         groups,
         conflicts,
     };
-    Ok(DedupeOutput { kept, report })
+    Ok((DedupeOutput { kept, report }, links))
+}
+
+/// What the near-duplicate search found.
+#[derive(Debug, Default)]
+struct Near {
+    /// Pairs that may be merged, sorted by `(j, i)`.
+    merges: Vec<(u32, u32, f64)>,
+    /// LSH candidate pairs (without the identical-answer ones), when links are wanted.
+    lsh: minhash::Candidates,
+    /// The LSH candidates at or above the threshold, sorted.
+    lsh_similar: Vec<(u32, u32)>,
 }
 
 /// Pairs `(i, j, similarity)`, `i < j`, both `unique`, that may be merged: question and
 /// answer at or above `t`, answers alone at or above `t` (so one long question cannot
 /// carry "Sim." and "Não." into one), and the same figures. Sorted by `(j, i)`.
-fn near_merges(prep: &Prepared, t: f64, unique: &[bool]) -> Vec<(u32, u32, f64)> {
-    let mut pairs = minhash::candidate_pairs(&prep.bands, |i| unique[i as usize], |_, _| true);
+fn near_merges(
+    examples: &[Example],
+    prep: &Prepared,
+    t: f64,
+    unique: &[bool],
+    want_links: bool,
+) -> Near {
+    let lsh = minhash::candidates(
+        prep.len(),
+        |i, b| prep.band(i, b),
+        |i| unique[i as usize],
+        |_, _| true,
+        want_links,
+    );
     // Identical answers: always compare (small buckets only).
-    let mut by_answer: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (i, a) in prep.answer.iter().enumerate() {
-        if unique[i] && !a.is_empty() {
-            by_answer.entry(a.as_str()).or_default().push(i as u32);
+    let mut by_answer: HashMap<u128, Vec<u32>> = HashMap::new();
+    for (i, fp) in prep.items.iter().enumerate() {
+        if unique[i] && fp.answer != 0 {
+            by_answer.entry(fp.answer).or_default().push(i as u32);
         }
     }
+    let mut same_answer: Vec<(u32, u32)> = Vec::new();
     for bucket in by_answer
         .values()
         .filter(|b| b.len() > 1 && b.len() <= SAME_ANSWER_BUCKET)
     {
         for (x, &i) in bucket.iter().enumerate() {
-            pairs.extend(bucket[x + 1..].iter().map(|&j| (i, j)));
+            same_answer.extend(bucket[x + 1..].iter().map(|&j| (i, j)));
         }
     }
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    let mut merges: Vec<(u32, u32, f64)> = pairs
+    drop(by_answer);
+    let similar = if same_answer.is_empty() {
+        prep.similar_pairs(examples, &lsh.pairs, t)
+    } else {
+        same_answer.extend_from_slice(&lsh.pairs);
+        same_answer.par_sort_unstable();
+        same_answer.dedup();
+        prep.similar_pairs(examples, &same_answer, t)
+    };
+    drop(same_answer);
+    let mut merges: Vec<(u32, u32, f64)> = similar
         .par_iter()
-        .filter_map(|&(i, j)| {
-            let (iu, ju) = (i as usize, j as usize);
-            let s = prep.similar(iu, ju, t)?;
-            let ok = text::numbers(&prep.answer[iu]) == text::numbers(&prep.answer[ju])
-                && prep.answer_similarity(iu, ju) >= t;
-            ok.then_some((i, j, s))
+        .copied()
+        .filter(|&(i, j, _)| {
+            let (mut qa, mut aa, mut qb, mut ab) =
+                (String::new(), String::new(), String::new(), String::new());
+            text::fold_question_answer(&examples[i as usize], &mut qa, &mut aa);
+            text::fold_question_answer(&examples[j as usize], &mut qb, &mut ab);
+            text::numbers(&aa) == text::numbers(&ab)
+                && text::jaccard(&text::shingles("", &aa), &text::shingles("", &ab)) >= t
         })
         .collect();
     merges.sort_unstable_by_key(|&(i, j, _)| (j, i));
-    merges
+    let lsh_similar = if want_links {
+        similar
+            .iter()
+            .filter(|&&(i, j, _)| lsh.pairs.binary_search(&(i, j)).is_ok())
+            .map(|&(i, j, _)| (i, j))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Near {
+        merges,
+        lsh: if want_links { lsh } else { Default::default() },
+        lsh_similar,
+    }
+}
+
+/// The links among kept examples that [`crate::split`] would find on them: the similar
+/// LSH pairs of dedupe whose ends are both kept, and the pairs of buckets dedupe skipped
+/// as too big that the dropped examples shrink back under [`minhash::MAX_BUCKET`].
+fn kept_links(
+    examples: &[Example],
+    prep: &Prepared,
+    rep: &[usize],
+    threshold: Option<f64>,
+    near: Near,
+) -> KeptLinks {
+    let kept = |i: u32| rep[i as usize] == i as usize;
+    let mut new_index = vec![u32::MAX; rep.len()];
+    let mut keys = Vec::new();
+    for (i, &r) in rep.iter().enumerate() {
+        if r == i {
+            new_index[i] = keys.len() as u32;
+            keys.push(prep.key(i));
+        }
+    }
+    let mut links: Vec<(u32, u32)> = near
+        .lsh_similar
+        .iter()
+        .filter(|&&(i, j)| kept(i) && kept(j))
+        .map(|&(i, j)| (new_index[i as usize], new_index[j as usize]))
+        .collect();
+    if let Some(t) = threshold {
+        let mut extra: Vec<(u32, u32)> = Vec::new();
+        for bucket in &near.lsh.skipped {
+            let members: Vec<u32> = bucket.iter().copied().filter(|&i| kept(i)).collect();
+            if members.len() < 2 || members.len() > minhash::MAX_BUCKET {
+                continue;
+            }
+            for (x, &i) in members.iter().enumerate() {
+                for &j in &members[x + 1..] {
+                    if near.lsh.pairs.binary_search(&(i, j)).is_err() {
+                        extra.push((i, j));
+                    }
+                }
+            }
+        }
+        extra.par_sort_unstable();
+        extra.dedup();
+        links.extend(
+            prep.similar_pairs(examples, &extra, t)
+                .into_iter()
+                .map(|(i, j, _)| (new_index[i as usize], new_index[j as usize])),
+        );
+        links.sort_unstable();
+        links.dedup();
+    }
+    KeptLinks {
+        near: threshold,
+        keys,
+        links,
+    }
 }
 
 fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Conflict> {
-    let mut by_question: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_question: HashMap<u128, Vec<usize>> = HashMap::new();
     for (i, &r) in rep.iter().enumerate() {
-        if r == i && !prep.question[i].is_empty() {
+        if r == i && prep.items[i].question != 0 {
             by_question
-                .entry(prep.question[i].as_str())
+                .entry(prep.items[i].question)
                 .or_default()
                 .push(i);
         }
     }
+    let answer = |i: usize| prep.items[i].answer;
     let mut found: Vec<(usize, Conflict)> = by_question
         .into_values()
-        .filter(|m| m.len() > 1 && m.iter().any(|&i| prep.answer[i] != prep.answer[m[0]]))
+        .filter(|m| m.len() > 1 && m.iter().any(|&i| answer(i) != answer(m[0])))
         .map(|m| {
-            // Figures differ when answers that both state figures state different ones.
-            let figures: Vec<Vec<&str>> = m
+            let answers: Vec<String> = m
                 .iter()
-                .map(|&i| text::numbers(&prep.answer[i]))
+                .map(|&i| text::question_answer(&examples[i]).1)
+                .collect();
+            // Figures differ when answers that both state figures state different ones.
+            let figures: Vec<Vec<&str>> = answers
+                .iter()
+                .map(|a| text::numbers(a))
                 .filter(|f| !f.is_empty())
                 .collect();
             let reason = if figures.iter().any(|f| *f != figures[0]) {

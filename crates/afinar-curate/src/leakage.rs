@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use afinar_core::Example;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::prepared::{Prepared, check_threshold};
@@ -38,31 +37,37 @@ pub fn leakage(
     near: Option<f64>,
 ) -> Result<Vec<Leak>, CurateError> {
     let threshold = near.map(check_threshold).transpose()?;
-    let all: Vec<Example> = train.iter().chain(validation).cloned().collect();
+    // References, not copies: the examples can be large.
+    let all: Vec<&Example> = train.iter().chain(validation).collect();
     let prep = Prepared::new(&all);
     let nt = train.len();
 
     let mut first_train: HashMap<[u8; 16], usize> = HashMap::with_capacity(nt);
-    for (i, key) in prep.key[..nt].iter().enumerate() {
-        first_train.entry(*key).or_insert(i);
+    for (i, fp) in prep.items[..nt].iter().enumerate() {
+        first_train.entry(fp.key).or_insert(i);
     }
     let mut best: Vec<Option<(usize, f64, LeakKind)>> = (0..validation.len())
         .map(|v| {
             first_train
-                .get(&prep.key[nt + v])
+                .get(&prep.key(nt + v))
                 .map(|&t| (t, 1.0, LeakKind::Exact))
         })
         .collect();
 
     if let Some(t) = threshold {
         let nt32 = nt as u32;
-        let pairs = minhash::candidate_pairs(&prep.bands, |_| true, |i, j| i < nt32 && j >= nt32);
-        let hits: Vec<(usize, usize, f64)> = pairs
-            .par_iter()
-            .filter_map(|&(i, j)| {
-                let s = prep.similar(i as usize, j as usize, t)?;
-                Some((j as usize - nt, i as usize, s))
-            })
+        let pairs = minhash::candidates(
+            all.len(),
+            |i, b| prep.band(i, b),
+            |_| true,
+            |i, j| i < nt32 && j >= nt32,
+            false,
+        )
+        .pairs;
+        let hits: Vec<(usize, usize, f64)> = prep
+            .similar_pairs(&all, &pairs, t)
+            .into_iter()
+            .map(|(i, j, s)| (j as usize - nt, i as usize, s))
             .collect();
         for (v, tr, s) in hits {
             let better = match best[v] {

@@ -39,12 +39,12 @@ mod split;
 pub mod text;
 
 pub use dedupe::{
-    Conflict, ConflictReason, DedupeOptions, DedupeOutput, DedupeReport, Dropped, Group, Reason,
-    dedupe,
+    Conflict, ConflictReason, DedupeOptions, DedupeOutput, DedupeReport, Dropped, Group, KeptLinks,
+    Reason, dedupe, dedupe_with_links,
 };
 pub use error::CurateError;
 pub use leakage::{Leak, LeakKind, leakage};
-pub use split::{Split, SplitOptions, Stratum, Validation, split};
+pub use split::{Split, SplitOptions, Stratum, Validation, split, split_with_links};
 
 /// The default near-duplicate threshold: Jaccard similarity of the folded question and
 /// answer's 5-character shingles.

@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use afinar_core::Example;
-use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::dedupe::KeptLinks;
 use crate::prepared::{Prepared, check_threshold};
 use crate::{CurateError, DEFAULT_NEAR_THRESHOLD, minhash, text};
 
@@ -86,6 +86,34 @@ pub struct Stratum {
 
 /// Splits examples into training and validation.
 pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateError> {
+    let (wanted, threshold) = check(examples, opts)?;
+    let prep = Prepared::new(examples);
+    let keys: Vec<[u8; 16]> = prep.items.iter().map(|f| f.key).collect();
+    let links = match threshold {
+        Some(t) => near_links(examples, &prep, t),
+        None => Vec::new(),
+    };
+    drop(prep);
+    Ok(assign(examples, &keys, &links, wanted, opts))
+}
+
+/// [`split`] of the examples [`crate::dedupe_with_links`] kept, with the links it found:
+/// the same result without folding and comparing the examples again. Falls back to
+/// [`split`] when the links were found at another threshold or for other examples.
+pub fn split_with_links(
+    examples: &[Example],
+    links: &KeptLinks,
+    opts: &SplitOptions,
+) -> Result<Split, CurateError> {
+    if links.keys.len() != examples.len() || links.near != opts.near {
+        return split(examples, opts);
+    }
+    let (wanted, _) = check(examples, opts)?;
+    Ok(assign(examples, &links.keys, &links.links, wanted, opts))
+}
+
+/// The validation size asked for and the near threshold, checked.
+fn check(examples: &[Example], opts: &SplitOptions) -> Result<(usize, Option<f64>), CurateError> {
     let n = examples.len();
     if n < 2 {
         return Err(CurateError::TooFew { total: n });
@@ -121,33 +149,67 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
             present,
         });
     }
+    Ok((wanted, threshold))
+}
 
-    let prep = Prepared::new(examples);
-    let groups = groups(&prep, threshold);
+/// Near-duplicate pairs at or above `t` among the first example of each exact key.
+fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> {
+    let n = prep.len();
+    let mut first: std::collections::HashMap<[u8; 16], usize> =
+        std::collections::HashMap::with_capacity(n);
+    let mut unique = vec![true; n];
+    for (i, fp) in prep.items.iter().enumerate() {
+        if *first.entry(fp.key).or_insert(i) != i {
+            unique[i] = false;
+        }
+    }
+    drop(first);
+    // One example per exact key is enough to find the near pairs.
+    let pairs = minhash::candidates(
+        n,
+        |i, b| prep.band(i, b),
+        |i| unique[i as usize],
+        |_, _| true,
+        false,
+    )
+    .pairs;
+    prep.similar_pairs(examples, &pairs, t)
+        .into_iter()
+        .map(|(i, j, _)| (i, j))
+        .collect()
+}
+
+/// Groups the examples by their keys and links, ranks the groups, and fills each
+/// stratum's validation quota.
+fn assign(
+    examples: &[Example],
+    keys: &[[u8; 16]],
+    links: &[(u32, u32)],
+    wanted: usize,
+    opts: &SplitOptions,
+) -> Split {
+    let n = examples.len();
+    let groups = groups(keys, links);
 
     // Rank: a seeded hash of the group's smallest content key; the key breaks ties.
     let mut ranked: Vec<(u64, [u8; 16], &Vec<usize>)> = groups
         .iter()
         .map(|g| {
-            let key = g.iter().map(|&i| prep.key[i]).min().unwrap_or_default();
+            let key = g.iter().map(|&i| keys[i]).min().unwrap_or_default();
             (text::hash_bytes(&key, opts.seed), key, g)
         })
         .collect();
     ranked.sort_unstable_by_key(|a| (a.0, a.1));
 
     // A group's stratum is that of its member with the smallest content key.
-    let stratum_of = |g: &Vec<usize>| -> String {
+    let stratum_of = |g: &Vec<usize>| -> &str {
         let Some(field) = &opts.stratify else {
-            return "all".to_owned();
+            return "all";
         };
-        let first = g.iter().copied().min_by_key(|&i| prep.key[i]).unwrap_or(0);
-        examples[first]
-            .meta
-            .get(field)
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
+        let first = g.iter().copied().min_by_key(|&i| keys[i]).unwrap_or(0);
+        examples[first].meta.get(field).map_or("", |v| v.trim())
     };
-    let mut by_stratum: BTreeMap<String, Vec<&Vec<usize>>> = BTreeMap::new();
+    let mut by_stratum: BTreeMap<&str, Vec<&Vec<usize>>> = BTreeMap::new();
     for (_, _, g) in &ranked {
         by_stratum.entry(stratum_of(g)).or_default().push(g);
     }
@@ -173,19 +235,19 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
             }
         }
         strata.push(Stratum {
-            name: name.clone(),
+            name: (*name).to_owned(),
             total,
             train: total - taken,
             validation: taken,
         });
     }
     let (validation, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| in_validation[i]);
-    Ok(Split {
+    Split {
         train,
         validation,
         strata,
         joined_groups: groups.iter().filter(|g| g.len() > 1).count(),
-    })
+    }
 }
 
 /// Validation examples per stratum: proportional by largest remainder (ties to the
@@ -217,8 +279,8 @@ fn quotas(sizes: &[usize], wanted: usize, total: usize) -> Vec<usize> {
 
 /// Examples joined by exact or near duplication, transitively: a union-find over every
 /// matching pair, so the groups do not depend on input order.
-fn groups(prep: &Prepared, threshold: Option<f64>) -> Vec<Vec<usize>> {
-    let n = prep.len();
+fn groups(keys: &[[u8; 16]], links: &[(u32, u32)]) -> Vec<Vec<usize>> {
+    let n = keys.len();
     let mut parent: Vec<usize> = (0..n).collect();
     fn find(parent: &mut [usize], mut x: usize) -> usize {
         while parent[x] != x {
@@ -235,30 +297,27 @@ fn groups(prep: &Prepared, threshold: Option<f64>) -> Vec<Vec<usize>> {
     };
     let mut first: std::collections::HashMap<[u8; 16], usize> =
         std::collections::HashMap::with_capacity(n);
-    let mut unique = vec![true; n];
-    for (i, key) in prep.key.iter().enumerate() {
+    for (i, key) in keys.iter().enumerate() {
         let f = *first.entry(*key).or_insert(i);
         if f != i {
             union(&mut parent, f, i);
-            unique[i] = false;
         }
     }
-    if let Some(t) = threshold {
-        // One example per exact key is enough to find the near pairs.
-        let pairs = minhash::candidate_pairs(&prep.bands, |i| unique[i as usize], |_, _| true);
-        let near: Vec<(u32, u32)> = pairs
-            .par_iter()
-            .copied()
-            .filter(|&(i, j)| prep.similar(i as usize, j as usize, t).is_some())
-            .collect();
-        for (i, j) in near {
-            union(&mut parent, i as usize, j as usize);
-        }
+    drop(first);
+    for &(i, j) in links {
+        union(&mut parent, i as usize, j as usize);
     }
-    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // The root is the smallest member, so groups appear in order of their roots.
+    let mut group_of = vec![usize::MAX; n];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
     for i in 0..n {
         let root = find(&mut parent, i);
-        members.entry(root).or_default().push(i);
+        if root == i {
+            group_of[i] = groups.len();
+            groups.push(vec![i]);
+        } else {
+            groups[group_of[root]].push(i);
+        }
     }
-    members.into_values().collect()
+    groups
 }

@@ -8,6 +8,103 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 /// are different words in Portuguese. Digits stay, so `R$ 4,8` folds to `r 48`.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    fold_into(text, &mut out);
+    out
+}
+
+/// [`fold`] into a buffer that is cleared first, so a caller folding many texts reuses
+/// one allocation.
+pub fn fold_into(text: &str, out: &mut String) {
+    // Nearly all text (Portuguese included) is made of characters below U+0300, which
+    // are each NFC and of combining class 0: such text is NFC already and folds with a
+    // table, byte by byte, no Unicode lookups. Anything else takes the general path.
+    if !fold_latin(text, out) {
+        out.clear();
+        fold_general(text, out);
+    }
+}
+
+/// Characters below this are folded by [`latin_table`].
+const LATIN_END: usize = 0x300;
+/// [`latin_table`] entries that are not characters.
+const SPACE: u16 = 0xffff;
+const DROP: u16 = 0xfffe;
+/// Lower-cases to something the table cannot say (`İ` → `i̇`): take the general path.
+const GENERAL: u16 = 0xfffd;
+
+/// What folding does with each character below U+0300: the lower-case character kept,
+/// or [`SPACE`], [`DROP`] or [`GENERAL`]. Worked out once from the same `char` methods
+/// [`fold_general`] uses, so both paths agree by construction.
+fn latin_table() -> &'static [u16; LATIN_END] {
+    static TABLE: std::sync::OnceLock<[u16; LATIN_END]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [DROP; LATIN_END];
+        for (code, slot) in t.iter_mut().enumerate() {
+            let Some(c) = char::from_u32(code as u32) else {
+                continue;
+            };
+            let mut lower = c.to_lowercase();
+            let (Some(l), None) = (lower.next(), lower.next()) else {
+                *slot = GENERAL;
+                continue;
+            };
+            *slot = if (l as usize) >= LATIN_END {
+                GENERAL
+            } else if l.is_alphanumeric() {
+                l as u16
+            } else if l.is_whitespace() {
+                SPACE
+            } else {
+                DROP
+            };
+        }
+        t
+    })
+}
+
+/// Folds text made only of characters below U+0300 into `out` (cleared first); false
+/// (with `out` half written) at the first character that needs the general path.
+fn fold_latin(text: &str, out: &mut String) -> bool {
+    let table = latin_table();
+    out.clear();
+    out.reserve(text.len());
+    let mut pending_space = false;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let code = if b < 0x80 {
+            // ASCII, the common case: no decoding.
+            i += 1;
+            table[usize::from(b)]
+        } else if (0xc2..0xe0).contains(&b) && i + 1 < bytes.len() {
+            // A two-byte character (valid UTF-8: the next byte continues it).
+            let c = (usize::from(b & 0x1f) << 6) | usize::from(bytes[i + 1] & 0x3f);
+            i += 2;
+            table.get(c).copied().unwrap_or(GENERAL)
+        } else {
+            GENERAL
+        };
+        match code {
+            SPACE => pending_space = true,
+            DROP => {}
+            GENERAL => return false,
+            c => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                match char::from_u32(u32::from(c)) {
+                    Some(c) => out.push(c),
+                    None => return false,
+                }
+            }
+        }
+    }
+    true
+}
+
+fn fold_general(text: &str, out: &mut String) {
     let mut pending_space = false;
     // Most text is NFC already (afinar's readers normalise): skip the composition then.
     let composed: Box<dyn Iterator<Item = char>> =
@@ -31,18 +128,16 @@ pub fn fold(text: &str) -> String {
     };
     for c in composed {
         if c.is_ascii() {
-            push(c.to_ascii_lowercase(), &mut out);
+            push(c.to_ascii_lowercase(), out);
         } else {
             for l in c.to_lowercase() {
-                push(l, &mut out);
+                push(l, out);
             }
         }
     }
     // Lower-casing can leave decomposed sequences (`İ` → `i̇`); compose again.
-    if is_nfc_quick(out.chars()) == IsNormalized::Yes {
-        out
-    } else {
-        out.nfc().collect()
+    if is_nfc_quick(out.chars()) != IsNormalized::Yes {
+        *out = out.nfc().collect();
     }
 }
 
@@ -72,7 +167,7 @@ pub fn folded(ex: &Example) -> (String, String, String) {
     (key, question.unwrap_or_default(), answer)
 }
 
-fn role_tag(role: Role) -> &'static str {
+pub(crate) fn role_tag(role: Role) -> &'static str {
     match role {
         Role::System => "s",
         Role::Developer => "d",
@@ -81,6 +176,20 @@ fn role_tag(role: Role) -> &'static str {
         Role::Tool => "t",
         #[allow(unreachable_patterns)]
         _ => "?",
+    }
+}
+
+/// The folded question (the first user message) and answer (the last assistant
+/// message), each empty when missing, as [`folded`] gives them, into reusable buffers
+/// and without folding the other messages.
+pub(crate) fn fold_question_answer(ex: &Example, question: &mut String, answer: &mut String) {
+    match ex.messages.iter().find(|m| m.role == Role::User) {
+        Some(m) => fold_into(&m.content, question),
+        None => question.clear(),
+    }
+    match ex.messages.iter().rev().find(|m| m.role == Role::Assistant) {
+        Some(m) => fold_into(&m.content, answer),
+        None => answer.clear(),
     }
 }
 
@@ -142,6 +251,35 @@ pub fn shingle_hashes<'a>(question: &'a str, answer: &'a str) -> impl Iterator<I
                 None
             })
         })
+}
+
+/// [`shingle_hashes`] as a loop calling `f`: the same values in the same order, faster.
+pub(crate) fn for_each_shingle(question: &str, answer: &str, mut f: impl FnMut(u64)) {
+    const MASK: u128 = (1 << (21 * SHINGLE_CHARS)) - 1;
+    for (part, salt) in [(question, 0x51u64), (answer, 0xa5)] {
+        let mut window: u128 = 0;
+        let mut count = 0usize;
+        for c in part.chars() {
+            window = ((window << 21) | u128::from(u32::from(c))) & MASK;
+            count += 1;
+            if count >= SHINGLE_CHARS {
+                f(hash_window(window, salt));
+            }
+        }
+        if count > 0 && count < SHINGLE_CHARS {
+            f(hash_window(window | (1 << 120), salt));
+        }
+    }
+}
+
+/// The question-and-answer shingle set as dedupe, split and leakage compare it: the
+/// hashes truncated to 32 bits, sorted, without repeats.
+pub(crate) fn shingle_set32(question: &str, answer: &str) -> Vec<u32> {
+    let mut set = Vec::with_capacity(question.len() + answer.len());
+    for_each_shingle(question, answer, |h| set.push(h as u32));
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 fn hash_window(w: u128, salt: u64) -> u64 {
@@ -276,6 +414,58 @@ mod tests {
         assert_eq!(jaccard_at_least(&[1, 2, 3], &[2, 3, 4], 0.51), None);
         assert_eq!(jaccard_at_least(&[1, 2, 3, 4, 5, 6], &[1], 0.2), None);
         assert_eq!(jaccard_at_least::<u64>(&[], &[], 0.9), Some(1.0));
+    }
+
+    #[test]
+    fn characters_below_u0300_are_nfc_on_their_own() {
+        // The fast path of `fold_into` relies on this.
+        for code in 0..LATIN_END as u32 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert_eq!(
+                unicode_normalization::char::canonical_combining_class(c),
+                0,
+                "{c:?}"
+            );
+        }
+    }
+
+    fn fold_slow(text: &str) -> String {
+        let mut out = String::new();
+        fold_general(text, &mut out);
+        out
+    }
+
+    #[test]
+    fn fast_fold_agrees_with_the_general_one() {
+        let every: String = (1..LATIN_END as u32).filter_map(char::from_u32).collect();
+        for text in [
+            every.as_str(),
+            "Ação É ÇÃO ÿŸ İstanbul straße ǅ ǈ Σσς ﬁ",
+            "  R$\u{a0}4,8 milhões\u{85}\u{b}x\u{c}y\u{1c}z ",
+            "Cafe\u{301} ε ОПЕРАЦИЯ 税",
+            "",
+            "---",
+        ] {
+            assert_eq!(fold(text), fold_slow(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_fold_agrees_on_any_text(text in "\\PC{0,40}", latin in "[ -ʯ]{0,60}") {
+            proptest::prop_assert_eq!(fold(&text), fold_slow(&text));
+            proptest::prop_assert_eq!(fold(&latin), fold_slow(&latin));
+        }
+
+        #[test]
+        fn shingle_loop_agrees_with_the_iterator(q in "[a-zé ]{0,12}", a in "[a-zç ]{0,30}") {
+            let mut looped = Vec::new();
+            for_each_shingle(&q, &a, |h| looped.push(h));
+            proptest::prop_assert_eq!(looped, shingle_hashes(&q, &a).collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use afinar_core::{Example, Origin};
 use afinar_curate::text::{fold, jaccard, shingles};
-use afinar_curate::{DedupeOptions, SplitOptions, Validation, dedupe, split};
+use afinar_curate::{
+    DedupeOptions, SplitOptions, Validation, dedupe, dedupe_with_links, split, split_with_links,
+};
 use proptest::prelude::*;
 
 const TOPICS: [&str; 4] = ["MEI", "DAS", "Anexos", "Exclusão"];
@@ -195,5 +197,42 @@ proptest! {
         // and the same on another thread count
         let par = in_pool(3, || dedupe(all.clone(), &opts)).unwrap();
         prop_assert_eq!(par.report, once.report);
+    }
+
+    #[test]
+    fn split_with_dedupe_links_is_the_split_of_the_kept_examples(
+        exs in examples(),
+        copies in prop::collection::vec((any::<prop::sample::Index>(), 0..3usize), 0..20),
+        threshold in 0.3f64..0.95,
+        exact_only in any::<bool>(),
+        other_threshold in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let mut all = exs.clone();
+        for (idx, kind) in copies {
+            let mut ex = idx.get(&exs).clone();
+            match kind {
+                0 => {}
+                1 => ex.messages[0].content = ex.messages[0].content.to_uppercase(),
+                _ => ex.messages[0].content = format!("Me diga: {}", ex.messages[0].content),
+            }
+            ex.origin = Origin::line("gerado.jsonl", all.len() as u64 + 1);
+            all.push(ex);
+        }
+        let near = (!exact_only).then_some(threshold);
+        let opts = DedupeOptions { near };
+        let plain = dedupe(all.clone(), &opts).unwrap();
+        let (with_links, links) = in_pool(2, || dedupe_with_links(all.clone(), &opts)).unwrap();
+        prop_assert_eq!(&with_links.kept, &plain.kept);
+        prop_assert_eq!(&with_links.report, &plain.report);
+        prop_assert_eq!(links.len(), plain.kept.len());
+        if plain.kept.len() >= 2 {
+            // a split at another threshold than dedupe's falls back to computing it all
+            let split_near = if other_threshold { Some(threshold / 2.0) } else { near };
+            let sopts = SplitOptions { seed, near: split_near, ..SplitOptions::default() };
+            let alone = split(&plain.kept, &sopts).unwrap();
+            let linked = split_with_links(&plain.kept, &links, &sopts).unwrap();
+            prop_assert_eq!(linked, alone);
+        }
     }
 }
