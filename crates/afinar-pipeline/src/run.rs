@@ -272,7 +272,27 @@ pub fn run(
         stratify: spec.split.stratify.clone(),
         near,
     };
-    let split = afinar_curate::split(&kept, &split_opts).map_err(|e| invalid(e.to_string()))?;
+    // Too few examples to split is a data problem, not a reason to lose the run's
+    // rejects and manifest: everything goes to train and the run fails (exit 1).
+    let mut too_few = None;
+    let split = match afinar_curate::split(&kept, &split_opts) {
+        Ok(split) => split,
+        Err(
+            e @ (afinar_curate::CurateError::TooFew { .. }
+            | afinar_curate::CurateError::Count { .. }),
+        ) => {
+            too_few = Some(format!(
+                "{e} (the pipeline's `split.validation`; see rejects.jsonl)"
+            ));
+            afinar_curate::Split {
+                train: (0..kept.len()).collect(),
+                validation: Vec::new(),
+                strata: Vec::new(),
+                joined_groups: 0,
+            }
+        }
+        Err(e) => return Err(invalid(e.to_string())),
+    };
     let train: Vec<&Example> = split.train.iter().map(|&i| &kept[i]).collect();
     let validation: Vec<&Example> = split.validation.iter().map(|&i| &kept[i]).collect();
     stages.push(StageCount {
@@ -356,11 +376,13 @@ pub fn run(
     let at = |file: &str, line: Option<u64>| {
         line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"))
     };
-    let mut check_errors: Vec<String> = train_report
-        .errors
-        .iter()
-        .map(|f| format!("{}: {}", at("train.jsonl", f.line), f.message))
-        .collect();
+    let mut check_errors: Vec<String> = too_few.into_iter().collect();
+    check_errors.extend(
+        train_report
+            .errors
+            .iter()
+            .map(|f| format!("{}: {}", at("train.jsonl", f.line), f.message)),
+    );
     // A validation file has no minimum size (a file-level rule); its other errors count.
     check_errors.extend(
         validation_report
