@@ -423,3 +423,64 @@ fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Confli
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use afinar_core::Origin;
+
+    use super::*;
+    use crate::{SplitOptions, split, split_with_links};
+
+    /// Letters only, so suffixes change shingles and never figures.
+    fn serial(n: usize) -> String {
+        n.to_string()
+            .chars()
+            .map(|c| ['q', 'w', 'x', 'z', 'k', 'y', 'j', 'v', 'b', 'h'][c as usize - '0' as usize])
+            .collect()
+    }
+
+    #[test]
+    fn links_cover_buckets_that_dropped_examples_had_made_too_big() {
+        let question = "Como funciona a apuração do Simples Nacional para uma empresa que presta serviços e também vende mercadorias no mesmo mês?";
+        let answer = "A receita de cada atividade é segregada no PGDAS-D: as vendas de mercadorias seguem o Anexo I e os serviços o anexo próprio da atividade, com a alíquota efetiva calculada sobre a receita bruta acumulada dos doze meses anteriores ao período de apuração, somando todas as atividades do estabelecimento e das filiais, e o valor devido é pago em guia única até o dia vinte do mês seguinte";
+        let mut exs = Vec::new();
+        let mut push = |system: Option<String>, answer: String| {
+            let line = exs.len() as u64 + 1;
+            exs.push(Example::single_turn(
+                system.as_deref(),
+                question,
+                answer,
+                Origin::line("big.jsonl", line),
+            ));
+        };
+        // Answers ending in five, six or seven x's have the same shingles, so the same
+        // bands, but are different answers.
+        let ending =
+            |xs: usize, figure: u8| format!("{answer} {}, limite {figure}.", "x".repeat(xs));
+        // Kept: two examples that differ in a figure, so dedupe keeps both, though they
+        // are near duplicates.
+        push(None, ending(5, 1));
+        push(None, ending(5, 2));
+        // Dropped: copies of the first under other system prompts (an identical answer,
+        // so dedupe compares them directly), filling every band's bucket past the cap.
+        for k in 0..60 {
+            push(Some(format!("Sistema {}", serial(k))), ending(5, 1));
+        }
+        // Two more families like it, each merged into its first example. Those two
+        // stay, with the same bands as the first example: they met it only in buckets
+        // too big to compare, so only the links of the shrunk buckets join them.
+        for xs in [6, 7] {
+            for k in 0..30 {
+                push(Some(format!("Sistema {}", serial(k))), ending(xs, 1));
+            }
+        }
+        let opts = DedupeOptions { near: Some(0.5) };
+        let (out, links) = dedupe_with_links(exs, &opts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.kept.len(), 4);
+        let sopts = SplitOptions::default();
+        let alone = split(&out.kept, &sopts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(alone.joined_groups, 1, "{alone:?}");
+        let linked = split_with_links(&out.kept, &links, &sopts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(linked, alone);
+    }
+}

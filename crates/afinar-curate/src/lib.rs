@@ -15,6 +15,17 @@
 //! - **Conflict**: two kept examples with the same folded question and materially
 //!   different answers. Both are kept and reported, for a person to decide.
 //!
+//! ## Cost
+//! Each example is folded, shingled and hashed once, in parallel, into a fixed-size
+//! fingerprint (about 640 bytes: digests, LSH bands, and a 256-bucket count of its
+//! shingles that bounds the common shingles of a pair). Candidate pairs that this bound
+//! rules out are never compared; the few others have their shingle sets computed again
+//! and compared exactly, so memory stays linear and small whatever the texts' length.
+//! A pipeline that dedupes then splits calls [`dedupe_with_links`] and
+//! [`split_with_links`]: the split reuses dedupe's keys and links instead of preparing
+//! the kept examples again, and decides exactly what [`split`] would. `cargo run
+//! --release -p afinar-curate --example bench_curate` measures it on 200,000 examples.
+//!
 //! ```
 //! use afinar_core::{Example, Origin};
 //! use afinar_curate::{DedupeOptions, dedupe};

@@ -239,12 +239,13 @@ pub fn run(
         )
     };
     let before = shaped.len() as u64;
-    let (kept, dedupe_report) = if spec.dedupe.enabled {
-        let out = afinar_curate::dedupe(shaped, &DedupeOptions { near })
+    // Dedupe hands split the links it found, so split does not prepare every example again.
+    let (kept, dedupe_report, links) = if spec.dedupe.enabled {
+        let (out, links) = afinar_curate::dedupe_with_links(shaped, &DedupeOptions { near })
             .map_err(|e| invalid(e.to_string()))?;
-        (out.kept, Some(out.report))
+        (out.kept, Some(out.report), Some(links))
     } else {
-        (shaped, None)
+        (shaped, None, None)
     };
     stages.push(stage("dedupe", before, kept.len() as u64));
     let duplicates: Vec<DuplicateEntry> = dedupe_report
@@ -275,7 +276,11 @@ pub fn run(
     // Too few examples to split is a data problem, not a reason to lose the run's
     // rejects and manifest: everything goes to train and the run fails (exit 1).
     let mut too_few = None;
-    let split = match afinar_curate::split(&kept, &split_opts) {
+    let split_result = match &links {
+        Some(links) => afinar_curate::split_with_links(&kept, links, &split_opts),
+        None => afinar_curate::split(&kept, &split_opts),
+    };
+    let split = match split_result {
         Ok(split) => split,
         Err(
             e @ (afinar_curate::CurateError::TooFew { .. }
