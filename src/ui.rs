@@ -1,6 +1,7 @@
 //! Terminal output shared by the commands: error rendering, colours, exit codes.
 
 use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit codes of the CLI contract.
@@ -44,6 +45,29 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
     }
     eprintln!("{text}");
     ExitCode::from(exit::USAGE)
+}
+
+/// Refuses an output that would clobber an input, or JSON on stdout beside `-o -`.
+pub fn check_output(inputs: &[PathBuf], output: &Path, json_summary: bool) -> anyhow::Result<()> {
+    let to_stdout = output.as_os_str() == "-";
+    if to_stdout && json_summary {
+        anyhow::bail!(
+            "`--format json` prints to standard output, which `-o -` already uses; write the data to a file"
+        );
+    }
+    if !to_stdout && let Some(input) = inputs.iter().find(|i| same_file(i, output)) {
+        anyhow::bail!(
+            "Output `{}` is also an input (`{}`); choose another output path",
+            output.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same existing file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
 /// `1 row`, `2 rows`.

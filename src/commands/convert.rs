@@ -95,7 +95,7 @@ pub struct Args {
     #[arg(long, value_name = "COLUMN")]
     answer: Option<String>,
     /// Field delimiter of delimited text: `,` `;` `|` or `tab`.
-    #[arg(long, value_name = "C", value_parser = parse_delimiter)]
+    #[arg(long, value_name = "C", value_parser = read::parse_delimiter)]
     delimiter: Option<u8>,
     /// Text encoding of the inputs (`utf-8`, `windows-1252`, `latin1`, `utf-16le`…);
     /// detected when absent.
@@ -173,16 +173,6 @@ enum SummaryFormat {
     Json,
 }
 
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
-        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`"
-        )),
-    }
-}
-
 fn parse_encoding(s: &str) -> Result<String, String> {
     match afinar_formats::read::encoding::for_label(s) {
         Some(_) => Ok(s.to_owned()),
@@ -248,19 +238,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if parquet_out && args.to != Shape::Chat {
         bail!("Parquet output holds question/answer pairs; use --to chat, or write JSONL");
     }
-    if to_stdout && args.format == SummaryFormat::Json {
-        bail!(
-            "`--format json` prints to standard output, which `-o -` already uses; write the data to a file"
-        );
-    }
-    for input in &args.inputs {
-        if !to_stdout && same_file(input, &args.output) {
-            bail!(
-                "Output `{}` is also an input; choose another output path",
-                args.output.display()
-            );
-        }
-    }
+    ui::check_output(
+        &args.inputs,
+        &args.output,
+        args.format == SummaryFormat::Json,
+    )?;
     let mut aliases = RoleAliases::default();
     for spec in &args.role_aliases {
         aliases.insert_spec(spec).map_err(anyhow::Error::msg)?;
@@ -532,13 +514,6 @@ fn default_rejects_path(output: &Path) -> PathBuf {
         .file_stem()
         .map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
     output.with_file_name(format!("{stem}.rejects.jsonl"))
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// How many rejects the text summary lists before "… and N more".

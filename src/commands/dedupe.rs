@@ -8,7 +8,7 @@ use afinar_core::Example;
 use afinar_curate::{ConflictReason, DedupeOptions, DedupeReport, Reason};
 use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use afinar_formats::{ReadOptions, Reject, read};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -89,19 +89,7 @@ struct Summary<'a> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let to_stdout = args.output.as_os_str() == "-";
-    if to_stdout && args.format == Format::Json {
-        bail!(
-            "`--format json` prints to standard output, which `-o -` already uses; write the data to a file"
-        );
-    }
-    for input in &args.inputs {
-        if !to_stdout && same_file(input, &args.output) {
-            bail!(
-                "Output `{}` is also an input; choose another output path",
-                args.output.display()
-            );
-        }
-    }
+    crate::ui::check_output(&args.inputs, &args.output, args.format == Format::Json)?;
     let (examples, rejects) = read_inputs(&args.inputs)?;
     let opts = DedupeOptions {
         near: if args.exact_only {
@@ -266,11 +254,4 @@ fn sibling(output: &Path, suffix: &str) -> PathBuf {
         .file_stem()
         .map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
     output.with_file_name(format!("{stem}.{suffix}"))
-}
-
-pub(super) fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }

@@ -9,8 +9,9 @@ use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use anyhow::bail;
 use serde::Serialize;
 
-use super::dedupe::{Format, read_inputs, render_rejects, same_file};
+use super::dedupe::{Format, read_inputs, render_rejects};
 use crate::ui::exit;
+use crate::ui::same_file;
 
 const EXAMPLES: &str = "\
 Examples:

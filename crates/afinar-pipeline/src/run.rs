@@ -115,7 +115,7 @@ pub fn run(
                 delimiter: source
                     .delimiter
                     .as_deref()
-                    .map(parse_delimiter)
+                    .map(read::parse_delimiter)
                     .transpose()
                     .map_err(invalid)?,
                 encoding: source.encoding.clone(),
@@ -573,16 +573,6 @@ struct DuplicatesFile<'a> {
     near_threshold: Option<f64>,
     duplicates: &'a [DuplicateEntry],
     conflicts: Option<&'a Vec<afinar_curate::Conflict>>,
-}
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "TAB" | "\t" | "\\t" => Ok(b'\t'),
-        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`"
-        )),
-    }
 }
 
 /// A path, or a glob's matches in sorted order.

@@ -233,6 +233,17 @@ pub(crate) fn text(s: &str, opts: &ReadOptions) -> String {
     }
 }
 
+/// A delimiter as a user types it: `,` `;` `|`, or `tab`.
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`"
+        )),
+    }
+}
+
 /// Delimiter for display: `,` `;` `TAB` `|`.
 pub fn delimiter_name(d: u8) -> String {
     match d {
