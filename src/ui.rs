@@ -56,10 +56,15 @@ pub fn check_output(inputs: &[PathBuf], output: &Path, json_summary: bool) -> an
         );
     }
     if !to_stdout && let Some(input) = inputs.iter().find(|i| same_file(i, output)) {
+        // Name the input too when it is spelt differently (`./a.jsonl`, a link).
+        let also = if input.as_path() == output {
+            String::new()
+        } else {
+            format!(" (`{}`)", input.display())
+        };
         anyhow::bail!(
-            "Output `{}` is also an input (`{}`); choose another output path",
-            output.display(),
-            input.display()
+            "Output `{}` is also an input{also}; choose another output path",
+            output.display()
         );
     }
     Ok(())
