@@ -17,6 +17,9 @@ Examples:
   # The bundled Simples Nacional pipeline (what `make demo` runs)
   afinar run pipelines/simples-nacional.toml
 
+  # Run, then upload train/validation and start the job in the pipeline's [launch] section
+  afinar run pipelines/simples-nacional.toml --launch
+
   # Same pipeline, outputs somewhere else; machine-readable summary
   afinar run pipelines/simples-nacional.toml --out-dir /tmp/faq --format json
 
@@ -42,6 +45,11 @@ pub struct Args {
     /// Write outputs here instead of the pipeline's `out_dir`.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// After a successful run, launch a fine-tuning job as the pipeline's `[launch]`
+    /// section says (its keys are `afinar launch`'s options: model, suffix, epochs,
+    /// batch_size, learning_rate_multiplier, method, beta, seed, provider, dry_run, detach).
+    #[arg(long)]
+    launch: bool,
     /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -148,9 +156,91 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             out.out_dir.display()
         );
     }
-    Ok(ExitCode::from(if out.failed {
-        exit::DATA
-    } else {
-        exit::OK
-    }))
+    if out.failed {
+        if args.launch {
+            eprintln!("Not launching: the training data has problems (see above)");
+        }
+        return Ok(ExitCode::from(exit::DATA));
+    }
+    if args.launch {
+        return launch(&spec, &args.pipeline, &out.out_dir);
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// `afinar launch` over the run's outputs, its options taken from `[launch]`: the same
+/// path, checks and messages as the command itself.
+fn launch(
+    spec: &PipelineSpec,
+    pipeline: &std::path::Path,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    #[derive(clap::Parser)]
+    struct Launch {
+        #[command(flatten)]
+        args: super::launch::Args,
+    }
+    let Some(table) = &spec.launch else {
+        anyhow::bail!(
+            "`{}` has no `[launch]` section; add one (e.g. `model = \"gpt-4.1-mini-2025-04-14\"`) or drop --launch",
+            pipeline.display()
+        );
+    };
+    let mut argv: Vec<String> = vec![
+        "launch".into(),
+        "--training".into(),
+        out_dir.join("train.jsonl").display().to_string(),
+    ];
+    let validation = out_dir.join("validation.jsonl");
+    if std::fs::metadata(&validation).is_ok_and(|m| m.len() > 0) {
+        argv.extend(["--validation".into(), validation.display().to_string()]);
+    }
+    const KEYS: [&str; 13] = [
+        "model",
+        "suffix",
+        "epochs",
+        "batch_size",
+        "learning_rate_multiplier",
+        "method",
+        "beta",
+        "seed",
+        "dry_run",
+        "detach",
+        "interval",
+        "provider",
+        "format",
+    ];
+    for (key, value) in table {
+        if !KEYS.contains(&key.as_str()) {
+            anyhow::bail!(
+                "`[launch]` in `{}` has unknown key `{key}`; the keys are {}",
+                pipeline.display(),
+                KEYS.join(", ")
+            );
+        }
+        let flag = format!("--{}", key.replace('_', "-"));
+        match value {
+            toml::Value::Boolean(true) => argv.push(flag),
+            toml::Value::Boolean(false) => {}
+            toml::Value::String(s) => argv.extend([flag, s.clone()]),
+            toml::Value::Integer(n) => argv.extend([flag, n.to_string()]),
+            toml::Value::Float(x) => argv.extend([flag, x.to_string()]),
+            other => anyhow::bail!(
+                "`[launch]` key `{key}` has a {} value; use a string, number or boolean",
+                other.type_str()
+            ),
+        }
+    }
+    let parsed = <Launch as clap::Parser>::try_parse_from(&argv).map_err(|e| {
+        // clap's message names the flag; say it came from the pipeline's [launch].
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        anyhow::anyhow!("`[launch]` in `{}`: {first}", pipeline.display())
+    })?;
+    super::launch::run(parsed.args)
 }

@@ -362,3 +362,80 @@ fn the_accounting_closes_on_every_fixture() {
         assert_eq!(rejects, a["rejected"].as_u64().unwrap(), "{fixture}");
     }
 }
+
+fn with_launch(tmp: &Path, launch: &str) -> std::path::PathBuf {
+    let pipeline = tmp.join("launch.toml");
+    let base = read(Path::new("pipelines/simples-nacional.toml"));
+    std::fs::write(&pipeline, format!("{base}\n[launch]\n{launch}\n")).unwrap();
+    pipeline
+}
+
+#[test]
+fn run_launch_takes_the_launch_path_with_the_pipelines_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = with_launch(
+        tmp.path(),
+        "model = \"gpt-4.1-mini-2025-04-14\"\nsuffix = \"simples\"\nepochs = 3\ndry_run = true\nformat = \"json\"",
+    );
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out)
+        .arg("--launch")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("AZURE_OPENAI_API_KEY"));
+    assert_eq!(code, 0, "{stderr}");
+    let dry: Value = serde_json::from_str(&stdout).unwrap();
+    let request = &dry["request"];
+    assert_eq!(request["model"], "gpt-4.1-mini-2025-04-14");
+    assert_eq!(request["suffix"], "simples");
+    assert_eq!(
+        request["method"]["supervised"]["hyperparameters"]["n_epochs"],
+        3
+    );
+    // Both of the run's outputs were checked for the launch model.
+    let checked: Vec<&str> = dry["checks"].as_array().map_or_else(Vec::new, |c| {
+        c.iter().filter_map(|f| f["file"].as_str()).collect()
+    });
+    assert!(
+        checked.iter().any(|f| f.ends_with("train.jsonl")),
+        "{stdout}"
+    );
+    assert!(
+        checked.iter().any(|f| f.ends_with("validation.jsonl")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn run_launch_refuses_unknown_keys_and_bad_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = with_launch(tmp.path(), "model = \"gpt-4o-mini\"\nepocas = 3");
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(tmp.path().join("a"))
+        .arg("--launch"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has unknown key `epocas`"), "{stderr}");
+
+    // Seven training examples are below the service's minimum: nothing is launched.
+    let small = tmp.path().join("small.toml");
+    std::fs::write(
+        &small,
+        "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\nfilter = { Tema = [\"MEI\", \"DAS\", \"Declarações\"] }\n[split]\nvalidation = 3\n[launch]\nmodel = \"gpt-4o-mini\"\ndry_run = true\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(afinar()
+        .arg("run")
+        .arg(&small)
+        .arg("--out-dir")
+        .arg(tmp.path().join("b"))
+        .arg("--launch"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("Not launching"), "{stderr}");
+    assert!(!stdout.contains("request"), "{stdout}");
+}

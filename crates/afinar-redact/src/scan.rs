@@ -155,7 +155,8 @@ impl Scanner {
             }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    path.push_str(&format!("[{i}]"));
+                    // Written in place: a `format!` here is an allocation per element.
+                    let _ = std::fmt::Write::write_fmt(path, format_args!("[{i}]"));
                     self.walk_json(item, path, out);
                     path.truncate(len);
                 }
