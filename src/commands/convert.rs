@@ -9,7 +9,6 @@ use afinar_formats::{ReadOptions, ReadOutput, Reject, SourceInfo, read};
 use afinar_redact::{Counts, FakeKey, Kind, Mode, NameList, Redactor, Scanner};
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::ui::{self, exit};
@@ -268,20 +267,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         completion: completion_opts.clone(),
     };
 
-    // Inputs are read in parallel; collecting keeps their order, and the first failure
-    // in input order is the one reported.
-    let read: Vec<anyhow::Result<ReadOutput>> = args
-        .inputs
-        .par_iter()
-        .map(|input| {
-            // Every reader error names the file (and line) already.
-            read::read_path(input, &opts).map_err(anyhow::Error::from)
-        })
-        .collect();
-    let mut sources: Vec<(PathBuf, ReadOutput)> = Vec::with_capacity(args.inputs.len());
-    for (input, out) in args.inputs.iter().zip(read) {
-        sources.push((input.clone(), out?));
-    }
+    let mut sources = super::read_sources(&args.inputs, &opts)?;
 
     let redactor = redactor(&args)?;
     let mut redacted = Counts::default();

@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use afinar_core::Example;
 use afinar_curate::{ConflictReason, DedupeOptions, DedupeReport, Reason};
 use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
-use afinar_formats::{ReadOptions, Reject, read};
-use anyhow::Context;
+use afinar_formats::{ReadOptions, Reject};
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -144,12 +143,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Reads every input with the shared readers; rows that cannot become examples come back
 /// as rejects, to be listed (never silently dropped).
 pub(super) fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Example>, Vec<Reject>)> {
-    let opts = ReadOptions::default();
     let mut examples = Vec::new();
     let mut rejects = Vec::new();
-    for input in inputs {
-        let mut out = read::read_path(input, &opts)
-            .with_context(|| format!("Failed to read `{}`", input.display()))?;
+    for (_, mut out) in super::read_sources(inputs, &ReadOptions::default())? {
         examples.append(&mut out.examples);
         rejects.append(&mut out.rejects);
     }

@@ -318,15 +318,11 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
 /// serde_json's message without its position, with the column counted in characters as
 /// an editor shows it (serde_json counts bytes).
 fn json_error(e: &serde_json::Error, text: &str) -> String {
-    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
-    let col = line
-        .char_indices()
-        .filter(|(i, _)| *i < e.column())
-        .count()
-        .max(1);
-    let msg = e.to_string();
-    let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
-    format!("Invalid JSON at column {col}: {msg}; fix the line or remove it")
+    let at = afinar_core::json_error_at(e, text);
+    format!(
+        "Invalid JSON at column {}: {}; fix the line or remove it",
+        at.column, at.message
+    )
 }
 
 /// A hash of the parsed value (equal for lines that differ only in whitespace), with the

@@ -27,6 +27,7 @@
 mod convert;
 mod error;
 mod example;
+mod json;
 pub mod normalize;
 mod origin;
 mod role;
@@ -34,5 +35,6 @@ mod role;
 pub use convert::{Completion, CompletionOptions, SystemPolicy};
 pub use error::ConvertError;
 pub use example::{Example, Message, Meta, Preference};
+pub use json::{JsonErrorAt, json_error_at};
 pub use origin::{Locator, Origin};
 pub use role::{Role, RoleAliases};

@@ -5,6 +5,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::PipelineError;
+use crate::manifest::Accounting;
 
 const TEMPLATE: &str = include_str!("../templates/report.html.j2");
 
@@ -20,18 +21,9 @@ pub struct ReportData {
     pub rejects: Vec<RejectRow>,
     pub duplicates: Vec<DuplicateRow>,
     pub conflicts: Vec<ConflictRow>,
-    pub totals: Totals,
+    /// The manifest's accounting: the counts shown at the top.
+    pub totals: Accounting,
     pub estimate: EstimateRow,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Totals {
-    pub rows_read: u64,
-    pub filtered_out: u64,
-    pub rejected: u64,
-    pub duplicates: u64,
-    pub train: u64,
-    pub validation: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -364,20 +364,18 @@ pub fn run(
     let mut check_opts = CheckOptions::new(model.clone());
     check_opts.model_name = spec.model.name.clone();
     check_opts.max_tokens = spec.model.max_tokens;
-    let mut train_tokens: Vec<u64> = Vec::with_capacity(train.len());
-    let train_report =
-        afinar_check::check_path(&staging.path("train.jsonl"), &check_opts, &mut |t| {
-            train_tokens.push(t.tokens.unwrap_or(0));
+    // The check engine counts exactly as the service does; keep each example's count.
+    let check = |name: &str| {
+        let mut tokens = Vec::new();
+        afinar_check::check_path(&staging.path(name), &check_opts, &mut |t| {
+            tokens.push(t.tokens.unwrap_or(0));
             Ok(())
         })
-        .map_err(|e| invalid(e.to_string()))?;
-    let mut validation_tokens: Vec<u64> = Vec::with_capacity(validation.len());
-    let validation_report =
-        afinar_check::check_path(&staging.path("validation.jsonl"), &check_opts, &mut |t| {
-            validation_tokens.push(t.tokens.unwrap_or(0));
-            Ok(())
-        })
-        .map_err(|e| invalid(e.to_string()))?;
+        .map(|report| (report, tokens))
+        .map_err(|e| invalid(e.to_string()))
+    };
+    let (train_report, train_tokens) = check("train.jsonl")?;
+    let (validation_report, validation_tokens) = check("validation.jsonl")?;
     let at = |file: &str, line: Option<u64>| {
         line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"))
     };
@@ -624,7 +622,6 @@ fn report_data(
         .zip(train.iter().copied())
         .collect();
     longest.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.origin.cmp(&b.1.origin)));
-    let a = &manifest.accounting;
     ReportData {
         name: spec.name.clone().unwrap_or_else(|| "pipeline".into()),
         afinar_version: manifest.afinar_version.clone(),
@@ -676,14 +673,7 @@ fn report_data(
                 question: c.question.clone(),
             })
             .collect(),
-        totals: report::Totals {
-            rows_read: a.rows_read,
-            filtered_out: a.filtered_out,
-            rejected: a.rejected,
-            duplicates: a.duplicates,
-            train: a.train,
-            validation: a.validation,
-        },
+        totals: manifest.accounting,
         estimate: report::EstimateRow {
             model: manifest.estimate.model.clone(),
             max_tokens: manifest.estimate.max_tokens_per_example,

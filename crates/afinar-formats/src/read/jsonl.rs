@@ -84,16 +84,15 @@ fn read_array(
         file: file.to_owned(),
         line: line_of(body, e.valid_up_to()),
     })?;
-    let items: Vec<&RawValue> =
-        serde_json::from_str(doc).map_err(|e| FormatError::InvalidJsonDocument {
+    let items: Vec<&RawValue> = serde_json::from_str(doc).map_err(|e| {
+        let at = afinar_core::json_error_at(&e, doc);
+        FormatError::InvalidJsonDocument {
             file: file.to_owned(),
-            line: e.line(),
-            column: char_column(
-                doc.lines().nth(e.line().saturating_sub(1)).unwrap_or(""),
-                e.column(),
-            ),
-            message: strip_position(&e.to_string()),
-        })?;
+            line: at.line,
+            column: at.column,
+            message: at.message,
+        }
+    })?;
     for item in items {
         // RawValue borrows from `doc`, so its address gives its offset and line.
         let offset = item.get().as_ptr() as usize - doc.as_ptr() as usize;
@@ -135,26 +134,8 @@ fn line_of(body: &[u8], offset: usize) -> u64 {
 /// serde_json's message without its " at line L column C" tail, with the column up front,
 /// counted in characters as an editor shows it (serde_json counts bytes).
 pub(crate) fn json_error(e: &serde_json::Error, text: &str) -> String {
-    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
-    format!(
-        "Invalid JSON at column {}: {}",
-        char_column(line, e.column()),
-        strip_position(&e.to_string())
-    )
-}
-
-fn char_column(line: &str, byte_column: usize) -> usize {
-    line.char_indices()
-        .filter(|(i, _)| *i < byte_column)
-        .count()
-        .max(1)
-}
-
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
-    }
+    let at = afinar_core::json_error_at(e, text);
+    format!("Invalid JSON at column {}: {}", at.column, at.message)
 }
 
 fn kind_of(v: &Value) -> &'static str {
