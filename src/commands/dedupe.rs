@@ -148,6 +148,14 @@ pub(super) fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Example>, V
     for (_, mut out) in super::read_sources(inputs, &ReadOptions::default())? {
         examples.append(&mut out.examples);
         rejects.append(&mut out.rejects);
+        // Curation works on chat examples; a DPO line is reported, never dropped silently.
+        rejects.extend(out.preferences.into_iter().map(|p| {
+            Reject::new(
+                p.origin,
+                "DPO example; dedupe, split and leakage work on chat examples",
+                String::new(),
+            )
+        }));
     }
     Ok((examples, rejects))
 }

@@ -224,3 +224,19 @@ fn leakage_lists_exact_and_near_copies_and_exits_1() {
     ]));
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn dpo_lines_are_reported_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o.jsonl");
+    let (_, _, stderr) = crate::common::run(
+        crate::common::afinar()
+            .args(["dedupe", "fixtures/sources/dpo.jsonl", "-o"])
+            .arg(&out),
+    );
+    assert!(
+        stderr.contains("DPO example; dedupe, split and leakage work on chat examples"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fixtures/sources/dpo.jsonl:1"), "{stderr}");
+}
