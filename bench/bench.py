@@ -11,6 +11,10 @@ tokenizer benchmark (crates/afinar-tokens/examples/bench_tokens.rs), which count
 example exactly as the reference does; `auto` tries `check` and falls back to `tokens`
 when `check` does not produce per-example output.
 
+In check mode it then measures what the personal-data scan (issue #9) adds: `afinar check`
+with and without `--no-pii`, alternated `--pii-runs` times (default 7), medians of wall
+and CPU time. The target is under 10%.
+
 Wall time and peak RSS of each run are measured here (wait4 rusage), so GNU time is not
 needed. Exit status: 0 when the counts are identical, 1 when they differ, 2 on errors.
 """
@@ -20,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -56,6 +61,37 @@ def measure(cmd: list[str], log: Path) -> tuple[int, float, int]:
     return code, wall, rss
 
 
+def timed(cmd: list[str]) -> tuple[int, float, float]:
+    """Runs cmd with its output discarded; returns (exit code, wall s, user+system CPU s)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime
+
+
+def pii_overhead(afinar: Path, file: Path, model: str, runs: int) -> int:
+    """The personal-data scan's share of `afinar check`: alternated runs, medians."""
+    base = [str(afinar), "check", str(file), "--model", model]
+    on, off = [], []
+    for _ in range(runs):
+        for cmd, into in ((base, on), (base + ["--no-pii"], off)):
+            code, wall, cpu = timed(cmd)
+            if code not in (0, 1):
+                print(f"error: `{' '.join(cmd)}` failed (exit {code})", file=sys.stderr)
+                return 2
+            into.append((wall, cpu))
+    med = lambda xs, i: statistics.median(x[i] for x in xs)
+    wall_on, wall_off = med(on, 0), med(off, 0)
+    cpu_on, cpu_off = med(on, 1), med(off, 1)
+    print(f"personal-data scan     {runs} alternated runs each, medians:")
+    print(f"  check                {wall_on:7.3f} s wall  {cpu_on:7.3f} s CPU")
+    print(f"  check --no-pii       {wall_off:7.3f} s wall  {cpu_off:7.3f} s CPU")
+    print(f"  the scan adds        {100 * (wall_on / wall_off - 1):+6.1f}% wall "
+          f"{100 * (cpu_on / cpu_off - 1):+6.1f}% CPU   (target: under 10%)")
+    return 0
+
+
 def load_counts(path: Path) -> dict[int, tuple]:
     counts = {}
     with open(path, encoding="utf-8") as f:
@@ -80,6 +116,8 @@ def main() -> int:
     ap.add_argument("--threads", default="2", help="threads for tokens mode (e.g. '1 2')")
     ap.add_argument("--encoding", default="o200k_base", choices=sorted(MODEL_FOR))
     ap.add_argument("--out-dir", type=Path, default=Path("target/bench"))
+    ap.add_argument("--pii-runs", type=int, default=7,
+                    help="alternated runs with and without --no-pii (0: skip)")
     args = ap.parse_args()
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -137,6 +175,9 @@ def main() -> int:
         print(f"{label:<22} {wall:7.2f} s  peak {mib(rss)}   speed-up {ref_wall / wall:5.1f}x   "
               f"counts identical: {'yes' if diffs + extra == 0 else 'no'} "
               f"({diffs + extra} differences in {len(ref)} examples)")
+    if any(label == "afinar check" for label, *_ in runs) and args.pii_runs > 0:
+        if pii_overhead(args.afinar, args.file, MODEL_FOR[args.encoding], args.pii_runs) != 0:
+            return 2
     return 0 if worst == 0 else 1
 
 

@@ -13,6 +13,7 @@
 #             while `check` cannot write --per-example)
 #   THREADS   thread counts for tokens mode (default "1 2")
 #   ENCODING  o200k_base (default) | cl100k_base
+#   PII_RUNS  alternated runs with and without --no-pii for the scan's cost (default 7; 0 skips)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +26,7 @@ FILE="${FILE:-$OUT/chat-$((EXAMPLES / 1000))k.jsonl}"
 MODE="${MODE:-auto}"
 THREADS="${THREADS:-1 2}"
 ENCODING="${ENCODING:-o200k_base}"
+PII_RUNS="${PII_RUNS:-7}"
 
 if [[ ! -f "$REF" ]]; then
     echo "error: reference validator \`$REF\` not found; set REF=path/to/ref_validate.py" >&2
@@ -50,4 +52,4 @@ exec python3 "$ROOT/bench/bench.py" "$FILE" \
     --ref "$REF" \
     --afinar "$TARGET_DIR/release/afinar" \
     --bench-tokens "$TARGET_DIR/release/examples/bench_tokens" \
-    --mode "$MODE" --threads "$THREADS" --encoding "$ENCODING" --out-dir "$OUT"
+    --mode "$MODE" --threads "$THREADS" --encoding "$ENCODING" --out-dir "$OUT" --pii-runs "$PII_RUNS"

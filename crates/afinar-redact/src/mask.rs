@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::digits::{cnpj_check_digits, cpf_check_digits, is_valid_cnpj, is_valid_cpf};
 use crate::names::fold;
-use crate::{Counts, Kind, Scanner};
+use crate::{Counts, Kind, KindSet, Scanner};
 
 /// What a redaction puts in place of a value.
 #[derive(Debug, Clone)]
@@ -320,8 +320,17 @@ fn fake_phone(key: &FakeKey, value: &str) -> String {
         for (slot, d) in new[n - 7..].iter_mut().zip(digit_stream(r).skip(1)) {
             *slot = d + b'0';
         }
-        if new != original {
-            return fill_digits(value, &new);
+        if new == original {
+            continue;
+        }
+        // A fake must still read as a phone: `2454-4969` must not become the year range
+        // `2012-2091`, which the scanner rightly passes over.
+        let fake = fill_digits(value, &new);
+        let found = Scanner::new()
+            .with_kinds(KindSet::EMPTY.with(Kind::Phone))
+            .scan(&fake);
+        if matches!(found.as_slice(), [f] if f.range == (0..fake.len())) {
+            return fake;
         }
     }
     unreachable!("the counter is unbounded")

@@ -51,6 +51,42 @@ pub struct JsonFinding {
     pub finding: Finding,
 }
 
+/// One step of a JSON path, linked to its parent on the stack.
+struct PathStep<'a> {
+    parent: Option<&'a PathStep<'a>>,
+    seg: Seg<'a>,
+}
+
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl PathStep<'_> {
+    /// `messages[1].content`.
+    fn spell(at: Option<&PathStep<'_>>) -> String {
+        let mut steps = Vec::new();
+        let mut cur = at;
+        while let Some(step) = cur {
+            steps.push(&step.seg);
+            cur = step.parent;
+        }
+        let mut path = String::new();
+        for seg in steps.into_iter().rev() {
+            match seg {
+                Seg::Key(k) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                }
+                Seg::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        path
+    }
+}
+
 impl Scanner {
     /// Looks for every kind (names only once a list is given with [`Scanner::with_names`]).
     pub fn new() -> Self {
@@ -136,29 +172,40 @@ impl Scanner {
     /// and `role` values are not scanned.
     pub fn scan_json(&self, value: &serde_json::Value) -> Vec<JsonFinding> {
         let mut out = Vec::new();
-        let mut path = String::new();
-        self.walk_json(value, &mut path, &mut out);
+        let mut buf = Vec::new();
+        self.walk_json(value, None, &mut buf, &mut out);
         out
     }
 
-    fn walk_json(&self, value: &serde_json::Value, path: &mut String, out: &mut Vec<JsonFinding>) {
+    /// The path is a chain of stack frames, spelt out only for a finding: building it as
+    /// a string for every value cost as much as the scan itself.
+    fn walk_json(
+        &self,
+        value: &serde_json::Value,
+        at: Option<&PathStep<'_>>,
+        buf: &mut Vec<Finding>,
+        out: &mut Vec<JsonFinding>,
+    ) {
         use serde_json::Value;
-        let len = path.len();
         match value {
             Value::String(s) => {
-                for finding in self.scan(s) {
-                    out.push(JsonFinding {
+                buf.clear();
+                self.scan_into(s, buf);
+                if !buf.is_empty() {
+                    let path = PathStep::spell(at);
+                    out.extend(buf.drain(..).map(|finding| JsonFinding {
                         path: path.clone(),
                         finding,
-                    });
+                    }));
                 }
             }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    // Written in place: a `format!` here is an allocation per element.
-                    let _ = std::fmt::Write::write_fmt(path, format_args!("[{i}]"));
-                    self.walk_json(item, path, out);
-                    path.truncate(len);
+                    let step = PathStep {
+                        parent: at,
+                        seg: Seg::Index(i),
+                    };
+                    self.walk_json(item, Some(&step), buf, out);
                 }
             }
             Value::Object(map) => {
@@ -166,12 +213,11 @@ impl Scanner {
                     if key == "role" {
                         continue;
                     }
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                    self.walk_json(item, path, out);
-                    path.truncate(len);
+                    let step = PathStep {
+                        parent: at,
+                        seg: Seg::Key(key),
+                    };
+                    self.walk_json(item, Some(&step), buf, out);
                 }
             }
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
@@ -263,13 +309,11 @@ const MAX_GROUPS: usize = 5;
 fn scan_numbers(text: &str, out: &mut Vec<(Kind, Range<usize>)>) {
     let b = text.as_bytes();
     let mut groups: Vec<Group> = Vec::new();
+    let mut digits = Digits::new(b);
     let mut i = 0;
-    while let Some(start) = next_digit(b, i) {
+    while let Some(start) = digits.next(i) {
         // Fast path for the commonest run, a short lone number (`2024`, `81`, `18`).
-        let mut q = start + 1;
-        while q < b.len() && b[q].is_ascii_digit() {
-            q += 1;
-        }
+        let q = digits.run_end(start);
         let lone = match b.get(q) {
             None => true,
             Some(b'.' | b'-' | b'/' | b' ' | b')') => !b
@@ -298,30 +342,101 @@ fn scan_numbers(text: &str, out: &mut Vec<(Kind, Range<usize>)>) {
     }
 }
 
-/// The first ASCII digit at or after `from`, eight bytes at a time: most prose has none.
-fn next_digit(b: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut i = from;
-    while i + 8 <= b.len() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&b[i..i + 8]);
-        let x = u64::from_le_bytes(word);
-        // Bit-twiddling "has a byte between 0x2F and 0x3A" (exclusive): a cheap test
-        // that lets eight bytes without a digit go at once.
-        let low = x & (ONES * 127);
-        let between = (ONES * (127 + 0x3A)).wrapping_sub(low)
-            & !x
-            & low.wrapping_add(ONES * (127 - 0x2F))
-            & (ONES * 128);
-        if between != 0 {
-            break;
+/// The ASCII digits of a text as bit masks, 64 bytes at a time. Prose has a number every
+/// ~50 bytes: one mask finds the next digit and the end of its run without a byte loop.
+struct Digits<'a> {
+    b: &'a [u8],
+    /// The first byte the mask covers.
+    base: usize,
+    /// Bit `k` set: `b[base + k]` is a digit.
+    mask: u64,
+}
+
+impl<'a> Digits<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Self {
+            b,
+            base: 0,
+            mask: digit_mask(b),
         }
-        i += 8;
     }
-    b[i..]
+
+    fn load(&mut self, base: usize) {
+        self.base = base;
+        self.mask = digit_mask(self.b.get(base..).unwrap_or_default());
+    }
+
+    /// The first digit at or after `from`.
+    fn next(&mut self, from: usize) -> Option<usize> {
+        if from < self.base || from >= self.base + 64 {
+            self.load(from);
+        }
+        let mut m = self.mask & (u64::MAX << (from - self.base));
+        loop {
+            if m != 0 {
+                return Some(self.base + m.trailing_zeros() as usize);
+            }
+            if self.base + 64 >= self.b.len() {
+                return None;
+            }
+            self.load(self.base + 64);
+            m = self.mask;
+        }
+    }
+
+    /// Where the run of digits that starts at `start` (just returned by `next`) ends.
+    fn run_end(&self, start: usize) -> usize {
+        let off = start - self.base;
+        let ones = (!(self.mask >> off)).trailing_zeros() as usize;
+        let mut q = start + ones;
+        if off + ones == 64 {
+            // The run reaches the end of the block.
+            while q < self.b.len() && self.b[q].is_ascii_digit() {
+                q += 1;
+            }
+        }
+        q
+    }
+}
+
+/// Bit `k` set where `b[k]` is an ASCII digit, for the first 64 bytes of `b`.
+fn digit_mask(b: &[u8]) -> u64 {
+    match b.first_chunk::<64>() {
+        Some(block) => block_mask(block),
+        None => {
+            // The tail (and any short text), zero-padded: a byte loop here cost more
+            // than all the full blocks.
+            let mut block = [0u8; 64];
+            block[..b.len()].copy_from_slice(b);
+            block_mask(&block)
+        }
+    }
+}
+
+/// SSE2, 16 bytes per compare: `c - '0'` is a digit when `min(c - '0', 9)` leaves it be.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn block_mask(block: &[u8; 64]) -> u64 {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i, sub_i8_m128i,
+    };
+    let zero = set_splat_i8_m128i(b'0' as i8);
+    let nine = set_splat_i8_m128i(9);
+    let mut m = 0u64;
+    for (k, part) in block.as_chunks::<16>().0.iter().enumerate() {
+        let d = sub_i8_m128i(load_unaligned_m128i(part), zero);
+        let is_digit = cmp_eq_mask_i8_m128i(min_u8_m128i(d, nine), d);
+        m |= u64::from(move_mask_i8_m128i(is_digit) as u16) << (16 * k);
+    }
+    m
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn block_mask(block: &[u8; 64]) -> u64 {
+    block
         .iter()
-        .position(u8::is_ascii_digit)
-        .map(|off| i + off)
+        .enumerate()
+        .fold(0, |m, (k, c)| m | u64::from(c.is_ascii_digit()) << k)
 }
 
 /// Reads the run starting at the digit `first`; returns where it ends.
@@ -679,6 +794,79 @@ fn reserved_domain(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every digit run as (start, end), found byte by byte.
+    fn runs_naive(b: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i].is_ascii_digit() {
+                let s = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                out.push((s, i));
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn runs_masked(b: &[u8]) -> Vec<(usize, usize)> {
+        let mut d = Digits::new(b);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(s) = d.next(i) {
+            let e = d.run_end(s);
+            out.push((s, e));
+            i = e;
+        }
+        out
+    }
+
+    #[test]
+    fn digit_masks_agree_with_a_byte_loop_across_block_edges() {
+        // Runs that start, end or lie exactly on the 64-byte block edges, long runs that
+        // span several blocks, and texts of every length around one and two blocks.
+        for len in [0, 1, 63, 64, 65, 127, 128, 129, 200] {
+            for period in [1, 2, 3, 7, 63, 64, 65] {
+                let b: Vec<u8> = (0..len)
+                    .map(|i| if (i / period) % 2 == 0 { b'7' } else { b'x' })
+                    .collect();
+                assert_eq!(runs_masked(&b), runs_naive(&b), "len {len} period {period}");
+            }
+        }
+        let long = "9".repeat(300);
+        assert_eq!(runs_masked(long.as_bytes()), vec![(0, 300)]);
+    }
+
+    #[test]
+    fn values_are_found_wherever_they_sit_against_the_blocks() {
+        for pad in 0..140 {
+            let text = format!(
+                "{} CPF 529.982.247-25 e (11) 91234-5678 fim",
+                "a".repeat(pad)
+            );
+            let found = kinds(&text);
+            assert_eq!(
+                found,
+                vec![
+                    (Kind::Cpf, "529.982.247-25".to_owned()),
+                    (Kind::Phone, "(11) 91234-5678".to_owned())
+                ],
+                "pad {pad}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digit_masks_agree_with_a_byte_loop(b in proptest::collection::vec(
+            proptest::sample::select(b"0123456789 .-/(a@\xc3".to_vec()), 0..300)) {
+            proptest::prop_assert_eq!(runs_masked(&b), runs_naive(&b));
+        }
+    }
 
     fn kinds(text: &str) -> Vec<(Kind, String)> {
         Scanner::new()
