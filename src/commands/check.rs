@@ -292,9 +292,10 @@ fn gh_property(s: &str) -> String {
 
 fn summary_line(r: &Report) -> String {
     format!(
-        "{}: {} examples, {} valid, {} {}, {} {}",
+        "{}: {} {}, {} valid, {} {}, {} {}",
         r.file,
         thousands(r.examples),
+        plural(r.examples, "example", "examples"),
         thousands(r.valid),
         thousands(r.errors_total),
         plural(r.errors_total, "error", "errors"),
@@ -323,8 +324,9 @@ fn render(r: &Report) -> String {
         thousands(r.limit)
     ));
     s.push_str(&format!(
-        "  {} examples, {} valid, {} blank {}\n",
+        "  {} {}, {} valid, {} blank {}\n",
         thousands(r.examples),
+        plural(r.examples, "example", "examples"),
         thousands(r.valid),
         thousands(r.blank_lines),
         plural(r.blank_lines, "line", "lines")

@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
+use afinar_core::limits::{MAX_LINE_BYTES, human_bytes};
 use afinar_tokens::Tokenizer;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -160,6 +161,8 @@ pub fn check_reader<R: BufRead + Send>(
 struct Batch {
     buf: Vec<u8>,
     ends: Vec<usize>,
+    /// Lines cut at [`MAX_LINE_BYTES`]: (index in the batch, full length in bytes).
+    cut: Vec<(usize, u64)>,
     first_line: u64,
     eof: bool,
 }
@@ -169,6 +172,7 @@ impl Batch {
         Batch {
             buf: Vec::with_capacity(opts.batch_bytes.min(16 << 20).saturating_add(64 << 10)),
             ends: Vec::new(),
+            cut: Vec::new(),
             first_line: 1,
             eof: false,
         }
@@ -182,12 +186,17 @@ impl Batch {
     ) -> std::io::Result<()> {
         self.buf.clear();
         self.ends.clear();
+        self.cut.clear();
         self.first_line = first_line;
         self.eof = false;
         while self.buf.len() < opts.batch_bytes && self.ends.len() < opts.batch_lines {
-            if reader.read_until(b'\n', &mut self.buf)? == 0 {
+            let (len, kept) = read_line_capped(reader, &mut self.buf, MAX_LINE_BYTES)?;
+            if len == 0 {
                 self.eof = true;
                 break;
+            }
+            if kept < len {
+                self.cut.push((self.ends.len(), len as u64));
             }
             self.ends.push(self.buf.len());
         }
@@ -196,6 +205,24 @@ impl Batch {
 
     fn check(&self, opts: &CheckOptions, tok: &Tokenizer, parallel: bool) -> Vec<LineResult> {
         let line = |i: usize| {
+            let line_no = self.first_line + i as u64;
+            if let Some((_, len)) = self.cut.iter().find(|(at, _)| *at == i) {
+                return LineResult {
+                    line: line_no,
+                    kind: LineKind::Broken,
+                    counts: None,
+                    findings: vec![Finding::new(
+                        Some(line_no),
+                        Code::LineTooLong,
+                        format!(
+                            "The line is {}, over the {} afinar reads for one example (no model takes one that long); it was skipped. Shorten or split it",
+                            human_bytes(*len),
+                            human_bytes(MAX_LINE_BYTES as u64)
+                        ),
+                    )],
+                    hash: None,
+                };
+            }
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
             check_line(
                 self.first_line + i as u64,
@@ -208,6 +235,39 @@ impl Batch {
             (0..self.ends.len()).into_par_iter().map(line).collect()
         } else {
             (0..self.ends.len()).map(line).collect()
+        }
+    }
+}
+
+/// Reads one line, through its `\n`, into `buf`, keeping at most `max` bytes of it and
+/// skipping the rest, so that a file without newlines cannot fill memory. Returns the
+/// line's full length and how much of it was kept (0, 0 at the end of the input).
+fn read_line_capped<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<(usize, usize)> {
+    let (mut len, mut kept) = (0, 0);
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((len, kept));
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let keep = take.min(max - kept);
+        buf.extend_from_slice(&chunk[..keep]);
+        kept += keep;
+        len += take;
+        reader.consume(take);
+        if done {
+            return Ok((len, kept));
         }
     }
 }
@@ -467,8 +527,13 @@ impl<'o> Accumulator<'o> {
                 None,
                 Code::TooFewExamples,
                 format!(
-                    "The file has {} examples; the service needs at least {MIN_EXAMPLES}",
-                    self.examples
+                    "The file has {} {}; the service needs at least {MIN_EXAMPLES}",
+                    self.examples,
+                    if self.examples == 1 {
+                        "example"
+                    } else {
+                        "examples"
+                    }
                 ),
             ));
         } else if self.examples < RECOMMENDED_EXAMPLES {
@@ -539,6 +604,18 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn lines_past_the_cap_are_cut_and_the_rest_skipped() {
+        let input = b"short\n0123456789abc\nlast-no-newline";
+        let mut r = std::io::BufReader::with_capacity(4, &input[..]);
+        let mut buf = Vec::new();
+        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), (6, 6));
+        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), (14, 8));
+        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), (15, 8));
+        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), (0, 0));
+        assert_eq!(buf, b"short\n01234567last-no-");
+    }
     use crate::Registry;
 
     fn opts(model: &str) -> CheckOptions {

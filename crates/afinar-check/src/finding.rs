@@ -35,6 +35,8 @@ macro_rules! codes {
 codes! {
     /// The line is not valid UTF-8.
     InvalidUtf8 = "invalid_utf8", Error;
+    /// The line is over 16 MiB, far past any model's context; it is skipped unread.
+    LineTooLong = "line_too_long", Error;
     /// The line is not valid JSON (the message gives the column, in characters).
     InvalidJson = "invalid_json", Error;
     /// The line is JSON but not an object.

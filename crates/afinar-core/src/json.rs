@@ -21,8 +21,15 @@ pub fn json_error_at(e: &serde_json::Error, text: &str) -> JsonErrorAt {
     let full = e.to_string();
     let message = full
         .rfind(" at line ")
-        .map_or(full.as_str(), |i| &full[..i])
-        .to_owned();
+        .map_or(full.as_str(), |i| &full[..i]);
+    let message = if message == "recursion limit exceeded" {
+        format!(
+            "nested more than {} levels deep (lists or objects inside each other)",
+            crate::limits::MAX_DEPTH
+        )
+    } else {
+        message.to_owned()
+    };
     JsonErrorAt {
         line: e.line(),
         column,
@@ -43,5 +50,18 @@ mod tests {
             (at.line, at.column, at.message.as_str()),
             (1, 34, "expected value")
         );
+    }
+
+    #[test]
+    fn nesting_past_the_cap_is_said_plainly() {
+        let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let e = serde_json::from_str::<serde_json::Value>(&text).unwrap_err();
+        let at = json_error_at(&e, &text);
+        assert_eq!(
+            at.message,
+            "nested more than 128 levels deep (lists or objects inside each other)"
+        );
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(serde_json::from_str::<serde_json::Value>(&ok).is_ok());
     }
 }

@@ -28,6 +28,7 @@ mod convert;
 mod error;
 mod example;
 mod json;
+pub mod limits;
 pub mod normalize;
 mod origin;
 mod role;

@@ -83,6 +83,23 @@ pub enum FormatError {
     ParquetDisabled { file: String },
     #[error("`{file}`: {message}")]
     Parquet { file: String, message: String },
+    #[error(
+        "`{}` is {}, over the {} afinar reads into memory; split it, or for JSONL use `afinar check`, which streams",
+        path.display(),
+        afinar_core::limits::human_bytes(*size),
+        afinar_core::limits::human_bytes(*limit)
+    )]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "`{file}` unpacks to {}, over the {} afinar accepts for a spreadsheet; is it really a workbook?",
+        afinar_core::limits::human_bytes(*size),
+        afinar_core::limits::human_bytes(*limit)
+    )]
+    Unzipped { file: String, size: u64, limit: u64 },
     #[error("`{file}` line {line}: invalid CSV")]
     Csv {
         file: String,

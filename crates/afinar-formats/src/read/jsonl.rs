@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use afinar_core::limits::{MAX_LINE_BYTES, human_bytes};
 use afinar_core::{Completion, Example, Message, Meta, Origin, Preference, Role};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -52,6 +53,14 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         }
         out.info.rows += 1;
         let origin = Origin::line(file, line_no);
+        if raw.len() > MAX_LINE_BYTES {
+            out.rejects.push(Reject::new(
+                origin,
+                too_long(raw.len()),
+                String::from_utf8_lossy(raw),
+            ));
+            continue;
+        }
         let line = match std::str::from_utf8(raw) {
             Ok(s) => s,
             Err(e) => {
@@ -72,6 +81,15 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         }
     }
     Ok(out)
+}
+
+/// Why a line over [`MAX_LINE_BYTES`] is rejected.
+pub(crate) fn too_long(len: usize) -> String {
+    format!(
+        "Line is {}, over the {} limit for one example; no model takes an example that long",
+        human_bytes(len as u64),
+        human_bytes(MAX_LINE_BYTES as u64)
+    )
 }
 
 fn read_array(
@@ -98,6 +116,11 @@ fn read_array(
         let offset = item.get().as_ptr() as usize - doc.as_ptr() as usize;
         let origin = Origin::line(file, line_of(body, offset));
         out.info.rows += 1;
+        if item.get().len() > MAX_LINE_BYTES {
+            let reason = too_long(item.get().len()).replacen("Line", "Item", 1);
+            out.rejects.push(Reject::new(origin, reason, item.get()));
+            continue;
+        }
         let parsed =
             serde_json::from_str::<Value>(item.get()).map_err(|e| json_error(&e, item.get()));
         match parsed.and_then(|v| interpret_item(v, &origin, opts)) {

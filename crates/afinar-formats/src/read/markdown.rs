@@ -17,6 +17,7 @@
 
 use std::ops::Range;
 
+use afinar_core::limits::{MAX_CELL_BYTES, human_bytes};
 use afinar_core::{Example, Origin};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -69,7 +70,13 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         let origin = Origin::line(file, pair.line);
         let question = text(&pair.question, opts);
         let answer = text(&pair.answer, opts);
+        let longest = question.len().max(answer.len());
         let reason = match (question.is_empty(), answer.is_empty(), pair.style) {
+            _ if longest > MAX_CELL_BYTES => format!(
+                "Question or answer is {}, over the {} limit for one; split the article",
+                human_bytes(longest as u64),
+                human_bytes(MAX_CELL_BYTES as u64)
+            ),
             (false, false, _) => {
                 out.examples.push(Example::single_turn(None, question, answer, origin));
                 continue;

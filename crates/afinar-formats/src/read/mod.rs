@@ -12,6 +12,7 @@ mod table;
 use std::fmt;
 use std::path::Path;
 
+use afinar_core::limits::MAX_SOURCE_BYTES;
 use afinar_core::{CompletionOptions, Example, Preference, RoleAliases};
 
 use crate::{FormatError, Reject};
@@ -131,11 +132,25 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<ReadOutput, FormatEr
     if kind == InputKind::Parquet {
         return read_parquet(path, &name, opts);
     }
-    let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
+    let bytes = read_capped(path)?;
+    read_bytes(kind, &bytes, &name, opts)
+}
+
+/// The whole file, refused past [`MAX_SOURCE_BYTES`] before anything is read.
+fn read_capped(path: &Path) -> Result<Vec<u8>, FormatError> {
+    let io = |source| FormatError::Read {
         path: path.to_owned(),
         source,
-    })?;
-    read_bytes(kind, &bytes, &name, opts)
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_SOURCE_BYTES {
+        return Err(FormatError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit: MAX_SOURCE_BYTES,
+        });
+    }
+    std::fs::read(path).map_err(io)
 }
 
 /// Reads a file's bytes as `kind`; `name` is how origins name the file.
@@ -186,10 +201,7 @@ pub fn read_bytes(
 
 #[cfg(feature = "parquet")]
 fn read_parquet(path: &Path, name: &str, opts: &ReadOptions) -> Result<ReadOutput, FormatError> {
-    let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = read_capped(path)?;
     parquet::read_bytes(&bytes, name, opts)
 }
 

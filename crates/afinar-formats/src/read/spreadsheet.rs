@@ -9,7 +9,8 @@
 use std::io::Cursor;
 
 use afinar_core::Origin;
-use calamine::{Data, Range, Reader};
+use afinar_core::limits::MAX_UNZIPPED_BYTES;
+use calamine::{Data, Reader, Sheets};
 
 use super::table::{self, Row};
 use super::{ReadOptions, ReadOutput, SourceInfo};
@@ -22,6 +23,7 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         file: file.to_owned(),
         message: e.to_string(),
     };
+    check_unzipped_size(bytes, file)?;
     let mut book =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(spreadsheet_error)?;
     let names = book.sheet_names();
@@ -44,13 +46,13 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
                 found: found(),
             })?
             .clone();
-        let rows = sheet_rows(&book.worksheet_range(&name).map_err(spreadsheet_error)?);
+        let rows = sheet_rows(&mut book, &name, file)?;
         (name, rows)
     } else {
         let mut chosen = None;
         let mut non_empty = Vec::new();
         for name in &names {
-            let rows = sheet_rows(&book.worksheet_range(name).map_err(spreadsheet_error)?);
+            let rows = sheet_rows(&mut book, name, file)?;
             if table::has_header(&rows, opts) {
                 chosen = Some((name.clone(), rows));
                 break;
@@ -100,23 +102,135 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
     Ok(out)
 }
 
-/// A sheet's rows, numbered as the spreadsheet numbers them (the range may start below
-/// row 1 when the top rows are empty).
-fn sheet_rows(range: &Range<Data>) -> Vec<Row> {
-    let first = range.start().map_or(0, |(row, _)| u64::from(row));
-    range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            let fields: Vec<String> = cells.iter().map(cell_text).collect();
-            let raw = fields.join("\t").trim_end_matches('\t').to_owned();
-            Row {
-                fields,
-                at: first + i as u64 + 1,
-                raw,
+/// A sheet's rows, numbered as the spreadsheet numbers them (the first rows may be
+/// missing when the top of the sheet is empty).
+///
+/// XLSX and XLSB are read cell by cell: calamine's `worksheet_range` allocates the whole
+/// rectangle from the first to the last used cell, so a 1.5 KB file with one stray cell
+/// at `XFD1048576` asked for 512 GiB and aborted. Rows here hold only as many cells as
+/// they use, and the total is capped at [`MAX_SHEET_CELLS`].
+fn sheet_rows(
+    book: &mut Sheets<Cursor<&[u8]>>,
+    name: &str,
+    file: &str,
+) -> Result<Vec<Row>, FormatError> {
+    let error = |message: String| FormatError::Spreadsheet {
+        file: file.to_owned(),
+        message,
+    };
+    let mut cells: Vec<(u32, u32, Data)> = Vec::new();
+    let mut push = |(row, col): (u32, u32), value: Data| {
+        if cells.len() >= MAX_SHEET_CELLS {
+            return Err(too_many_cells(file, name));
+        }
+        cells.push((row, col, value));
+        Ok(())
+    };
+    match book {
+        Sheets::Xlsx(x) => {
+            let mut reader = x
+                .worksheet_cells_reader(name)
+                .map_err(|e| error(e.to_string()))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| error(e.to_string()))? {
+                push(cell.get_position(), Data::from(cell.get_value().clone()))?;
             }
-        })
-        .collect()
+        }
+        Sheets::Xlsb(x) => {
+            let mut reader = x
+                .worksheet_cells_reader(name)
+                .map_err(|e| error(e.to_string()))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| error(e.to_string()))? {
+                push(cell.get_position(), Data::from(cell.get_value().clone()))?;
+            }
+        }
+        other => {
+            let range = other
+                .worksheet_range(name)
+                .map_err(|e| error(e.to_string()))?;
+            for (row, col, value) in range.used_cells() {
+                let (r0, c0) = range.start().unwrap_or((0, 0));
+                push((r0 + row as u32, c0 + col as u32), value.clone())?;
+            }
+        }
+    }
+    rows_of(cells, file, name)
+}
+
+/// Refuses a zip-based workbook (XLSX, XLSB, ODS) whose parts declare more than
+/// [`MAX_UNZIPPED_BYTES`] unpacked: a small "zip bomb" would otherwise fill memory. A
+/// file that is not a zip is left to calamine to refuse.
+fn check_unzipped_size(bytes: &[u8], file: &str) -> Result<(), FormatError> {
+    if !bytes.starts_with(b"PK") {
+        return Ok(());
+    }
+    let Ok(archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    match archive.decompressed_size() {
+        Some(size) if size > u128::from(MAX_UNZIPPED_BYTES) => Err(FormatError::Unzipped {
+            file: file.to_owned(),
+            size: u64::try_from(size).unwrap_or(u64::MAX),
+            limit: MAX_UNZIPPED_BYTES,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Most cells a sheet may hold, empty cells inside used rows included: 10 million,
+/// fifty times the largest FAQ workbook we have seen, about 250 MB.
+pub const MAX_SHEET_CELLS: usize = 10_000_000;
+
+fn too_many_cells(file: &str, sheet: &str) -> FormatError {
+    FormatError::Spreadsheet {
+        file: file.to_owned(),
+        message: format!(
+            "sheet `{sheet}` spans more than 10 million cells; delete stray cells far from the table, or pass --sheet with the sheet that holds it"
+        ),
+    }
+}
+
+/// Sparse cells to rows: columns start at the leftmost used column of the sheet, as in
+/// calamine's ranges; every row from the first used one to the last is there, a row
+/// without cells as a blank row (counted as such), so numbering and counts match what
+/// the spreadsheet shows.
+fn rows_of(
+    mut cells: Vec<(u32, u32, Data)>,
+    file: &str,
+    sheet: &str,
+) -> Result<Vec<Row>, FormatError> {
+    cells.retain(|(_, _, v)| !matches!(v, Data::Empty));
+    cells.sort_by_key(|(r, c, _)| (*r, *c));
+    let (Some(first), Some(last)) = (cells.first(), cells.last()) else {
+        return Ok(Vec::new());
+    };
+    let (first_row, last_row) = (first.0, last.0);
+    let first_col = cells.iter().map(|(_, c, _)| *c).min().unwrap_or(0);
+    let mut rows = Vec::new();
+    let mut budget = MAX_SHEET_CELLS;
+    let mut it = cells.into_iter().peekable();
+    for r in first_row..=last_row {
+        let mut fields: Vec<String> = Vec::new();
+        while let Some((_, c, value)) = it.next_if(|(row, _, _)| *row == r) {
+            let at = (c - first_col) as usize;
+            if at < fields.len() {
+                // The same cell twice (a malformed file): the last one wins.
+                fields[at] = cell_text(&value);
+                continue;
+            }
+            budget = budget
+                .checked_sub(at + 1 - fields.len())
+                .ok_or_else(|| too_many_cells(file, sheet))?;
+            fields.resize(at, String::new());
+            fields.push(cell_text(&value));
+        }
+        let raw = fields.join("\t").trim_end_matches('\t').to_owned();
+        rows.push(Row {
+            fields,
+            at: u64::from(r) + 1,
+            raw,
+        });
+    }
+    Ok(rows)
 }
 
 /// A cell as a person reads it on screen.
@@ -159,6 +273,48 @@ pub(crate) fn number(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_cells_become_rows_numbered_as_the_sheet_with_blank_gaps() {
+        let s = |t: &str| Data::String(t.to_owned());
+        let cells = vec![
+            (4, 3, s("x")),
+            (1, 1, s("Pergunta")),
+            (1, 2, s("Resposta")),
+            (2, 1, s("O que é?")),
+            (2, 1, s("O que é o DAS?")),
+            (2, 2, Data::Empty),
+        ];
+        let rows = rows_of(cells, "f.xlsx", "FAQ").unwrap();
+        let shape: Vec<(u64, Vec<&str>)> = rows
+            .iter()
+            .map(|r| (r.at, r.fields.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (2, vec!["Pergunta", "Resposta"]),
+                (3, vec!["O que é o DAS?"]),
+                (4, vec![]),
+                (5, vec!["", "", "x"]),
+            ]
+        );
+        assert_eq!(rows[3].raw, "\t\tx");
+    }
+
+    #[test]
+    fn a_sheet_past_the_cell_cap_is_an_error_naming_it() {
+        // One row whose only cells sit 10 million columns apart.
+        let cells = vec![
+            (0, 0, Data::Int(1)),
+            (0, MAX_SHEET_CELLS as u32 + 5, Data::Int(2)),
+        ];
+        let err = rows_of(cells, "f.xlsx", "FAQ").unwrap_err().to_string();
+        assert!(
+            err.contains("sheet `FAQ` spans more than 10 million cells"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn numbers_read_as_written() {

@@ -3,6 +3,7 @@
 //! names a question and an answer column; non-blank rows above it (titles) are skipped and
 //! reported, blank rows anywhere are skipped and counted.
 
+use afinar_core::limits::{MAX_CELL_BYTES, human_bytes};
 use afinar_core::{Example, Origin};
 
 use super::{ReadOptions, ReadOutput, text};
@@ -130,6 +131,23 @@ fn example(
             "Row has {} fields but the header has {}; check the delimiter and the quoting",
             row.fields.len(),
             header.len()
+        ));
+    }
+    // An unbalanced quote makes one cell of every row after it: say so, on its row.
+    if let Some((i, f)) = row
+        .fields
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.len() > MAX_CELL_BYTES)
+    {
+        let column = match header.get(i).map(|h| h.trim()) {
+            Some(h) if !h.is_empty() => format!("`{h}`"),
+            _ => (i + 1).to_string(),
+        };
+        return Err(format!(
+            "Cell in column {column} is {}, over the {} limit for one cell; an unbalanced quote (`\"`) may have swallowed the rows after it",
+            human_bytes(f.len() as u64),
+            human_bytes(MAX_CELL_BYTES as u64)
         ));
     }
     let question = text(cell(map.question), opts);
