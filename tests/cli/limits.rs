@@ -37,6 +37,7 @@ fn a_stray_cell_at_the_sheets_far_corner_costs_one_row_not_512_gib() {
             .unwrap()
             .ends_with("stray-cell.xlsx:FAQ!1048576")
     );
+    insta::assert_snapshot!(r[0]["reason"].as_str().unwrap(), @"Row has 16384 fields but the header has 2; delete the cells to the right of the table, or give those columns a header");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! reported, blank rows anywhere are skipped and counted.
 
 use afinar_core::limits::{MAX_CELL_BYTES, human_bytes};
-use afinar_core::{Example, Origin};
+use afinar_core::{Example, Locator, Origin};
 
 use super::{ReadOptions, ReadOutput, text};
 use crate::columns::{self, ColumnMap};
@@ -127,8 +127,13 @@ fn example(
             .iter()
             .any(|f| !f.trim().is_empty())
     {
+        let hint = if matches!(origin.locator, Locator::Cell { .. }) {
+            "delete the cells to the right of the table, or give those columns a header"
+        } else {
+            "check the delimiter and the quoting"
+        };
         return Err(format!(
-            "Row has {} fields but the header has {}; check the delimiter and the quoting",
+            "Row has {} fields but the header has {}; {hint}",
             row.fields.len(),
             header.len()
         ));
