@@ -9,6 +9,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // SIGINT and SIGTERM (Ctrl+C on Windows): wait for a publish in progress, remove every
+    // temp file and staging directory, and exit 130, so outputs are all old or all new.
+    // Failing to install it only loses that cleanup, so it is not fatal.
+    let _ = ctrlc::set_handler(|| {
+        if afinar_formats::atomic::interrupt() {
+            eprintln!("Interrupted after the outputs were written");
+        } else {
+            eprintln!("Interrupted; no output was changed");
+        }
+        std::process::exit(130);
+    });
     let cli = commands::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

@@ -688,13 +688,17 @@ fn report_data(
     }
 }
 
-/// A directory beside the output directory where a run writes; published by renames.
+/// A directory inside the output directory where a run writes; published by renames.
+/// It is registered with [`afinar_formats::atomic`], so an interrupt removes it, and named
+/// after the process, so a later run removes one left by a process that died.
 struct Staging {
-    dir: tempfile::TempDir,
+    dir: afinar_formats::atomic::TempPath,
     out_dir: PathBuf,
 }
 
 impl Staging {
+    const PREFIX: &str = ".afinar-run-";
+
     fn new(out_dir: &Path) -> Result<Self, String> {
         fs::create_dir_all(out_dir).map_err(|e| {
             format!(
@@ -702,10 +706,11 @@ impl Staging {
                 out_dir.display()
             )
         })?;
-        let dir = tempfile::Builder::new()
-            .prefix(".afinar-run-")
-            .tempdir_in(out_dir)
-            .map_err(|e| {
+        // Staging directories of runs that were killed (SIGKILL, power loss); those of
+        // live processes, or of other hosts' processes we cannot see, stay.
+        afinar_formats::atomic::remove_stale(out_dir, Self::PREFIX);
+        let dir =
+            afinar_formats::atomic::TempPath::new_dir(out_dir, Self::PREFIX).map_err(|e| {
                 format!(
                     "Failed to create a staging directory in `{}`: {e}",
                     out_dir.display()
@@ -729,23 +734,66 @@ impl Staging {
         fs::write(&path, bytes).map_err(|e| format!("Failed to write `{name}`: {e}"))
     }
 
-    /// Moves every staged file into the output directory (each rename is atomic).
+    /// Moves every staged file into the output directory, as one critical section: an
+    /// interrupt waits for it to finish. Parent directories are made first; if a rename
+    /// then fails, the files already moved are put back, so the output directory holds
+    /// all the old outputs or all the new ones.
     fn publish(self, names: &[String]) -> Result<Vec<PathBuf>, String> {
-        let mut published = Vec::with_capacity(names.len());
+        afinar_formats::atomic::publishing(|| self.publish_all(names))
+    }
+
+    fn publish_all(&self, names: &[String]) -> Result<Vec<PathBuf>, String> {
         for name in names {
-            let target = self.out_dir.join(name);
-            if let Some(parent) = target.parent() {
+            if let Some(parent) = self.out_dir.join(name).parent() {
                 fs::create_dir_all(parent)
                     .map_err(|e| format!("Failed to publish `{name}`: {e}"))?;
             }
-            fs::rename(self.path(name), &target).map_err(|e| {
-                format!(
-                    "Failed to move `{name}` into `{}`: {e}",
-                    self.out_dir.display()
-                )
-            })?;
-            published.push(target);
         }
-        Ok(published)
+        // Previous outputs are kept in the staging directory until every new one is in.
+        let previous = self.dir.path().join(".previous");
+        let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::with_capacity(names.len());
+        for name in names {
+            let target = self.out_dir.join(name);
+            match self.replace(name, &target, &previous) {
+                Ok(backup) => done.push((target, backup)),
+                Err(e) => {
+                    for (target, backup) in done.into_iter().rev() {
+                        let _ = match backup {
+                            Some(backup) => fs::rename(backup, &target),
+                            None => fs::remove_file(&target),
+                        };
+                    }
+                    return Err(format!(
+                        "Failed to move `{name}` into `{}`: {e}; the previous outputs were kept",
+                        self.out_dir.display()
+                    ));
+                }
+            }
+        }
+        Ok(done.into_iter().map(|(target, _)| target).collect())
+    }
+
+    /// Renames the staged `name` onto `target`, first linking (or copying) a previous file
+    /// at `target` under `previous`, so `target` is never missing; returns the backup.
+    fn replace(
+        &self,
+        name: &str,
+        target: &Path,
+        previous: &Path,
+    ) -> std::io::Result<Option<PathBuf>> {
+        let backup = if fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+            let backup = previous.join(name);
+            if let Some(parent) = backup.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            if fs::hard_link(target, &backup).is_err() {
+                fs::copy(target, &backup)?;
+            }
+            Some(backup)
+        } else {
+            None
+        };
+        fs::rename(self.path(name), target)?;
+        Ok(backup)
     }
 }
