@@ -155,6 +155,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.max_tokens == Some(0) {
         bail!("--max-tokens must be at least 1");
     }
+    for file in &args.files {
+        refuse_sources(file)?;
+    }
     let mut opts = CheckOptions::new(model);
     opts.model_name = args.model.clone();
     opts.max_tokens = args.max_tokens;
@@ -218,6 +221,51 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let failed = reports.iter().any(Report::has_errors);
     Ok(ExitCode::from(if failed { exit::DATA } else { exit::OK }))
+}
+
+/// `check` reads training files (JSON Lines). A spreadsheet, CSV or Markdown source, or
+/// a JSON array, would come out as one `invalid_json` per line; say what to do instead.
+fn refuse_sources(file: &Path) -> anyhow::Result<()> {
+    let convert = || {
+        format!(
+            "convert it first: `afinar convert {} -o train.jsonl`",
+            file.display()
+        )
+    };
+    match afinar_formats::InputKind::from_path(file) {
+        Ok(afinar_formats::InputKind::Jsonl) | Err(_) => {}
+        Ok(kind) => bail!(
+            "`{}` is a {} source, not JSON Lines; `afinar check` reads training files, so {}",
+            file.display(),
+            match kind {
+                afinar_formats::InputKind::Csv => "delimited text",
+                afinar_formats::InputKind::Spreadsheet => "spreadsheet",
+                afinar_formats::InputKind::Markdown => "Markdown",
+                _ => "Parquet",
+            },
+            convert()
+        ),
+    }
+    // A `.json` file holding one array (alpaca, ShareGPT exports) rather than lines.
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        && let Ok(mut f) = std::fs::File::open(file)
+    {
+        let mut head = [0u8; 4096];
+        let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
+        let body = head[..n]
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&head[..n]);
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            bail!(
+                "`{}` holds one JSON array, not JSON Lines; {}",
+                file.display(),
+                convert()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn check_all(

@@ -367,8 +367,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
+    // The output and its rejects go in place together, or neither does.
+    let mut pending = Vec::new();
     if !parquet_out {
-        jsonl::write_file(&args.output, lines, JsonlOptions { bom: args.bom })?;
+        pending.extend(jsonl::prepare_file(
+            &args.output,
+            lines,
+            JsonlOptions { bom: args.bom },
+        )?);
     }
     let rejects_path = match (&args.rejects, to_stdout) {
         (Some(p), _) => Some(p.clone()),
@@ -376,8 +382,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, true) => None,
     };
     if let Some(path) = &rejects_path {
-        jsonl::write_file(path, &rejects, JsonlOptions::default())?;
+        pending.extend(jsonl::prepare_file(
+            path,
+            &rejects,
+            JsonlOptions::default(),
+        )?);
     }
+    afinar_formats::atomic::commit(pending)?;
 
     let summary = Summary {
         inputs: sources

@@ -99,22 +99,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let out = afinar_curate::dedupe(examples, &opts)?;
 
-    jsonl::write_file(
+    // The output and its report go in place together, or neither does.
+    let mut pending = Vec::new();
+    pending.extend(jsonl::prepare_file(
         &args.output,
         out.kept.iter().map(ChatLine),
         JsonlOptions::default(),
-    )?;
+    )?);
     let report_path = match (&args.report, to_stdout) {
         (Some(p), _) => Some(p.clone()),
         (None, false) => Some(sibling(&args.output, "dedupe.json")),
         (None, true) => None,
     };
     if let Some(path) = &report_path {
-        afinar_formats::atomic::write_atomic(path, |w| {
+        pending.push(afinar_formats::atomic::prepare(path, |w| {
             serde_json::to_writer_pretty(&mut *w, &out.report)?;
             w.write_all(b"\n")
-        })?;
+        })?);
     }
+    afinar_formats::atomic::commit(pending)?;
 
     let summary = Summary {
         inputs: args
@@ -170,9 +173,10 @@ pub(super) fn render_rejects(t: &mut String, rejects: &[Reject]) {
     }
     let _ = writeln!(
         t,
-        "{} {} rows could not be read and are left out (run `afinar convert` to see why in a rejects file):",
+        "{} {} could not be read and {} left out (run `afinar convert` to see why in a rejects file):",
         ui::paint("warning:", "1;33"),
-        rejects.len()
+        ui::count(rejects.len() as u64, "row", "rows"),
+        if rejects.len() == 1 { "is" } else { "are" }
     );
     for r in rejects.iter().take(SHOWN) {
         let _ = writeln!(t, "  {}: {}", r.origin, r.reason);

@@ -102,8 +102,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map_or(String::new(), |s| format!(", sheet `{s}`"));
             eprintln!(
-                "  read `{}` ({}, {}{sheet}): {} rows",
-                input.path, input.format, input.encoding, input.rows_read
+                "  read `{}` ({}, {}{sheet}): {}",
+                input.path,
+                input.format,
+                input.encoding,
+                crate::ui::count(input.rows_read, "row", "rows")
             );
         }
         eprintln!(

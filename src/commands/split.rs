@@ -104,16 +104,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let split = afinar_curate::split(&examples, &opts)?;
-    jsonl::write_file(
+    // Train and validation go in place together: never a new train beside an old
+    // validation file.
+    let mut pending = Vec::new();
+    pending.extend(jsonl::prepare_file(
         &train_path,
         split.train.iter().map(|&i| ChatLine(&examples[i])),
         JsonlOptions::default(),
-    )?;
-    jsonl::write_file(
+    )?);
+    pending.extend(jsonl::prepare_file(
         &validation_path,
         split.validation.iter().map(|&i| ChatLine(&examples[i])),
         JsonlOptions::default(),
-    )?;
+    )?);
+    afinar_formats::atomic::commit(pending)?;
 
     let summary = Summary {
         inputs: args

@@ -286,19 +286,26 @@ fn check_survives_every_malformed_jsonl() {
 }
 
 /// `check` reads JSONL only: any other file is refused whole (exit 2, naming the file)
-/// rather than reported as one `invalid_json` finding per line.
+/// rather than reported as one `invalid_json` finding per line. A `.json` file may hold
+/// JSON Lines (people name them so), so it is read and its bad lines reported (exit 1),
+/// unless it holds one JSON array.
 #[test]
-#[ignore = "bug: `afinar check x.csv` (and .json/.xlsx/.ods/.md/.txt) reads the file as JSONL and exits 1 with a finding per line instead of exit 2"]
 fn check_refuses_files_that_are_not_jsonl() {
     let tmp = tempfile::tempdir().unwrap();
     for (case, input) in write_cases(tmp.path()) {
-        if is_jsonl(case.name) {
+        if is_jsonl(case.name) || case.name.ends_with(".json") {
             continue;
         }
         let (code, _, stderr) = run(afinar().arg("check").arg(&input).timeout(TIMEOUT));
         check_outcome("check", &case, code, &stderr, false);
         assert_eq!(code, 2, "check {}\n{stderr}", case.name);
     }
+    let (code, _, stderr) = run(afinar().args(["check", "fixtures/sources/alpaca.json"]));
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr.trim_end(), @"error: `fixtures/sources/alpaca.json` holds one JSON array, not JSON Lines; convert it first: `afinar convert fixtures/sources/alpaca.json -o train.jsonl`");
+    let (code, _, stderr) = run(afinar().args(["check", "fixtures/simples-nacional.csv"]));
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr.trim_end(), @"error: `fixtures/simples-nacional.csv` is a delimited text source, not JSON Lines; `afinar check` reads training files, so convert it first: `afinar convert fixtures/simples-nacional.csv -o train.jsonl`");
 }
 
 fn pipeline_for(dir: &Path, source: &Path, i: usize) -> PathBuf {

@@ -200,16 +200,42 @@ pub fn detect(
     })
 }
 
+/// The header names for a message: at most [`LIST_MAX`] of them, each cut at
+/// [`NAME_MAX`] characters with control characters escaped, so a binary file's "header"
+/// cannot flood the terminal.
 fn list(headers: &[String]) -> String {
-    if headers.iter().all(|h| h.trim().is_empty()) {
+    const LIST_MAX: usize = 12;
+    const NAME_MAX: usize = 40;
+    let named: Vec<&str> = headers
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if named.is_empty() {
         return "no named columns".to_owned();
     }
-    headers
-        .iter()
-        .filter(|h| !h.trim().is_empty())
-        .map(|h| format!("`{}`", h.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let show = |h: &str| {
+        let mut s: String = h
+            .chars()
+            .take(NAME_MAX)
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        if h.chars().count() > NAME_MAX {
+            s.push('…');
+        }
+        format!("`{s}`")
+    };
+    let mut out: Vec<String> = named.iter().take(LIST_MAX).map(|h| show(h)).collect();
+    if named.len() > LIST_MAX {
+        out.push(format!("and {} more", named.len() - LIST_MAX));
+    }
+    out.join(", ")
 }
 
 #[cfg(test)]
@@ -218,6 +244,18 @@ mod tests {
 
     fn h(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn long_or_binary_headers_are_cut_for_messages() {
+        let mut headers: Vec<String> = (0..15).map(|i| format!("c{i}")).collect();
+        headers[0] = format!("\u{1}\u{7f}{}", "x".repeat(60));
+        let text = list(&headers);
+        assert!(
+            text.starts_with(&format!("`\\u{{1}}\\u{{7f}}{}…`, `c1`", "x".repeat(38))),
+            "{text}"
+        );
+        assert!(text.ends_with("`c11`, and 3 more"), "{text}");
     }
 
     #[test]

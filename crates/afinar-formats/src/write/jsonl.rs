@@ -124,6 +124,25 @@ where
     write_atomic(path, |w| write_lines(w, items, opts))
 }
 
+/// Like [`write_file`], but leaves the file prepared beside `path` for
+/// [`crate::atomic::commit`], so that a command writing several files puts them all in
+/// place at once or none (an interrupt between two renames cannot mix old and new).
+/// `-` (stdout) is written at once and gives `None`.
+pub fn prepare_file<T, I>(
+    path: &Path,
+    items: I,
+    opts: JsonlOptions,
+) -> Result<Option<crate::atomic::Pending>, FormatError>
+where
+    T: Serialize,
+    I: IntoIterator<Item = T>,
+{
+    if path.as_os_str() == "-" {
+        return write_file(path, items, opts).map(|()| None);
+    }
+    crate::atomic::prepare(path, |w| write_lines(w, items, opts)).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use afinar_core::{Completion, Origin, Role};
