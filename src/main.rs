@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         }
         std::process::exit(130);
     });
+    // Panics contained in third-party parsers (see afinar_formats::contain) become
+    // errors naming the file; they must not also print a panic message.
+    afinar_formats::contain::install_panic_hook();
     let cli = commands::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

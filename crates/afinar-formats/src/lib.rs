@@ -29,6 +29,7 @@
 
 pub mod atomic;
 pub mod columns;
+pub mod contain;
 mod error;
 pub mod read;
 mod reject;

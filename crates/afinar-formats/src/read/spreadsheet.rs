@@ -18,7 +18,17 @@ use crate::FormatError;
 use crate::columns::fold;
 
 /// Reads a workbook's bytes; `file` names it in origins and errors.
+/// calamine panics on some malformed workbooks; that becomes an error naming the file.
 pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOutput, FormatError> {
+    crate::contain::contain(|| read_workbook(bytes, file, opts)).unwrap_or_else(|panic| {
+        Err(FormatError::Spreadsheet {
+            file: file.to_owned(),
+            message: format!("the workbook is damaged ({panic})"),
+        })
+    })
+}
+
+fn read_workbook(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOutput, FormatError> {
     let spreadsheet_error = |e: calamine::Error| FormatError::Spreadsheet {
         file: file.to_owned(),
         message: e.to_string(),
