@@ -133,6 +133,18 @@ fn sheet_rows(
         if cells.len() >= MAX_SHEET_CELLS {
             return Err(too_many_cells(file, name));
         }
+        // calamine takes any position that fits in a u32; a sheet has at most Excel's
+        // grid, and past it the blank rows in between alone would fill memory.
+        if row >= MAX_ROWS || col >= MAX_COLUMNS {
+            return Err(FormatError::Spreadsheet {
+                file: file.to_owned(),
+                message: format!(
+                    "sheet `{name}` has a cell at row {}, column {}, beyond the {MAX_ROWS} rows and {MAX_COLUMNS} columns a sheet can have; the workbook is damaged",
+                    u64::from(row) + 1,
+                    u64::from(col) + 1
+                ),
+            });
+        }
         cells.push((row, col, value));
         Ok(())
     };
@@ -185,6 +197,10 @@ fn check_unzipped_size(bytes: &[u8], file: &str) -> Result<(), FormatError> {
         _ => Ok(()),
     }
 }
+
+/// Excel's grid (LibreOffice's too, since 7.4).
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLUMNS: u32 = 16_384;
 
 /// Most cells a sheet may hold, empty cells inside used rows included: 10 million,
 /// fifty times the largest FAQ workbook we have seen, about 250 MB.
