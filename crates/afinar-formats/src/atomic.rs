@@ -258,6 +258,8 @@ where
         _ => Path::new("."),
     };
     fs::create_dir_all(dir).map_err(wrap)?;
+    // Temp files of a command that was killed (SIGKILL, power cut) before it could clean up.
+    remove_stale(dir, ".afinar-");
     let (tmp, file) = TempPath::create(dir, ".afinar-", ".tmp", false).map_err(wrap)?;
     let Some(mut file) = file else {
         return Err(wrap(io::Error::other("no temp file was created")));
@@ -445,5 +447,21 @@ mod tests {
             assert!(!dead.exists());
         }
         assert!(alive.exists() && foreign.exists());
+    }
+
+    #[test]
+    fn a_killed_writers_temp_file_is_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join(format!(".afinar-{}-abc.tmp", u32::MAX - 1));
+        fs::write(&dead, "half").unwrap();
+        write_atomic(&dir.path().join("out.jsonl"), |w| w.write_all(b"x\n")).unwrap();
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        if cfg!(target_os = "linux") {
+            assert_eq!(names, vec!["out.jsonl"]);
+        }
     }
 }
