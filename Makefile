@@ -8,7 +8,7 @@ else
   AFINAR := target/debug/afinar
 endif
 
-.PHONY: demo test lint bench build clean-out
+.PHONY: demo test lint bench build clean-out fuzz
 
 build:
 	$(CARGO) build --profile $(PROFILE) --locked
@@ -39,3 +39,20 @@ bench:
 
 clean-out:
 	rm -rf out
+
+FUZZ_TIME ?= 300
+FUZZ_TARGETS := csv spreadsheet markdown jsonl pipeline_toml check redact
+
+## Fuzz every target for FUZZ_TIME seconds each, one after another (needs a nightly
+## toolchain and `cargo install cargo-fuzz`); see fuzz/README.md. Not part of CI: the
+## crashes ever found are replayed by `make test` (tests/cli/fuzz_replay.rs).
+fuzz:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || { echo "cargo-fuzz is missing: cargo install cargo-fuzz"; exit 2; }
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  case $$t in csv) d=csv;; markdown) d=markdown;; pipeline_toml) d=toml;; spreadsheet) d=;; *) d=json;; esac; \
+	  mkdir -p corpus/$$t; \
+	  $(CARGO) +nightly fuzz run $$t corpus/$$t seeds/$$t -- $${d:+-dict=dict/$$d.dict} \
+	    -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -timeout=10 \
+	    -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 || exit 1; \
+	done
+	@ls fuzz/artifacts/*/ 2>/dev/null | grep -E 'crash|oom|timeout' && echo "see fuzz/artifacts" || true
