@@ -203,6 +203,17 @@ fn assert_interrupted(when: When, status: ExitStatus, stderr: &str) {
     }
 }
 
+/// Starts `afinar ARGS`, sends `sig` at `when` (watching `dir` for temp paths), and
+/// asserts it ended as an interrupted command should; returns its status and stderr.
+fn interrupt(args: &[&std::ffi::OsStr], when: When, sig: &str, dir: &Path) -> (ExitStatus, String) {
+    let mut child = spawn(args);
+    wait_for(when, &mut child, dir);
+    signal(&child, sig);
+    let (status, stderr) = finish(child);
+    assert_interrupted(when, status, &stderr);
+    (status, stderr)
+}
+
 fn interrupted_run_keeps_previous_outputs(sig: &str) {
     for when in WHENS {
         let tmp = tempfile::tempdir().unwrap();
@@ -228,16 +239,17 @@ fn interrupted_run_keeps_previous_outputs(sig: &str) {
         assert_eq!(before.len(), OUTPUTS.len());
 
         big_jsonl(&source, 3000);
-        let mut child = spawn(&[
-            "run".as_ref(),
-            pipeline.as_os_str(),
-            "--out-dir".as_ref(),
-            out.as_os_str(),
-        ]);
-        wait_for(when, &mut child, &out);
-        signal(&child, sig);
-        let (status, stderr) = finish(child);
-        assert_interrupted(when, status, &stderr);
+        let (status, stderr) = interrupt(
+            &[
+                "run".as_ref(),
+                pipeline.as_os_str(),
+                "--out-dir".as_ref(),
+                out.as_os_str(),
+            ],
+            when,
+            sig,
+            &out,
+        );
 
         assert!(litter(&out).is_empty(), "{when:?}: left {:?}", litter(&out));
         let after = contents(&out);
@@ -292,16 +304,17 @@ fn interrupted_convert_keeps_the_previous_file_and_no_temp() {
             let before = std::fs::read(&target).unwrap();
             let input = tmp.path().join("big.csv");
             std::fs::write(&input, &big).unwrap();
-            let mut child = spawn(&[
-                "convert".as_ref(),
-                input.as_os_str(),
-                "-o".as_ref(),
-                target.as_os_str(),
-            ]);
-            wait_for(when, &mut child, &out);
-            signal(&child, sig);
-            let (status, stderr) = finish(child);
-            assert_interrupted(when, status, &stderr);
+            let (status, stderr) = interrupt(
+                &[
+                    "convert".as_ref(),
+                    input.as_os_str(),
+                    "-o".as_ref(),
+                    target.as_os_str(),
+                ],
+                when,
+                sig,
+                &out,
+            );
             assert!(
                 litter(&out).is_empty(),
                 "{sig} {when:?}: left {:?}",

@@ -224,12 +224,7 @@ impl Batch {
                 };
             }
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            check_line(
-                self.first_line + i as u64,
-                &self.buf[start..self.ends[i]],
-                opts,
-                tok,
-            )
+            check_line(line_no, &self.buf[start..self.ends[i]], opts, tok)
         };
         if parallel {
             (0..self.ends.len()).into_par_iter().map(line).collect()

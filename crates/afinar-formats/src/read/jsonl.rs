@@ -56,7 +56,7 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         if raw.len() > MAX_LINE_BYTES {
             out.rejects.push(Reject::new(
                 origin,
-                too_long(raw.len()),
+                too_long("Line", raw.len()),
                 String::from_utf8_lossy(raw),
             ));
             continue;
@@ -83,10 +83,10 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
     Ok(out)
 }
 
-/// Why a line over [`MAX_LINE_BYTES`] is rejected.
-pub(crate) fn too_long(len: usize) -> String {
+/// Why a line (or an item of a JSON array) over [`MAX_LINE_BYTES`] is rejected.
+fn too_long(what: &str, len: usize) -> String {
     format!(
-        "Line is {}, over the {} limit for one example; no model takes an example that long",
+        "{what} is {}, over the {} limit for one example; no model takes an example that long",
         human_bytes(len as u64),
         human_bytes(MAX_LINE_BYTES as u64)
     )
@@ -117,7 +117,7 @@ fn read_array(
         let origin = Origin::line(file, line_of(body, offset));
         out.info.rows += 1;
         if item.get().len() > MAX_LINE_BYTES {
-            let reason = too_long(item.get().len()).replacen("Line", "Item", 1);
+            let reason = too_long("Item", item.get().len());
             out.rejects.push(Reject::new(origin, reason, item.get()));
             continue;
         }

@@ -153,29 +153,38 @@ fn sheet_rows(
             let mut reader = x
                 .worksheet_cells_reader(name)
                 .map_err(|e| error(e.to_string()))?;
-            while let Some(cell) = reader.next_cell().map_err(|e| error(e.to_string()))? {
-                push(cell.get_position(), Data::from(cell.get_value().clone()))?;
-            }
+            each_cell(|| reader.next_cell(), &error, &mut push)?;
         }
         Sheets::Xlsb(x) => {
             let mut reader = x
                 .worksheet_cells_reader(name)
                 .map_err(|e| error(e.to_string()))?;
-            while let Some(cell) = reader.next_cell().map_err(|e| error(e.to_string()))? {
-                push(cell.get_position(), Data::from(cell.get_value().clone()))?;
-            }
+            each_cell(|| reader.next_cell(), &error, &mut push)?;
         }
         other => {
             let range = other
                 .worksheet_range(name)
                 .map_err(|e| error(e.to_string()))?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
             for (row, col, value) in range.used_cells() {
-                let (r0, c0) = range.start().unwrap_or((0, 0));
                 push((r0 + row as u32, c0 + col as u32), value.clone())?;
             }
         }
     }
     rows_of(cells, file, name)
+}
+
+/// Feeds every cell of a streaming reader (XLSX or XLSB: same shape, other error types)
+/// to `push`.
+fn each_cell<'a, E: std::fmt::Display>(
+    mut next: impl FnMut() -> Result<Option<calamine::Cell<calamine::DataRef<'a>>>, E>,
+    error: &impl Fn(String) -> FormatError,
+    push: &mut impl FnMut((u32, u32), Data) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
+    while let Some(cell) = next().map_err(|e| error(e.to_string()))? {
+        push(cell.get_position(), Data::from(cell.get_value().clone()))?;
+    }
+    Ok(())
 }
 
 /// Refuses a zip-based workbook (XLSX, XLSB, ODS) whose parts declare more than
