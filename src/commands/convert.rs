@@ -176,7 +176,7 @@ fn parse_encoding(s: &str) -> Result<String, String> {
     match afinar_formats::read::encoding::for_label(s) {
         Some(_) => Ok(s.to_owned()),
         None => Err(format!(
-            "Unknown encoding `{s}`; use utf-8, utf-16le, utf-16be, windows-1252 or latin1"
+            "Unknown encoding `{s}`; use utf-8, utf-16le, utf-16be, windows-1252, latin1 or macintosh"
         )),
     }
 }
@@ -226,6 +226,10 @@ struct InputSummary<'a> {
     blank: u64,
     examples: usize,
     rejected: usize,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notes: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [String],
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -444,6 +448,8 @@ fn input_summary<'a>(
         blank: info.blank,
         examples,
         rejected,
+        notes: &info.notes,
+        warnings: &info.warnings,
     }
 }
 
@@ -582,6 +588,12 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
             );
         }
         let _ = writeln!(t, "{counts}");
+        for note in input.notes {
+            let _ = writeln!(t, "  note: {note}");
+        }
+        for w in input.warnings {
+            let _ = writeln!(t, "  {} {w}", ui::paint("warning:", "1;33"));
+        }
     }
     let shape = match s.shape {
         Shape::Chat => "chat",

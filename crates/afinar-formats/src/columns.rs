@@ -93,15 +93,102 @@ fn score(header: &str, words: &[&str], exact: &[&str]) -> u8 {
     }
 }
 
-/// Whether a row looks like a header: one question-like and one answer-like cell.
+/// The longest a question or answer label may be: a header names a column, it does not
+/// say a sentence ("As perguntas e respostas estão na aba FAQ…" is prose, not a label).
+const LABEL_MAX_CHARS: usize = 60;
+const LABEL_MAX_WORDS: usize = 8;
+/// The longest any other cell of a header row may be.
+const HEADER_CELL_MAX_CHARS: usize = 120;
+
+/// Whether a cell is short enough for a label: one line, a few words.
+fn is_short_line(cell: &str) -> bool {
+    let cell = cell.trim();
+    !cell.is_empty()
+        && !cell.contains(['\n', '\r'])
+        && cell.chars().count() <= LABEL_MAX_CHARS
+        && cell.split_whitespace().count() <= LABEL_MAX_WORDS
+}
+
+/// Whether a cell can be a question or answer label: short, and not itself a question or
+/// a sentence.
+fn is_label(cell: &str) -> bool {
+    is_short_line(cell) && !cell.trim().ends_with(['?', '.', '!'])
+}
+
+/// The question and answer cells of a header row, if `cells` is one: at least two
+/// non-empty cells, all distinct and one line long, with a question label and an answer
+/// label in *different* cells (the best-named of each, as [`detect`] picks them).
+pub fn header_roles(cells: &[String]) -> Option<(usize, usize)> {
+    let filled: Vec<(usize, &str)> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c.trim()))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    if filled.len() < 2
+        || filled
+            .iter()
+            .any(|(_, c)| c.contains(['\n', '\r']) || c.chars().count() > HEADER_CELL_MAX_CHARS)
+    {
+        return None;
+    }
+    let folded: Vec<String> = filled.iter().map(|(_, c)| fold(c)).collect();
+    if (1..folded.len()).any(|i| folded[..i].contains(&folded[i])) {
+        return None;
+    }
+    let best = |words: &[&str], exact: &[&str]| -> Vec<usize> {
+        let scores: Vec<(usize, u8)> = filled
+            .iter()
+            .filter(|(_, c)| is_label(c))
+            .map(|&(i, c)| (i, score(c, words, exact)))
+            .collect();
+        let top = scores.iter().map(|(_, s)| *s).max().unwrap_or(0);
+        if top == 0 {
+            return Vec::new();
+        }
+        scores
+            .into_iter()
+            .filter(|(_, s)| *s == top)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let questions = best(QUESTION_WORDS, QUESTION_EXACT);
+    let answers = best(ANSWER_WORDS, ANSWER_EXACT);
+    questions
+        .iter()
+        .find_map(|&q| answers.iter().find(|&&a| a != q).map(|&a| (q, a)))
+}
+
+/// How clearly a header row names its question and answer columns (2 to 6), or `None`
+/// when it is not a header row. A title such as `Perguntas frequentes | Respostas
+/// revisadas` above `Pergunta | Resposta` scores lower than the real header.
+pub fn header_strength(cells: &[String]) -> Option<u8> {
+    header_roles(cells).map(|(q, a)| {
+        score(&cells[q], QUESTION_WORDS, QUESTION_EXACT)
+            + score(&cells[a], ANSWER_WORDS, ANSWER_EXACT)
+    })
+}
+
+/// Whether a row looks like a header: see [`header_roles`].
 pub fn looks_like_header(cells: &[String]) -> bool {
-    let q = cells
+    header_roles(cells).is_some()
+}
+
+/// Whether a row could be a header of some other naming (several short, distinct labels),
+/// so an error about its columns names what it holds rather than a title above it.
+pub fn looks_like_labels(cells: &[String]) -> bool {
+    let filled: Vec<String> = cells
         .iter()
-        .any(|c| score(c, QUESTION_WORDS, QUESTION_EXACT) > 0);
-    let a = cells
-        .iter()
-        .any(|c| score(c, ANSWER_WORDS, ANSWER_EXACT) > 0);
-    q && a
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .map(fold)
+        .collect();
+    filled.len() >= 2
+        && cells
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .all(|c| is_short_line(c) && !c.trim().ends_with('?'))
+        && (1..filled.len()).all(|i| !filled[..i].contains(&filled[i]))
 }
 
 fn pick(
@@ -349,6 +436,53 @@ mod tests {
         assert!(!looks_like_header(&h(&[
             "O que é o DAS?",
             "É a guia de pagamento."
+        ])));
+    }
+
+    #[test]
+    fn prose_naming_questions_and_answers_is_not_a_header() {
+        // One cell that names both: the readme sentence of a workbook's first sheet.
+        let readme = "As perguntas e respostas estão na aba FAQ; as antigas, na aba Arquivo.";
+        assert_eq!(header_roles(&h(&[readme])), None);
+        assert_eq!(header_roles(&h(&[readme, "", "Atualizado em 2026"])), None);
+        // Two cells, but one label names both roles and the other neither.
+        assert_eq!(header_roles(&h(&["Perguntas e respostas", "Tema"])), None);
+        // A data row whose cells happen to hold the words.
+        assert_eq!(
+            header_roles(&h(&[
+                "Qual pergunta devo fazer ao contador?",
+                "A resposta depende do regime tributário da empresa, do faturamento e do anexo."
+            ])),
+            None
+        );
+        // The same label twice, or a cell over one line, is not a header either.
+        assert_eq!(
+            header_roles(&h(&["Pergunta", "Resposta", "pergunta"])),
+            None
+        );
+        assert_eq!(header_roles(&h(&["Pergunta", "Resposta\nrevisada"])), None);
+        assert_eq!(header_roles(&h(&["Pergunta"])), None);
+    }
+
+    #[test]
+    fn header_roles_are_the_columns_detect_picks() {
+        let cells = h(&["Perguntas e respostas", "Resposta", "Tema"]);
+        let (q, a) = header_roles(&cells).unwrap();
+        let m = detect("f", &cells, None, None).unwrap();
+        assert_eq!((q, a), (m.question, m.answer));
+        assert_eq!((q, a), (0, 1));
+        assert_eq!(
+            header_roles(&h(&["Tema", "Dúvida", "Orientação", "Obs."])),
+            Some((1, 2))
+        );
+        assert!(
+            header_strength(&h(&["Perguntas frequentes", "Respostas revisadas"]))
+                < header_strength(&h(&["Pergunta", "Resposta"]))
+        );
+        assert!(looks_like_labels(&h(&["Assunto", "Texto", ""])));
+        assert!(!looks_like_labels(&h(&[
+            "FAQ do escritório, versão de março.",
+            ""
         ])));
     }
 }

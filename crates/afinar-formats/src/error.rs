@@ -74,7 +74,7 @@ pub enum FormatError {
         found: String,
     },
     #[error(
-        "No sheet of `{file}` has a question and an answer column in its first 20 rows (sheets: {found}); pass --sheet NAME, or --question and --answer"
+        "No sheet of `{file}` has a question/answer header (a row of column labels, question and answer in different cells, with rows under it); looked at {found}; pass --sheet NAME, or --question and --answer"
     )]
     NoQaSheet { file: String, found: String },
     #[error(

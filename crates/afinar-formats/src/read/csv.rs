@@ -11,8 +11,8 @@ use crate::FormatError;
 pub const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// How many records delimiter sniffing looks at.
 const SNIFF_RECORDS: usize = 40;
-/// How much text delimiter sniffing looks at.
-const SNIFF_BYTES: usize = 64 * 1024;
+/// How much text delimiter sniffing looks at: enough for a few huge quoted answers.
+const SNIFF_BYTES: usize = 1 << 20;
 
 /// Reads delimited text. The encoding is `opts.encoding` or detected (see
 /// [`super::encoding`]); the delimiter is `opts.delimiter` or sniffed. The header is the
@@ -33,6 +33,8 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         SourceInfo {
             encoding: decoded.encoding,
             bom: decoded.bom,
+            notes: decoded.note.into_iter().collect(),
+            warnings: decoded.warning.into_iter().collect(),
             ..Default::default()
         },
     )
@@ -58,6 +60,13 @@ pub fn read_str(
         },
         ..Default::default()
     };
+    // The csv crate ends records at CR, LF or CRLF alike; said, since old Mac files
+    // (CR only) are easily mistaken for one-line files by other tools.
+    if body.contains('\r') && !body.contains('\n') && rows.len() > 1 {
+        out.info
+            .notes
+            .push("line ends are CR only (classic Mac OS); read one record per CR".into());
+    }
     table::read_rows(
         &rows,
         file,
@@ -68,44 +77,94 @@ pub fn read_str(
     Ok(out)
 }
 
-/// Picks the delimiter from the first records: the candidate that splits most of them
-/// into the same number of fields (more than one). Quotes are respected, so a `;` inside
-/// a quoted cell does not count. `None` when no candidate splits anything.
+/// Picks the delimiter from the first records, read with quotes understood (a `,` inside
+/// a quoted cell is no delimiter). What counts, in order: that the delimiter splits a row
+/// near the top into a question/answer header; then how many of the records under that
+/// header (or, without one, of all records) have the same number of fields as it; then
+/// that number. Raw character counts never count, so one huge quoted answer full of
+/// commas does not outvote the `;` of every row. `None` when no candidate splits anything.
 pub fn sniff_delimiter(body: &str) -> Option<u8> {
     let mut end = body.len().min(SNIFF_BYTES);
     while !body.is_char_boundary(end) {
         end -= 1;
     }
     let sample = &body[..end];
-    let mut best: Option<(usize, usize, u8)> = None;
+    let truncated = end < body.len();
+    let mut best: Option<(DelimiterScore, u8)> = None;
     for d in CANDIDATE_DELIMITERS {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(d)
-            .from_reader(sample.as_bytes());
-        let counts: Vec<usize> = reader
-            .records()
-            .take(SNIFF_RECORDS)
-            .filter_map(Result::ok)
-            .filter(|r| r.iter().any(|f| !f.trim().is_empty()))
-            .map(|r| r.len())
-            .collect();
-        // The most common field count above one; the larger count on a tie.
-        let mut mode: Option<(usize, usize)> = None;
-        for &c in counts.iter().filter(|c| **c > 1) {
-            let n = counts.iter().filter(|x| **x == c).count();
-            if mode.is_none_or(|(mn, mc)| (n, c) > (mn, mc)) {
-                mode = Some((n, c));
-            }
-        }
-        if let Some((n, c)) = mode
-            && best.is_none_or(|(bn, bc, _)| (n, c) > (bn, bc))
+        if let Some(score) = score_delimiter(sample, truncated, d)
+            && best.as_ref().is_none_or(|(b, _)| score > *b)
         {
-            best = Some((n, c, d));
+            best = Some((score, d));
         }
     }
-    best.map(|(_, _, d)| d)
+    best.map(|(_, d)| d)
+}
+
+/// How well a delimiter splits a sample; compared field by field, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct DelimiterScore {
+    /// A row near the top splits into a question/answer header.
+    header: bool,
+    /// Per mille of the records (under the header, if any) with the header's (else the
+    /// most common) number of fields.
+    agreement: u32,
+    /// That number of fields.
+    fields: usize,
+}
+
+fn score_delimiter(sample: &str, truncated: bool, d: u8) -> Option<DelimiterScore> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(d)
+        .from_reader(sample.as_bytes());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for record in reader.records().take(SNIFF_RECORDS) {
+        let Ok(record) = record else { break };
+        if record.iter().any(|f| !f.trim().is_empty()) {
+            rows.push(record.iter().map(str::to_owned).collect());
+        }
+    }
+    // A record cut by the end of the sample has too few fields: not evidence.
+    if truncated && rows.len() > 1 {
+        rows.pop();
+    }
+    let counts: Vec<usize> = rows.iter().map(Vec::len).collect();
+    let per_mille = |n: usize, of: usize| {
+        if of == 0 {
+            1000
+        } else {
+            u32::try_from(n * 1000 / of).unwrap_or(1000)
+        }
+    };
+    let header = rows
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .position(|r| crate::columns::looks_like_header(r));
+    if let Some(h) = header {
+        let fields = counts[h];
+        let under = &counts[h + 1..];
+        let agree = under.iter().filter(|c| **c == fields).count();
+        return Some(DelimiterScore {
+            header: true,
+            agreement: per_mille(agree, under.len()),
+            fields,
+        });
+    }
+    // No header: the most common field count above one, the larger on a tie.
+    let mut mode: Option<(usize, usize)> = None;
+    for &c in counts.iter().filter(|c| **c > 1) {
+        let n = counts.iter().filter(|x| **x == c).count();
+        if mode.is_none_or(|(mn, mc)| (n, c) > (mn, mc)) {
+            mode = Some((n, c));
+        }
+    }
+    mode.map(|(n, fields)| DelimiterScore {
+        header: false,
+        agreement: per_mille(n, counts.len()),
+        fields,
+    })
 }
 
 fn records(body: &str, file: &str, delimiter: u8) -> Result<Vec<Row>, FormatError> {
@@ -120,11 +179,14 @@ fn records(body: &str, file: &str, delimiter: u8) -> Result<Vec<Row>, FormatErro
     // The csv crate's own line numbers are off by one after CRLF (a record "starts" at the
     // LF of the previous terminator), so lines are counted here from byte offsets.
     let (mut counted_to, mut line) = (0usize, 1u64);
+    // A line ends at LF, CRLF or a lone CR (old Mac files).
+    let bytes = body.as_bytes();
     let mut line_at = |offset: usize| {
         let offset = offset.min(body.len());
-        line += body.as_bytes()[counted_to..offset]
-            .iter()
-            .filter(|b| **b == b'\n')
+        line += (counted_to..offset)
+            .filter(|&i| {
+                bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+            })
             .count() as u64;
         counted_to = offset;
         line

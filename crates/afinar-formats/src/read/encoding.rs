@@ -1,10 +1,13 @@
-//! Text encodings: a byte order mark wins, then valid UTF-8, then a guess by chardetng
-//! weighted for Brazilian text (so a file saved by Excel on Windows reads as Windows-1252,
-//! with its curly quotes, en dashes and `º` intact).
+//! Text encodings: a byte order mark wins, then valid UTF-8, then UTF-16 without a BOM
+//! (zero bytes beside ASCII letters), then the legacy single-byte encodings office tools
+//! write (Windows-1252, which reads ISO-8859-1 the same; Mac Roman, from older Excel for
+//! Mac), each decoded and scored for Portuguese: the reading whose accented letters sit
+//! where letters belong wins. A reading that still looks wrong (C1 controls, `‹` or `Ž`
+//! inside words) is kept but warned about, never passed off silently.
 
 use std::borrow::Cow;
 
-use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use encoding_rs::{Encoding, MACINTOSH, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 use crate::FormatError;
 
@@ -12,18 +15,51 @@ use crate::FormatError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded<'a> {
     pub text: Cow<'a, str>,
-    /// Lowercase encoding name: `utf-8`, `utf-16le`, `windows-1252`…
+    /// Lowercase encoding name: `utf-8`, `utf-16le`, `windows-1252`, `macintosh`…
     pub encoding: String,
     /// Whether a byte order mark was found (and removed).
     pub bom: bool,
+    /// Why this encoding, when it was not the obvious one (Mac Roman over Windows-1252,
+    /// UTF-16 without a BOM).
+    pub note: Option<String>,
+    /// The text may be mis-decoded: what looks wrong, where, and what to do.
+    pub warning: Option<String>,
 }
 
-/// Resolves an `--encoding` label (`latin1`, `cp1252`, `utf-8`, `utf-16le`…).
+/// Labels office users type that the WHATWG list lacks.
+const EXTRA_LABELS: &[(&str, &Encoding)] = &[
+    ("mac-roman", MACINTOSH),
+    ("macroman", MACINTOSH),
+    ("mac_roman", MACINTOSH),
+    ("mac roman", MACINTOSH),
+    ("cp10000", MACINTOSH),
+    ("utf16le", UTF_16LE),
+    ("utf16be", UTF_16BE),
+    ("utf-16-le", UTF_16LE),
+    ("utf-16-be", UTF_16BE),
+    ("utf8", UTF_8),
+    ("cp-1252", WINDOWS_1252),
+    ("windows1252", WINDOWS_1252),
+    ("win-1252", WINDOWS_1252),
+    ("ansi", WINDOWS_1252),
+    ("latin-1", WINDOWS_1252),
+    ("iso-latin-1", WINDOWS_1252),
+];
+
+/// Resolves an `--encoding` label (`latin1`, `cp1252`, `macintosh`, `mac-roman`,
+/// `utf-8`, `utf-16le`…).
 ///
 /// ISO-8859-1 labels resolve to Windows-1252, its superset, as browsers do: files
-/// labelled Latin-1 in the wild almost always hold Windows-1252 quotes and dashes.
+/// labelled Latin-1 in the wild almost always hold Windows-1252 quotes and dashes, and
+/// the two read every other byte the same.
 pub fn for_label(label: &str) -> Option<&'static Encoding> {
-    Encoding::for_label_no_replacement(label.trim().as_bytes())
+    let label = label.trim();
+    Encoding::for_label_no_replacement(label.as_bytes()).or_else(|| {
+        EXTRA_LABELS
+            .iter()
+            .find(|(l, _)| l.eq_ignore_ascii_case(label))
+            .map(|(_, e)| *e)
+    })
 }
 
 /// The encoding a label names, or an error naming the file.
@@ -35,18 +71,46 @@ pub(crate) fn resolve(label: &str, file: &str) -> Result<&'static Encoding, Form
 }
 
 /// Decodes a whole file. `forced` overrides detection (a byte order mark still wins,
-/// since it cannot be wrong about the bytes that follow it).
+/// since it cannot be wrong about the bytes that follow it); a forced reading that looks
+/// wrong is kept, with a warning.
 pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded<'a> {
-    let (encoding, bom) = match Encoding::for_bom(bytes) {
-        Some((enc, _)) => (enc, true),
-        None => (forced.unwrap_or_else(|| detect(bytes)), false),
-    };
-    // `decode` removes the BOM it sniffed; malformed sequences become U+FFFD.
-    let (text, used, _) = encoding.decode(bytes);
+    if let Some((enc, _)) = Encoding::for_bom(bytes) {
+        // `decode` removes the BOM it sniffed; malformed sequences become U+FFFD.
+        let (text, used, _) = enc.decode(bytes);
+        let warning = broken(&text).map(|s| {
+            format!(
+                "{}, though the file starts with a {} byte order mark; check the file",
+                s.describe(),
+                name(used)
+            )
+        });
+        return Decoded {
+            text,
+            encoding: name(used),
+            bom: true,
+            note: None,
+            warning,
+        };
+    }
+    if let Some(enc) = forced {
+        let (text, _) = enc.decode_without_bom_handling(bytes);
+        let warning = forced_warning(&text, enc);
+        return Decoded {
+            text,
+            encoding: name(enc),
+            bom: false,
+            note: None,
+            warning,
+        };
+    }
+    let choice = detect(bytes);
+    let (text, _) = choice.encoding.decode_without_bom_handling(bytes);
     Decoded {
         text,
-        encoding: name(used),
-        bom,
+        encoding: name(choice.encoding),
+        bom: false,
+        note: choice.note,
+        warning: choice.warning,
     }
 }
 
@@ -54,26 +118,362 @@ fn name(enc: &'static Encoding) -> String {
     enc.name().to_ascii_lowercase()
 }
 
+/// An encoding and what to tell the user about it.
+#[derive(Debug)]
+struct Choice {
+    encoding: &'static Encoding,
+    note: Option<String>,
+    warning: Option<String>,
+}
+
+impl Choice {
+    fn plain(encoding: &'static Encoding) -> Self {
+        Self {
+            encoding,
+            note: None,
+            warning: None,
+        }
+    }
+}
+
+/// `--encoding` is obeyed; if the result looks wrong the user hears of it.
+fn forced_warning(text: &str, enc: &'static Encoding) -> Option<String> {
+    let suspect = if enc == UTF_8 || enc == UTF_16LE || enc == UTF_16BE {
+        broken(text)
+    } else {
+        let p = Plausibility::of(text);
+        if p.strong > 0 { p.first } else { None }
+    };
+    suspect.map(|s| {
+        format!(
+            "{} as `{}` (from --encoding); if accents look wrong, try another --encoding",
+            s.describe(),
+            name(enc)
+        )
+    })
+}
+
 /// Guesses the encoding of BOM-less bytes.
-fn detect(bytes: &[u8]) -> &'static Encoding {
-    if std::str::from_utf8(bytes).is_ok() {
-        return UTF_8;
+fn detect(bytes: &[u8]) -> Choice {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let mut choice = Choice::plain(UTF_8);
+        choice.warning = garbled_utf8(text).map(|s| {
+            format!(
+                "{}: the text looks converted twice (UTF-8 read as Windows-1252 and saved again); fix the file where it was exported",
+                s.describe()
+            )
+        });
+        return choice;
     }
     if let Some(enc) = utf16_without_bom(bytes) {
-        return enc;
+        let mut choice = Choice::plain(enc);
+        let order = if enc == UTF_16BE { "big" } else { "little" };
+        choice.note = Some(format!(
+            "read as UTF-16 {order}-endian without a byte order mark (recognised by the zero bytes beside the ASCII letters)"
+        ));
+        return choice;
     }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(bytes, true);
-    let guess = detector.guess(Some(b"br"), chardetng::Utf8Detection::Allow);
-    // Brazilian files that are not UTF-8 are Windows-1252 (Excel and Notepad on Windows).
-    // A single-byte guess is weak on short Portuguese text (chardetng may say windows-1250
-    // or ISO-8859-2 for a few accents), so only a legacy multi-byte guess, whose byte
-    // structure chardetng has checked, is taken over Windows-1252.
-    if guess.is_single_byte() {
-        WINDOWS_1252
-    } else {
-        guess
+    choose_single_byte(bytes)
+}
+
+/// The single-byte encodings tried, the first winning a tie: Excel and Notepad on
+/// Windows write Windows-1252 (ISO-8859-1 reads the same outside 0x80–0x9F, where
+/// Latin-1 has only control characters); older Excel for Mac writes Mac Roman.
+const SINGLE_BYTE: [&Encoding; 2] = [WINDOWS_1252, MACINTOSH];
+
+/// Decodes with each legacy encoding and keeps the one that reads most like Portuguese.
+/// Sure when the winner shows no sign of a wrong reading and beats the others; otherwise
+/// the winner is kept with a warning naming what looks wrong.
+fn choose_single_byte(bytes: &[u8]) -> Choice {
+    let readings: Vec<(&'static Encoding, Plausibility)> = SINGLE_BYTE
+        .iter()
+        .map(|&enc| {
+            let sample = &bytes[..bytes.len().min(SCORED_BYTES)];
+            let (text, _) = enc.decode_without_bom_handling(sample);
+            (enc, Plausibility::of(&text))
+        })
+        .collect();
+    let mut best = 0;
+    for (i, (_, p)) in readings.iter().enumerate() {
+        if p.score() > readings[best].1.score() {
+            best = i;
+        }
     }
+    let (enc, p) = &readings[best];
+    let runner_up = readings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .max_by_key(|(_, (_, q))| q.score())
+        .map(|(_, r)| r);
+    // A legacy multi-byte guess (Shift_JIS, GBK…) is only taken when no single-byte
+    // reading gives Portuguese: chardetng checked its byte structure, but a few accented
+    // Portuguese letters next to ASCII also pass as double-byte characters.
+    if p.score() < 0 {
+        let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+        detector.feed(bytes, true);
+        let guess = detector.guess(Some(b"br"), chardetng::Utf8Detection::Allow);
+        if !guess.is_single_byte() {
+            let mut choice = Choice::plain(guess);
+            choice.warning = Some(format!(
+                "no Windows-1252 or Mac Roman reading gives Portuguese text, so it was read as `{}`; if that is wrong, pass --encoding",
+                name(guess)
+            ));
+            return choice;
+        }
+    }
+    let mut choice = Choice::plain(enc);
+    if *enc != WINDOWS_1252 {
+        let cp1252 = &readings[0].1;
+        let shown = cp1252.first.as_ref().map_or(String::new(), |s| {
+            format!(" (`{}` on line {})", s.excerpt, s.line)
+        });
+        choice.note = Some(format!(
+            "read as Mac Roman (older Excel for Mac): as Windows-1252 the text had symbols where accented letters belong{shown}"
+        ));
+    }
+    let sure = p.strong == 0
+        && p.weak * 4 <= p.good
+        && runner_up.is_none_or(|(_, q)| q.score() < p.score());
+    if !sure {
+        let what = match &p.first {
+            Some(s) => s.describe(),
+            None => "the accented letters read the same in several encodings".to_owned(),
+        };
+        let others: Vec<String> = readings
+            .iter()
+            .filter(|(e, _)| e != enc)
+            .map(|(e, _)| format!("`--encoding {}`", name(e)))
+            .collect();
+        choice.warning = Some(format!(
+            "the encoding is a guess (`{}`): {what}; if accents look wrong, pass {}",
+            name(enc),
+            others.join(" or ")
+        ));
+    }
+    choice
+}
+
+/// Portuguese letters (with their capitals); any other accented letter is foreign.
+const PORTUGUESE: &str = "áàâãéêíóôõúüçÁÀÂÃÉÊÍÓÔÕÚÜÇ";
+/// Non-ASCII punctuation and signs common in Brazilian office text.
+const PUNCTUATION: &str = "\u{A0}“”‘’–—…•ºª§°€£¢²³¹½¼¾×÷±©®«»·";
+
+/// How much decoded text reads like Portuguese.
+#[derive(Debug, Default, Clone)]
+struct Plausibility {
+    /// Portuguese letters where letters belong.
+    good: usize,
+    /// Signs a right reading does not show: C1 controls, U+FFFD, a symbol between two
+    /// letters, a capital right after a small letter (`atŽ`, `n‹o`, `nÃ£o`).
+    strong: usize,
+    /// Characters unusual in Portuguese but possible: a foreign letter, `™` after a word.
+    weak: usize,
+    /// The first strong sign (else the first weak one).
+    first: Option<Suspect>,
+}
+
+/// A character that looks wrong, where it is.
+#[derive(Debug, Clone)]
+struct Suspect {
+    ch: char,
+    line: u64,
+    /// The word around it, as decoded.
+    excerpt: String,
+}
+
+impl Suspect {
+    fn describe(&self) -> String {
+        let what = match self.ch {
+            '\u{FFFD}' => {
+                "bytes that are not valid in this encoding (shown as `\u{FFFD}`)".to_owned()
+            }
+            c if ('\u{80}'..='\u{9F}').contains(&c) => {
+                format!("a control character U+{:04X}", c as u32)
+            }
+            c => format!("`{c}`"),
+        };
+        format!(
+            "{what} where a letter belongs, on line {} (`{}`)",
+            self.line, self.excerpt
+        )
+    }
+}
+
+enum Sign {
+    Good,
+    Strong,
+    Weak,
+    None,
+}
+
+impl Plausibility {
+    fn score(&self) -> i64 {
+        self.good as i64 - 3 * self.strong as i64 - self.weak as i64
+    }
+
+    /// Scores `text`, stopping after [`SCORED_CHARS`] non-ASCII characters: by then the
+    /// evidence is plain, and a huge file costs no more than a big one.
+    fn of(text: &str) -> Self {
+        let mut p = Self::default();
+        let mut first_weak = None;
+        let mut seen = 0;
+        for (at, prev, c, next, line) in Chars::new(text) {
+            if c.is_ascii() {
+                continue;
+            }
+            seen += 1;
+            if seen > SCORED_CHARS {
+                break;
+            }
+            let letter = |o: Option<char>| o.is_some_and(char::is_alphabetic);
+            let after_small = prev.is_some_and(char::is_lowercase);
+            let sign = if is_broken(c) {
+                Sign::Strong
+            } else if c.is_alphabetic() {
+                if c.is_uppercase() && after_small {
+                    Sign::Strong
+                } else if PORTUGUESE.contains(c) {
+                    Sign::Good
+                } else {
+                    Sign::Weak
+                }
+            } else if PUNCTUATION.contains(c) {
+                // `d’água` is fine; `c—digo`, `f·cil` are not.
+                if letter(prev) && letter(next) && c != '’' && c != '\u{A0}' {
+                    Sign::Strong
+                } else {
+                    Sign::None
+                }
+            } else if letter(prev) && letter(next) {
+                Sign::Strong
+            } else {
+                Sign::Weak
+            };
+            let suspect = || Suspect {
+                ch: c,
+                line,
+                excerpt: word_around(text, at),
+            };
+            match sign {
+                Sign::Good => p.good += 1,
+                Sign::Strong => {
+                    p.strong += 1;
+                    if p.first.is_none() {
+                        p.first = Some(suspect());
+                    }
+                }
+                Sign::Weak => {
+                    p.weak += 1;
+                    if first_weak.is_none() {
+                        first_weak = Some(suspect());
+                    }
+                }
+                Sign::None => {}
+            }
+        }
+        if p.first.is_none() {
+            p.first = first_weak;
+        }
+        p
+    }
+}
+
+/// How many non-ASCII characters a reading is scored on.
+const SCORED_CHARS: usize = 20_000;
+/// How much of a file the single-byte readings are scored on.
+const SCORED_BYTES: usize = 4 << 20;
+
+fn is_broken(c: char) -> bool {
+    c == '\u{FFFD}' || ('\u{80}'..='\u{9F}').contains(&c)
+}
+
+/// Each character of a text with its byte offset, neighbours and 1-based line (CR, LF
+/// and CRLF each end a line).
+struct Chars<'a> {
+    it: std::iter::Peekable<std::str::CharIndices<'a>>,
+    prev: Option<char>,
+    line: u64,
+}
+
+impl<'a> Chars<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            it: text.char_indices().peekable(),
+            prev: None,
+            line: 1,
+        }
+    }
+}
+
+impl Iterator for Chars<'_> {
+    type Item = (usize, Option<char>, char, Option<char>, u64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (at, c) = self.it.next()?;
+        let next = self.it.peek().map(|(_, n)| *n);
+        let item = (at, self.prev, c, next, self.line);
+        if c == '\n' || (c == '\r' && next != Some('\n')) {
+            self.line += 1;
+        }
+        self.prev = Some(c);
+        Some(item)
+    }
+}
+
+/// The run of non-space characters around byte `at`, at most 12 characters each side,
+/// control characters shown as `\u{FFFD}`.
+fn word_around(text: &str, at: usize) -> String {
+    let stop = |c: char| c.is_whitespace() || matches!(c, ';' | ',' | '"' | '|');
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .take(12)
+        .take_while(|(_, c)| !stop(*c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let mut end = text.len();
+    for (n, (i, c)) in text[at..].char_indices().enumerate().skip(1) {
+        if stop(c) || n > 12 {
+            end = at + i;
+            break;
+        }
+    }
+    text[start..end]
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// Decoded UTF text that is plainly broken: a replacement character or a C1 control.
+fn broken(text: &str) -> Option<Suspect> {
+    Chars::new(text)
+        .find(|(_, _, c, _, _)| is_broken(*c))
+        .map(|(at, _, c, _, line)| Suspect {
+            ch: c,
+            line,
+            excerpt: word_around(text, at),
+        })
+}
+
+/// Valid UTF-8 that was once mis-read as Windows-1252 and saved again: `Ã©` for `é`,
+/// `Ã£` for `ã`. Only reported, since the file holds exactly those characters.
+fn garbled_utf8(text: &str) -> Option<Suspect> {
+    // UTF-8's lead byte of a Latin-1 letter (0xC3 `Ã`, 0xC2 `Â`) followed by what
+    // Windows-1252 shows for a continuation byte (0x80–0xBF).
+    let continuation =
+        |n: char| ('\u{80}'..='\u{BF}').contains(&n) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(n);
+    let mut hits = Chars::new(text)
+        .filter(|(_, _, c, n, _)| matches!(c, 'Ã' | 'Â') && n.is_some_and(continuation));
+    let first = hits.next()?;
+    // One `Ã©` could be meant; several are the garbling.
+    hits.next()?;
+    let (at, _, c, _, line) = first;
+    Some(Suspect {
+        ch: c,
+        line,
+        excerpt: word_around(text, at),
+    })
 }
 
 /// UTF-16 without a BOM shows as a NUL in every other byte of ASCII text.

@@ -113,6 +113,14 @@ pub struct SourceInfo {
     pub blank: u64,
     /// Whether the file started with a byte order mark.
     pub bom: bool,
+    /// Other sheets that also have a question/answer header, not read (`--sheet` picks one).
+    pub other_sheets: Vec<String>,
+    /// How choices were made when they were not obvious (the sheet, the encoding), for
+    /// the summary.
+    pub notes: Vec<String>,
+    /// Doubts the user should check: an encoding guess that may be wrong, text that looks
+    /// garbled. Nothing is dropped for them.
+    pub warnings: Vec<String>,
 }
 
 /// Everything read from one source.
@@ -175,6 +183,8 @@ pub fn read_bytes(
                 let mut out = jsonl::read_bytes(decoded.text.as_bytes(), name, opts)?;
                 out.info.encoding = decoded.encoding;
                 out.info.bom = decoded.bom;
+                out.info.notes.extend(decoded.note);
+                out.info.warnings.extend(decoded.warning);
                 Ok(out)
             } else {
                 jsonl::read_bytes(bytes, name, opts)
@@ -194,7 +204,25 @@ pub fn read_bytes(
             csv::read_bytes(bytes, name, opts)
         }
         InputKind::Spreadsheet => spreadsheet::read_bytes(bytes, name, opts),
-        InputKind::Markdown => markdown::read_bytes(bytes, name, opts),
+        InputKind::Markdown => {
+            // Decoded here, so the encoding's note and warning reach the summary.
+            let forced = opts
+                .encoding
+                .as_deref()
+                .map(|l| encoding::resolve(l, name))
+                .transpose()?;
+            let decoded = encoding::decode(bytes, forced);
+            let utf8 = ReadOptions {
+                encoding: None,
+                ..opts.clone()
+            };
+            let mut out = markdown::read_bytes(decoded.text.as_bytes(), name, &utf8)?;
+            out.info.encoding = decoded.encoding;
+            out.info.bom = decoded.bom;
+            out.info.notes.extend(decoded.note);
+            out.info.warnings.extend(decoded.warning);
+            Ok(out)
+        }
         InputKind::Parquet => read_parquet_bytes(bytes, name, opts),
     }
 }

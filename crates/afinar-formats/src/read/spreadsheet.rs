@@ -12,7 +12,8 @@ use afinar_core::Origin;
 use afinar_core::limits::MAX_UNZIPPED_BYTES;
 use calamine::{Data, Reader, Sheets};
 
-use super::table::{self, Row};
+use super::table::HEADER_SEARCH_ROWS;
+use super::table::{self, Row, Verdict};
 use super::{ReadOptions, ReadOutput, SourceInfo};
 use crate::FormatError;
 use crate::columns::fold;
@@ -45,7 +46,9 @@ fn read_workbook(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOut
             .join(", ")
     };
     let mut skipped = Vec::new();
-    let chosen = if let Some(wanted) = &opts.sheet {
+    let mut notes = Vec::new();
+    let mut others = Vec::new();
+    let (sheet, rows) = if let Some(wanted) = &opts.sheet {
         let name = names
             .iter()
             .find(|n| *n == wanted)
@@ -59,35 +62,67 @@ fn read_workbook(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOut
         let rows = sheet_rows(&mut book, &name, file)?;
         (name, rows)
     } else {
-        let mut chosen = None;
-        let mut non_empty = Vec::new();
+        // Every sheet is looked at: the first with a question/answer header over data is
+        // read, and any other such sheet (drafts, an archive) is named, not read.
+        let mut chosen: Option<(String, Vec<Row>)> = None;
+        let mut verdicts = Vec::new();
         for name in &names {
             let rows = sheet_rows(&mut book, name, file)?;
-            if table::has_header(&rows, opts) {
-                chosen = Some((name.clone(), rows));
-                break;
+            let verdict = table::verdict(&rows, opts);
+            match verdict {
+                Verdict::Header(_) if chosen.is_none() => chosen = Some((name.clone(), rows)),
+                Verdict::Header(at) => others.push((name.clone(), at)),
+                _ => {
+                    if chosen.is_none() {
+                        skipped.push(name.clone());
+                    }
+                    verdicts.push((name.clone(), verdict, rows));
+                }
             }
-            if rows.iter().any(|r| !r.is_blank()) {
-                non_empty.push((name.clone(), rows));
-            }
-            skipped.push(name.clone());
         }
         match chosen {
-            Some(c) => c,
-            // One sheet with data: read it, so the column error names what it holds.
-            None if non_empty.len() == 1 => {
-                skipped.clear();
-                non_empty.remove(0)
+            Some((name, rows)) => {
+                let passed: Vec<String> = verdicts
+                    .iter()
+                    .filter(|(n, _, _)| skipped.contains(n))
+                    .map(|(n, v, _)| format!("`{n}` ({})", why_not(*v)))
+                    .collect();
+                if !passed.is_empty() {
+                    notes.push(format!(
+                        "read sheet `{name}`, the first with a question/answer header; passed over {}",
+                        passed.join(", ")
+                    ));
+                }
+                (name, rows)
             }
             None => {
-                return Err(FormatError::NoQaSheet {
-                    file: file.to_owned(),
-                    found: found(),
-                });
+                // One sheet with rows: read it, so the error (or the empty result) says
+                // what its header row holds.
+                let with_rows: Vec<usize> = (0..verdicts.len())
+                    .filter(|&i| verdicts[i].1 != Verdict::Empty)
+                    .collect();
+                if let [only] = with_rows[..] {
+                    skipped.clear();
+                    let (name, _, rows) = verdicts.swap_remove(only);
+                    (name, rows)
+                } else {
+                    let looked: Vec<String> = verdicts
+                        .iter()
+                        .map(|(n, v, _)| format!("`{n}` ({})", why_not(*v)))
+                        .collect();
+                    return Err(FormatError::NoQaSheet {
+                        file: file.to_owned(),
+                        found: looked.join(", "),
+                    });
+                }
             }
         }
     };
-    let (sheet, rows) = chosen;
+    for (name, at) in &others {
+        notes.push(format!(
+            "sheet `{name}` also has a question/answer header (row {at}) and was not read; pass --sheet \"{name}\" to read it instead"
+        ));
+    }
     let format = std::path::Path::new(file)
         .extension()
         .and_then(|e| e.to_str())
@@ -97,6 +132,8 @@ fn read_workbook(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOut
             format,
             sheet: Some(sheet.clone()),
             skipped_sheets: skipped,
+            other_sheets: others.into_iter().map(|(n, _)| n).collect(),
+            notes,
             ..Default::default()
         },
         ..Default::default()
@@ -110,6 +147,17 @@ fn read_workbook(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOut
         &mut out,
     )?;
     Ok(out)
+}
+
+/// Why a sheet was not read, for the summary and the error.
+fn why_not(verdict: Verdict) -> String {
+    match verdict {
+        Verdict::Empty => "empty".to_owned(),
+        Verdict::HeaderOnly(at) => format!("a header on row {at} but no rows under it"),
+        Verdict::NoHeader | Verdict::Header(_) => format!(
+            "no row of column labels naming a question and an answer in its first {HEADER_SEARCH_ROWS} rows"
+        ),
+    }
 }
 
 /// A sheet's rows, numbered as the spreadsheet numbers them (the first rows may be

@@ -29,9 +29,34 @@ impl Row {
     }
 }
 
-/// Whether a row within the search window has the header the options ask for.
-pub(crate) fn has_header(rows: &[Row], opts: &ReadOptions) -> bool {
-    candidates(rows).any(|(_, r)| is_header(r, opts))
+/// What the first rows of a sheet (or file) hold, for choosing among sheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// A question/answer header on this row (as the source numbers it), data under it.
+    Header(u64),
+    /// A question/answer header with no rows under it.
+    HeaderOnly(u64),
+    /// Rows, none of them a question/answer header within the search window.
+    NoHeader,
+    /// No non-blank row at all.
+    Empty,
+}
+
+/// Whether, and where, `rows` have the header the options ask for.
+pub(crate) fn verdict(rows: &[Row], opts: &ReadOptions) -> Verdict {
+    if rows.iter().all(Row::is_blank) {
+        return Verdict::Empty;
+    }
+    match find_header(rows, opts) {
+        Some(i) if is_header(&rows[i], opts) => {
+            if rows[i + 1..].iter().any(|r| !r.is_blank()) {
+                Verdict::Header(rows[i].at)
+            } else {
+                Verdict::HeaderOnly(rows[i].at)
+            }
+        }
+        _ => Verdict::NoHeader,
+    }
 }
 
 fn candidates(rows: &[Row]) -> impl Iterator<Item = (usize, &Row)> {
@@ -42,27 +67,55 @@ fn candidates(rows: &[Row]) -> impl Iterator<Item = (usize, &Row)> {
 }
 
 fn is_header(row: &Row, opts: &ReadOptions) -> bool {
+    strength(row, opts).is_some()
+}
+
+/// How clearly a row is the header: by the names `--question`/`--answer` give (all
+/// equal), else by [`columns::header_strength`].
+fn strength(row: &Row, opts: &ReadOptions) -> Option<u8> {
     let wanted: Vec<String> = [&opts.question, &opts.answer]
         .into_iter()
         .flatten()
         .map(|w| columns::fold(w))
         .collect();
     if wanted.is_empty() {
-        columns::looks_like_header(&row.fields)
+        columns::header_strength(&row.fields)
     } else {
         wanted
             .iter()
             .all(|w| row.fields.iter().any(|f| columns::fold(f) == *w))
+            .then_some(1)
     }
 }
 
-/// The header row: the first that looks like one, else the first non-blank row (so the
-/// column error names what was found there).
+/// The header row: the first header row with data under it (a header row followed at
+/// once by a clearer one is a title in header words, and gives way); else the first
+/// header row; else the first row of short labels, then the first non-blank row, so the
+/// column error names what the table holds rather than a title above it.
 pub(crate) fn find_header(rows: &[Row], opts: &ReadOptions) -> Option<usize> {
-    candidates(rows)
-        .find(|(_, r)| is_header(r, opts))
-        .or_else(|| candidates(rows).next())
-        .map(|(i, _)| i)
+    let headers: Vec<(usize, u8)> = candidates(rows)
+        .filter_map(|(i, r)| strength(r, opts).map(|s| (i, s)))
+        .collect();
+    for &(i, s) in &headers {
+        let next = rows[i + 1..]
+            .iter()
+            .position(|r| !r.is_blank())
+            .map(|n| i + 1 + n);
+        match next {
+            None => {}
+            Some(j) if headers.iter().any(|&(h, hs)| h == j && hs > s) => {}
+            Some(_) => return Some(i),
+        }
+    }
+    headers
+        .first()
+        .map(|(i, _)| *i)
+        .or_else(|| {
+            candidates(rows)
+                .find(|(_, r)| columns::looks_like_labels(&r.fields))
+                .map(|(i, _)| i)
+        })
+        .or_else(|| candidates(rows).next().map(|(i, _)| i))
 }
 
 /// Finds the header and turns every row under it into an example or a reject.
