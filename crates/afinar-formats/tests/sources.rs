@@ -522,3 +522,226 @@ fn ods_first_qa_sheet_with_merged_title_number_date_and_formula() {
         (Some(3), vec![1])
     );
 }
+
+#[path = "../../../fixtures/sources/workbooks.rs"]
+mod workbooks;
+
+fn read_workbook(bytes: &[u8], opts: &ReadOptions) -> Result<ReadOutput, String> {
+    read::read_bytes(InputKind::Spreadsheet, bytes, "faq.xlsx", opts).map_err(|e| e.to_string())
+}
+
+#[test]
+fn mac_roman_cr_only_csv() {
+    let out = read_fixture("faq-mac-roman-cr.csv");
+    assert_eq!(
+        pairs(&out),
+        vec![
+            p(
+                "faq-mac-roman-cr.csv:2",
+                "Qual é o limite do Simples Nacional?",
+                "R$ 4,8 milhões por ano. É o teto para ME e EPP."
+            ),
+            p(
+                "faq-mac-roman-cr.csv:3",
+                "Até quando pago o DAS?",
+                "Até o dia 20 do mês seguinte; se cair em feriado, no dia útil anterior."
+            ),
+            p(
+                "faq-mac-roman-cr.csv:5",
+                "O MEI pode ter sócio?",
+                "Não. O MEI é individual:\nnão há sócios, e a opção é só para quem fatura até R$ 81 mil."
+            ),
+            p(
+                "faq-mac-roman-cr.csv:7",
+                "Recebi uma intimação. E agora?",
+                "Responda à notificação no prazo; peça orientação ao contador (exceções à regra são raras)."
+            ),
+        ]
+    );
+    assert_eq!(out.examples[3].meta["Tema"], "Fiscalização");
+    assert_eq!(
+        rejects(&out),
+        vec![(
+            "faq-mac-roman-cr.csv:8".into(),
+            "Empty answer in column `Resposta`".into()
+        )]
+    );
+    let info = &out.info;
+    assert_eq!(
+        (info.encoding.as_str(), info.delimiter, info.blank),
+        ("macintosh", Some(b';'), 0)
+    );
+    assert_eq!(info.warnings, Vec::<String>::new());
+    assert_eq!(info.notes.len(), 2, "{:?}", info.notes);
+    assert!(info.notes[0].starts_with("read as Mac Roman (older Excel for Mac): as Windows-1252 the text had symbols where accented letters belong (`milh›es` on line 2)"), "{}", info.notes[0]);
+    assert_eq!(
+        info.notes[1],
+        "line ends are CR only (classic Mac OS); read one record per CR"
+    );
+    // `--encoding` still decides, and says when its reading looks wrong.
+    let bytes = std::fs::read(fixture("faq-mac-roman-cr.csv")).unwrap();
+    let forced = |label: &str| {
+        let opts = ReadOptions {
+            encoding: Some(label.into()),
+            ..Default::default()
+        };
+        read::read_bytes(InputKind::Csv, &bytes, "mac.csv", &opts).unwrap()
+    };
+    let out = forced("mac-roman");
+    assert_eq!(
+        (out.info.encoding.as_str(), out.examples.len()),
+        ("macintosh", 4)
+    );
+    assert!(out.info.warnings.is_empty());
+    let out = forced("cp1252");
+    assert_eq!(
+        out.examples[0].question(),
+        Some("Qual Ž o limite do Simples Nacional?")
+    );
+    assert_eq!(out.info.warnings.len(), 1);
+    assert!(
+        out.info.warnings[0].contains("(from --encoding)"),
+        "{:?}",
+        out.info.warnings
+    );
+}
+
+#[test]
+fn semicolon_csv_with_a_huge_answer_full_of_commas() {
+    let out = read_fixture("faq-huge-answer.csv");
+    assert_eq!(out.info.delimiter, Some(b';'));
+    assert_eq!(
+        (
+            out.info.question_column.as_deref(),
+            out.info.answer_column.as_deref()
+        ),
+        (Some("Pergunta"), Some("Resposta"))
+    );
+    let got: Vec<(String, String)> = pairs(&out).into_iter().map(|(o, q, _)| (o, q)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "faq-huge-answer.csv:2".into(),
+                "Quais são as condições para optar pelo Simples Nacional?".into()
+            ),
+            ("faq-huge-answer.csv:62".into(), "O que é o DAS?".into()),
+            ("faq-huge-answer.csv:63".into(), "Quem pode ser MEI?".into()),
+        ]
+    );
+    let huge = out.examples[0].answer().unwrap();
+    assert_eq!(huge.lines().count(), 60);
+    assert!(
+        huge.starts_with("1. Receita bruta até R$ 4,8 milhões, sem sócio no exterior,"),
+        "{huge}"
+    );
+    assert_eq!(out.examples[0].meta["Tema"], "Opção");
+    assert_eq!(rejects(&out), vec![]);
+}
+
+#[test]
+fn utf16_big_endian_csv_without_bom() {
+    let out = read_fixture("faq-utf16be-nobom.csv");
+    assert_eq!(
+        pairs(&out),
+        vec![
+            p(
+                "faq-utf16be-nobom.csv:2",
+                "O que é o Fator R?",
+                "É a razão entre a folha de salários e a receita bruta, em 12 meses."
+            ),
+            p(
+                "faq-utf16be-nobom.csv:3",
+                "Quando o Fator R passa de 28%?",
+                "A atividade vai para o Anexo III, com alíquotas menores: até R$ 4,8 milhões."
+            ),
+        ]
+    );
+    assert_eq!(
+        (out.info.encoding.as_str(), out.info.bom, out.info.delimiter),
+        ("utf-16be", false, Some(b','))
+    );
+    assert!(out.info.notes[0].contains("big-endian without a byte order mark"));
+}
+
+#[test]
+fn readme_sheet_first_is_passed_over_for_the_faq() {
+    let out = read_workbook(&workbooks::readme_first(), &ReadOptions::default()).unwrap();
+    assert_eq!(
+        pairs(&out),
+        vec![
+            p(
+                "faq.xlsx:FAQ!4",
+                workbooks::FAQ_2026[0].1,
+                workbooks::FAQ_2026[0].2
+            ),
+            p(
+                "faq.xlsx:FAQ!5",
+                workbooks::FAQ_2026[1].1,
+                workbooks::FAQ_2026[1].2
+            ),
+        ]
+    );
+    let info = &out.info;
+    assert_eq!(
+        (
+            info.sheet.as_deref(),
+            info.skipped_sheets.clone(),
+            info.header_line
+        ),
+        (Some("FAQ"), vec!["Leia-me".to_owned()], Some(3))
+    );
+    assert_eq!(
+        info.notes,
+        vec!["read sheet `FAQ`, the first with a question/answer header; passed over `Leia-me` (no row of column labels naming a question and an answer in its first 20 rows)".to_owned()]
+    );
+    assert!(info.other_sheets.is_empty());
+}
+
+#[test]
+fn a_second_qualifying_sheet_is_named_and_can_be_picked() {
+    let bytes = workbooks::two_faq_sheets();
+    let out = read_workbook(&bytes, &ReadOptions::default()).unwrap();
+    assert_eq!(out.info.sheet.as_deref(), Some("FAQ"));
+    assert_eq!(out.info.other_sheets, vec!["Arquivo 2025".to_owned()]);
+    assert_eq!(
+        out.info.notes[1],
+        "sheet `Arquivo 2025` also has a question/answer header (row 3) and was not read; pass --sheet \"Arquivo 2025\" to read it instead"
+    );
+    let opts = ReadOptions {
+        sheet: Some("arquivo 2025".into()),
+        ..Default::default()
+    };
+    let out = read_workbook(&bytes, &opts).unwrap();
+    assert_eq!(
+        pairs(&out),
+        vec![p(
+            "faq.xlsx:Arquivo 2025!4",
+            "Qual era o limite do MEI em 2025?",
+            "R$ 81 mil por ano."
+        )]
+    );
+    assert!(out.info.notes.is_empty() && out.info.other_sheets.is_empty());
+}
+
+#[test]
+fn no_qualifying_sheet_fails_listing_every_sheet_and_why() {
+    let err = read_workbook(&workbooks::no_faq_sheet(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        "No sheet of `faq.xlsx` has a question/answer header (a row of column labels, question and answer in different cells, with rows under it); looked at \
+         `Leia-me` (no row of column labels naming a question and an answer in its first 20 rows), \
+         `Contatos` (no row of column labels naming a question and an answer in its first 20 rows), \
+         `Rascunho` (a header on row 1 but no rows under it), `Vazia` (empty); pass --sheet NAME, or --question and --answer"
+    );
+    // The prose sheet alone is still never read as both question and answer.
+    let opts = ReadOptions {
+        sheet: Some("Leia-me".into()),
+        ..Default::default()
+    };
+    let err = read_workbook(&workbooks::no_faq_sheet(), &opts).unwrap_err();
+    assert!(
+        err.starts_with("`faq.xlsx:Leia-me` has no column that looks like an answer"),
+        "{err}"
+    );
+}

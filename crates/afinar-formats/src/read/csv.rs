@@ -390,4 +390,99 @@ mod tests {
                 .contains("no column that looks like a question; found `a`, `b`")
         );
     }
+
+    /// The issue's file: `;` everywhere, but the second record is one huge quoted answer
+    /// full of commas over many lines.
+    fn huge_comma_answer(lines: usize) -> String {
+        let mut body =
+            String::from("Pergunta;Resposta;Tema\r\n\"Quais são as regras do Simples?\";\"");
+        for i in 0..lines {
+            body.push_str(&format!(
+                "Regra {i}: receita até R$ 4,8 milhões, sem sócio no exterior, sem débitos, com atividade permitida, e assim por diante,\r\n"
+            ));
+        }
+        body.push_str("\";Regras\r\nO que é o DAS?;A guia, paga até o dia 20;DAS\r\n");
+        body
+    }
+
+    #[test]
+    fn one_huge_quoted_answer_full_of_commas_does_not_outvote_the_semicolons() {
+        for lines in [3, 600, 12_000] {
+            let body = huge_comma_answer(lines);
+            assert_eq!(sniff_delimiter(&body), Some(b';'), "{lines} lines");
+        }
+        let out = read(&huge_comma_answer(600));
+        assert_eq!(out.info.question_column.as_deref(), Some("Pergunta"));
+        assert_eq!(out.examples.len(), 2);
+        assert_eq!(out.examples[1].answer(), Some("A guia, paga até o dia 20"));
+        assert!(
+            out.examples[0]
+                .answer()
+                .unwrap()
+                .ends_with("e assim por diante,")
+        );
+    }
+
+    #[test]
+    fn the_header_line_outweighs_prose_and_counts() {
+        // A title full of commas above a `;` header.
+        let body = "Perguntas frequentes, versão 2, revisada em março, pelo escritório\r\nPergunta;Resposta\r\nA?;Sim, com certeza, sempre\r\n";
+        assert_eq!(sniff_delimiter(body), Some(b';'));
+        // Without a header, the count that most records share wins.
+        assert_eq!(sniff_delimiter("a;b,c\nd;e\nf;g,h\ni;j\n"), Some(b';'));
+        let header = DelimiterScore {
+            header: true,
+            agreement: 500,
+            fields: 2,
+        };
+        let counts = DelimiterScore {
+            header: false,
+            agreement: 1000,
+            fields: 9,
+        };
+        assert!(header > counts);
+        let tidy = DelimiterScore {
+            header: true,
+            agreement: 1000,
+            fields: 2,
+        };
+        assert!(tidy > header);
+    }
+
+    #[test]
+    fn cr_only_line_ends_are_lines_and_said() {
+        let out = read("Pergunta;Resposta\rA?;B\r\rC?;\"D\rE\"\rF?;\r");
+        let got: Vec<String> = out.examples.iter().map(|e| e.origin.to_string()).collect();
+        assert_eq!(got, vec!["faq.csv:2", "faq.csv:4"]);
+        assert_eq!(out.examples[1].answer(), Some("D\nE"));
+        assert_eq!(out.rejects[0].origin.to_string(), "faq.csv:6");
+        assert_eq!(
+            out.info.notes,
+            vec!["line ends are CR only (classic Mac OS); read one record per CR".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_title_or_prose_row_is_never_the_header() {
+        // The title names questions and answers in one cell; the header is below it.
+        let out = read(
+            "Perguntas e respostas sobre o MEI, versão de março,,\r\nTema,Pergunta,Resposta\r\nMEI,A?,B\r\n",
+        );
+        assert_eq!(out.info.header_line, Some(2));
+        assert_eq!(out.info.skipped_above_header, vec![1]);
+        // A title in header words directly above the real header gives way to it.
+        let out = read("Perguntas frequentes;Respostas revisadas\nPergunta;Resposta\nA?;B\n");
+        assert_eq!((out.info.header_line, out.examples.len()), (Some(2), 1));
+        // No Q/A header: the error names the labels row, not the title above it.
+        let err = read_bytes(
+            "Planilha do escritório, versão final.\nAssunto;Texto\nA;B\n".as_bytes(),
+            "faq.csv",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("found `Assunto`, `Texto`"),
+            "{err}"
+        );
+    }
 }

@@ -578,4 +578,160 @@ mod tests {
         }
         assert!(for_label("klingon").is_none());
     }
+
+    fn mac(s: &str) -> Vec<u8> {
+        let (bytes, _, unmappable) = MACINTOSH.encode(s);
+        assert!(!unmappable, "{s}");
+        bytes.into_owned()
+    }
+
+    const FAQ: &str = "Pergunta;Resposta\rÉ obrigatório declarar?;Não: até R$ 4,8 milhões a opção é válida.\rO que é o DAS?;É a guia única de arrecadação, paga até o dia 20.\r";
+
+    #[test]
+    fn mac_roman_is_chosen_over_the_windows_1252_mojibake_and_said() {
+        let bytes = mac(FAQ);
+        // What the issue saw: the same bytes as Windows-1252.
+        let wrong = WINDOWS_1252.decode_without_bom_handling(&bytes).0;
+        assert!(
+            wrong.contains("ƒ obrigat\u{97}rio") || wrong.contains("ƒ obrigat—rio"),
+            "{wrong}"
+        );
+        assert!(wrong.contains("N‹o") && wrong.contains("atŽ"), "{wrong}");
+        let d = decode(&bytes, None);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding.as_str(), d.warning.as_deref()),
+            (FAQ, "macintosh", None)
+        );
+        let note = d.note.unwrap();
+        assert!(
+            note.starts_with("read as Mac Roman (older Excel for Mac)"),
+            "{note}"
+        );
+        assert!(note.contains("on line 2"), "{note}");
+    }
+
+    #[test]
+    fn a_right_windows_1252_or_utf8_reading_stays_and_is_sure() {
+        let text =
+            FAQ.replace('\r', "\r\n") + "“Simples” – art. 3º, § 1º; já não há prorrogação.\r\n";
+        let bytes = cp1252(&text);
+        let d = decode(&bytes, None);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding.as_str(), &d.note, &d.warning),
+            (text.as_str(), "windows-1252", &None, &None)
+        );
+        let d = decode(text.as_bytes(), None);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding.as_str(), &d.note, &d.warning),
+            (text.as_str(), "utf-8", &None, &None)
+        );
+        // Punctuation alone (no accented letter) still reads as Windows-1252.
+        let bytes = cp1252("Nota: “sim” – ou não\n");
+        let d = decode(&bytes, None);
+        assert_eq!((d.encoding.as_str(), &d.warning), ("windows-1252", &None));
+    }
+
+    #[test]
+    fn latin1_bytes_read_the_same_as_windows_1252() {
+        // Only 0xA0–0xFF: ISO-8859-1 and Windows-1252 agree byte for byte, and Latin-1
+        // is the first 256 code points, so each byte is its own character.
+        let bytes = b"Op\xE7\xE3o;Descri\xE7\xE3o\nM\xE9dia;\xCDndice de pre\xE7os (\xBA, \xA7)\n";
+        let latin1: String = bytes.iter().map(|b| char::from(*b)).collect();
+        let d = decode(bytes, None);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding.as_str(), &d.warning),
+            (latin1.as_str(), "windows-1252", &None)
+        );
+        // 0x80–0x9F are C1 controls in Latin-1 but quotes and dashes in Windows-1252,
+        // which is what such bytes mean in a Brazilian file.
+        let d = decode(b"\x93Sim\x94 \x96 n\xE3o\n", None);
+        assert_eq!(d.text, "“Sim” – não\n");
+        assert_eq!(d.warning, None);
+    }
+
+    #[test]
+    fn an_unsure_guess_is_kept_with_a_warning_naming_what_looks_wrong() {
+        // Windows-1252 wins (Mac Roman gives `„` inside a word), but byte 0x81 means
+        // nothing in it: say so, with the line.
+        let d = decode(
+            b"Pergunta;Resposta\r\nA\xE7\xE3o;pre\xE7o m\xE9dio \x81 vezes\r\n",
+            None,
+        );
+        assert_eq!(d.encoding, "windows-1252");
+        assert_eq!(
+            d.text,
+            "Pergunta;Resposta\r\nAção;preço médio \u{81} vezes\r\n"
+        );
+        let w = d.warning.unwrap();
+        assert!(
+            w.starts_with("the encoding is a guess (`windows-1252`): a control character U+0081 where a letter belongs, on line 2"),
+            "{w}"
+        );
+        assert!(w.ends_with("pass `--encoding macintosh`"), "{w}");
+    }
+
+    #[test]
+    fn a_forced_reading_that_looks_wrong_is_kept_and_warned_about() {
+        let bytes = mac(FAQ);
+        let d = decode(&bytes, for_label("cp1252"));
+        assert_eq!(d.encoding, "windows-1252");
+        assert!(d.text.contains("N‹o"));
+        let w = d.warning.unwrap();
+        assert!(w.contains("as `windows-1252` (from --encoding)"), "{w}");
+        let d = decode(&bytes, for_label("mac-roman"));
+        assert_eq!((d.text.as_ref(), &d.warning), (FAQ, &None));
+        let bytes = cp1252("não");
+        let d = decode(&bytes, for_label("utf-8"));
+        assert!(
+            d.warning
+                .unwrap()
+                .starts_with("bytes that are not valid in this encoding")
+        );
+    }
+
+    #[test]
+    fn utf16_big_endian_without_bom_is_recognised_and_said() {
+        let text = "Pergunta;Resposta\r\nO que é?;R$ 4,8 milhões\r\n";
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let d = decode(&be, None);
+        assert_eq!(
+            (d.text.as_ref(), d.encoding.as_str(), d.bom),
+            (text, "utf-16be", false)
+        );
+        assert!(
+            d.note
+                .unwrap()
+                .contains("big-endian without a byte order mark")
+        );
+    }
+
+    #[test]
+    fn utf8_garbled_twice_is_reported_not_changed() {
+        let text = "Pergunta;Resposta\nNÃ£o Ã© isso;OpÃ§Ã£o\n";
+        let d = decode(text.as_bytes(), None);
+        assert_eq!((d.text.as_ref(), d.encoding.as_str()), (text, "utf-8"));
+        let w = d.warning.unwrap();
+        assert!(w.contains("on line 2 (`NÃ£o`)"), "{w}");
+        assert!(w.contains("converted twice"), "{w}");
+        // One `Ã©` in a name is not garbling.
+        assert_eq!(decode("Ã© ok".as_bytes(), None).warning, None);
+    }
+
+    #[test]
+    fn office_labels_resolve() {
+        for (label, enc) in [
+            ("macintosh", MACINTOSH),
+            ("mac-roman", MACINTOSH),
+            ("MacRoman", MACINTOSH),
+            ("x-mac-roman", MACINTOSH),
+            ("cp1252", WINDOWS_1252),
+            ("latin1", WINDOWS_1252),
+            ("ISO-8859-1", WINDOWS_1252),
+            ("utf-16le", UTF_16LE),
+            ("utf-16be", UTF_16BE),
+            ("utf8", UTF_8),
+        ] {
+            assert_eq!(for_label(label), Some(enc), "{label}");
+        }
+    }
 }
