@@ -283,3 +283,167 @@ fn parquet_output_round_trips_or_says_the_build_lacks_it() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(pairs(&read(&back)), pairs(&read(&direct)));
 }
+
+#[path = "../../fixtures/sources/workbooks.rs"]
+mod workbooks;
+
+/// A workbook from [`workbooks`] written into `dir`.
+fn workbook_file(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn readme_first_workbook_reads_the_faq_sheet_even_among_other_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = workbook_file(tmp.path(), "leia-me.xlsx", &workbooks::readme_first());
+    let out = tmp.path().join("train.jsonl");
+    let (code, _, stderr) = run(afinar().arg("convert").arg(&book).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("readme_first_summary", filter(&stderr, tmp.path()));
+    assert_eq!(
+        pairs(&read(&out)),
+        vec![
+            (
+                workbooks::FAQ_2026[0].1.to_owned(),
+                workbooks::FAQ_2026[0].2.to_owned()
+            ),
+            (
+                workbooks::FAQ_2026[1].1.to_owned(),
+                workbooks::FAQ_2026[1].2.to_owned()
+            ),
+        ]
+    );
+    // The multi-file run the issue lost to exit 2.
+    let book = book.display().to_string();
+    let (code, _, stderr) = convert(
+        &[book.as_str(), "fixtures/sources/faq-cp1252.csv"],
+        &out,
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(pairs(&read(&out)).len(), 5);
+}
+
+#[test]
+fn a_second_qualifying_sheet_is_named_with_how_to_pick_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = workbook_file(tmp.path(), "faq.xlsx", &workbooks::two_faq_sheets());
+    let out = tmp.path().join("train.jsonl");
+    let (code, stdout, stderr) = run(afinar().arg("convert").arg(&book).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!("two_qualifying_sheets_summary", filter(&stderr, tmp.path()));
+    assert_eq!(pairs(&read(&out)).len(), 2);
+    // What the note says to run reads the archive.
+    let (code, _, stderr) = run(afinar()
+        .arg("convert")
+        .arg(&book)
+        .args(["--sheet", "Arquivo 2025", "-o"])
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        pairs(&read(&out)),
+        vec![(
+            "Qual era o limite do MEI em 2025?".to_owned(),
+            "R$ 81 mil por ano.".to_owned()
+        )]
+    );
+    // The JSON summary carries the notes too.
+    let (code, stdout, _) = run(afinar()
+        .arg("convert")
+        .arg(&book)
+        .args(["--format", "json", "-o"])
+        .arg(&out));
+    assert_eq!(code, 0);
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    let notes = summary["inputs"][0]["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 2);
+    assert!(
+        notes[1]
+            .as_str()
+            .unwrap()
+            .contains("--sheet \"Arquivo 2025\"")
+    );
+}
+
+#[test]
+fn no_qualifying_sheet_is_exit_2_listing_the_sheets_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = workbook_file(tmp.path(), "contatos.xlsx", &workbooks::no_faq_sheet());
+    let out = tmp.path().join("train.jsonl");
+    let (code, _, stderr) = run(afinar().arg("convert").arg(&book).arg("-o").arg(&out));
+    assert_eq!(code, 2, "{stderr}");
+    insta::assert_snapshot!("no_qualifying_sheet", filter(&stderr, tmp.path()));
+    assert!(!out.exists());
+}
+
+#[test]
+fn semicolon_csv_with_a_huge_comma_answer_keeps_its_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("train.jsonl");
+    let (code, _, stderr) = convert(&["fixtures/sources/faq-huge-answer.csv"], &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("huge_comma_answer_summary", filter(&stderr, tmp.path()));
+    let got = pairs(&read(&out));
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].1.lines().count(), 60);
+    assert_eq!(
+        got[2].1,
+        "Quem fatura até R$ 81 mil por ano e não é sócio de outra empresa."
+    );
+}
+
+#[test]
+fn mac_roman_cr_only_csv_comes_through_with_its_accents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("train.jsonl");
+    let (code, _, stderr) = convert(&["fixtures/sources/faq-mac-roman-cr.csv"], &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("mac_roman_summary", filter(&stderr, tmp.path()));
+    let text = read(&out);
+    for garbled in ['Ž', 'ƒ', '‹', '›', '\u{8D}'] {
+        assert!(!text.contains(garbled), "`{garbled}` in {text}");
+    }
+    assert_eq!(
+        pairs(&text)[0],
+        (
+            "Qual é o limite do Simples Nacional?".to_owned(),
+            "R$ 4,8 milhões por ano. É o teto para ME e EPP.".to_owned()
+        )
+    );
+    // Forcing the wrong encoding is obeyed, and warned about in the summary.
+    let (code, _, stderr) = convert(
+        &["fixtures/sources/faq-mac-roman-cr.csv"],
+        &out,
+        &["--encoding", "cp1252"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("  warning: "), "{stderr}");
+    assert!(read(&out).contains("Qual Ž o limite"));
+    let (code, _, stderr) = convert(
+        &["fixtures/sources/faq-mac-roman-cr.csv"],
+        &out,
+        &["--encoding", "mac-roman"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("(csv, macintosh, delimiter `;`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("warning:"), "{stderr}");
+}
+
+#[test]
+fn utf16_big_endian_csv_without_bom_is_read_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("train.jsonl");
+    let (code, _, stderr) = convert(&["fixtures/sources/faq-utf16be-nobom.csv"], &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("utf16be_nobom_summary", filter(&stderr, tmp.path()));
+    assert_eq!(
+        pairs(&read(&out))[1].1,
+        "A atividade vai para o Anexo III, com alíquotas menores: até R$ 4,8 milhões."
+    );
+}

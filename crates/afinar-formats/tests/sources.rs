@@ -573,7 +573,7 @@ fn mac_roman_cr_only_csv() {
     );
     assert_eq!(info.warnings, Vec::<String>::new());
     assert_eq!(info.notes.len(), 2, "{:?}", info.notes);
-    assert!(info.notes[0].starts_with("read as Mac Roman (older Excel for Mac): as Windows-1252 the text had symbols where accented letters belong (`milh›es` on line 2)"), "{}", info.notes[0]);
+    assert!(info.notes[0].starts_with("read as Mac Roman (older Excel for Mac): as Windows-1252 it would show symbols where accented letters belong, e.g. `milh›es` on line 2"), "{}", info.notes[0]);
     assert_eq!(
         info.notes[1],
         "line ends are CR only (classic Mac OS); read one record per CR"

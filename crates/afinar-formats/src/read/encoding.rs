@@ -226,10 +226,10 @@ fn choose_single_byte(bytes: &[u8]) -> Choice {
     if *enc != WINDOWS_1252 {
         let cp1252 = &readings[0].1;
         let shown = cp1252.first.as_ref().map_or(String::new(), |s| {
-            format!(" (`{}` on line {})", s.excerpt, s.line)
+            format!(", e.g. `{}` on line {}", s.excerpt, s.line)
         });
         choice.note = Some(format!(
-            "read as Mac Roman (older Excel for Mac): as Windows-1252 the text had symbols where accented letters belong{shown}"
+            "read as Mac Roman (older Excel for Mac): as Windows-1252 it would show symbols where accented letters belong{shown}"
         ));
     }
     let sure = p.strong == 0
