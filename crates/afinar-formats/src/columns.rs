@@ -95,8 +95,8 @@ fn score(header: &str, words: &[&str], exact: &[&str]) -> u8 {
 
 /// The longest a question or answer label may be: a header names a column, it does not
 /// say a sentence ("As perguntas e respostas estão na aba FAQ…" is prose, not a label).
-const LABEL_MAX_CHARS: usize = 60;
-const LABEL_MAX_WORDS: usize = 8;
+const LABEL_MAX_CHARS: usize = 80;
+const LABEL_MAX_WORDS: usize = 10;
 /// The longest any other cell of a header row may be.
 const HEADER_CELL_MAX_CHARS: usize = 120;
 

@@ -131,12 +131,11 @@ fn score_delimiter(sample: &str, truncated: bool, d: u8) -> Option<DelimiterScor
         rows.pop();
     }
     let counts: Vec<usize> = rows.iter().map(Vec::len).collect();
+    // Nothing to agree with (a header alone) is full agreement.
     let per_mille = |n: usize, of: usize| {
-        if of == 0 {
-            1000
-        } else {
-            u32::try_from(n * 1000 / of).unwrap_or(1000)
-        }
+        (n * 1000)
+            .checked_div(of)
+            .map_or(1000, |v| u32::try_from(v).unwrap_or(1000))
     };
     let header = rows
         .iter()
