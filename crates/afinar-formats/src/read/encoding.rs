@@ -328,8 +328,16 @@ impl Plausibility {
             }
             let letter = |o: Option<char>| o.is_some_and(char::is_alphabetic);
             let after_small = prev.is_some_and(char::is_lowercase);
+            // `º` and `ª` are letters to Unicode: punctuation is tested first.
             let sign = if is_broken(c) {
                 Sign::Strong
+            } else if PUNCTUATION.contains(c) {
+                // `d’água` is fine; `c—digo`, `f·cil` are not.
+                if letter(prev) && letter(next) && c != '’' && c != '\u{A0}' {
+                    Sign::Strong
+                } else {
+                    Sign::None
+                }
             } else if c.is_alphabetic() {
                 if c.is_uppercase() && after_small {
                     Sign::Strong
@@ -337,13 +345,6 @@ impl Plausibility {
                     Sign::Good
                 } else {
                     Sign::Weak
-                }
-            } else if PUNCTUATION.contains(c) {
-                // `d’água` is fine; `c—digo`, `f·cil` are not.
-                if letter(prev) && letter(next) && c != '’' && c != '\u{A0}' {
-                    Sign::Strong
-                } else {
-                    Sign::None
                 }
             } else if letter(prev) && letter(next) {
                 Sign::Strong
@@ -732,6 +733,50 @@ mod tests {
             ("utf8", UTF_8),
         ] {
             assert_eq!(for_label(label), Some(enc), "{label}");
+        }
+    }
+
+    /// One short line each, so every accent must carry the choice on its own.
+    const LINES: &[&str] = &[
+        "Você já pagou?",
+        "Não.",
+        "Ação fiscal",
+        "É obrigatório",
+        "Índice de preços",
+        "Órgão público",
+        "Úteis: três dias",
+        "Àquela época",
+        "A opção é válida",
+        "Exceção à regra",
+        "Lançamentos contábeis",
+        "Contribuição previdenciária",
+        "Pôde optar? Sim, até março",
+        "Nº 123, art. 3º, § 1º",
+        "Atenção: alíquota de 4,5%",
+        "ÀS VEZES É ASSIM, NÃO?",
+        "R$ 4,8 milhões",
+        "Alíneas e incisos",
+        "Cônjuge e dependentes",
+        "Saúde e educação",
+    ];
+
+    #[test]
+    fn every_portuguese_accent_picks_the_right_legacy_encoding_alone() {
+        for line in LINES {
+            let bytes = cp1252(line);
+            let d = decode(&bytes, None);
+            assert_eq!(
+                (d.text.as_ref(), d.encoding.as_str(), d.warning.as_deref()),
+                (*line, "windows-1252", None),
+                "cp1252 {line}"
+            );
+            let bytes = mac(line);
+            let d = decode(&bytes, None);
+            assert_eq!(
+                (d.text.as_ref(), d.encoding.as_str(), d.warning.as_deref()),
+                (*line, "macintosh", None),
+                "mac {line}"
+            );
         }
     }
 }
