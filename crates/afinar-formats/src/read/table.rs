@@ -227,3 +227,43 @@ fn example(
     }
     Ok(ex)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(cells: &[&[&str]]) -> Vec<Row> {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Row {
+                fields: r.iter().map(|c| (*c).to_owned()).collect(),
+                at: i as u64 + 1,
+                raw: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn verdicts_say_what_a_sheet_holds() {
+        let opts = ReadOptions::default();
+        let prose = "As perguntas e respostas estão na aba FAQ, atualizada todo mês.";
+        assert_eq!(verdict(&rows(&[&[prose], &[""]]), &opts), Verdict::NoHeader);
+        assert_eq!(verdict(&rows(&[&[""], &[]]), &opts), Verdict::Empty);
+        assert_eq!(
+            verdict(&rows(&[&["Pergunta", "Resposta"], &["", ""]]), &opts),
+            Verdict::HeaderOnly(1)
+        );
+        let faq = rows(&[&[prose], &[], &["Pergunta", "Resposta"], &["A?", "B"]]);
+        assert_eq!(verdict(&faq, &opts), Verdict::Header(3));
+        // Named columns decide when given, whatever the words.
+        let named = ReadOptions {
+            question: Some("Assunto".into()),
+            answer: Some("Texto".into()),
+            ..Default::default()
+        };
+        let table = rows(&[&["Assunto", "Texto"], &["A", "B"]]);
+        assert_eq!(verdict(&table, &named), Verdict::Header(1));
+        assert_eq!(verdict(&table, &opts), Verdict::NoHeader);
+    }
+}
