@@ -1,5 +1,7 @@
 //! Delimited text (CSV, TSV) with a header row, in any common encoding and delimiter.
 
+use std::cmp::Reverse;
+
 use afinar_core::Origin;
 
 pub use super::table::HEADER_SEARCH_ROWS;
@@ -106,9 +108,14 @@ pub fn sniff_delimiter(body: &str) -> Option<u8> {
 struct DelimiterScore {
     /// A row near the top splits into a question/answer header.
     header: bool,
-    /// Per mille of the records (under the header, if any) with the header's (else the
-    /// most common) number of fields.
-    agreement: u32,
+    /// Records (under the header, if any) with the header's (else the most common)
+    /// number of fields.
+    agreeing: usize,
+    /// Records there with another number, fewer being better.
+    disagreeing: Reverse<usize>,
+    /// The header's record, earlier being better: a "header" deep in the data is cells
+    /// that happen to read `a` and `p`.
+    header_at: Reverse<usize>,
     /// That number of fields.
     fields: usize,
 }
@@ -131,12 +138,6 @@ fn score_delimiter(sample: &str, truncated: bool, d: u8) -> Option<DelimiterScor
         rows.pop();
     }
     let counts: Vec<usize> = rows.iter().map(Vec::len).collect();
-    // Nothing to agree with (a header alone) is full agreement.
-    let per_mille = |n: usize, of: usize| {
-        (n * 1000)
-            .checked_div(of)
-            .map_or(1000, |v| u32::try_from(v).unwrap_or(1000))
-    };
     let header = rows
         .iter()
         .take(HEADER_SEARCH_ROWS)
@@ -144,10 +145,12 @@ fn score_delimiter(sample: &str, truncated: bool, d: u8) -> Option<DelimiterScor
     if let Some(h) = header {
         let fields = counts[h];
         let under = &counts[h + 1..];
-        let agree = under.iter().filter(|c| **c == fields).count();
+        let agreeing = under.iter().filter(|c| **c == fields).count();
         return Some(DelimiterScore {
             header: true,
-            agreement: per_mille(agree, under.len()),
+            agreeing,
+            disagreeing: Reverse(under.len() - agreeing),
+            header_at: Reverse(h),
             fields,
         });
     }
@@ -161,7 +164,9 @@ fn score_delimiter(sample: &str, truncated: bool, d: u8) -> Option<DelimiterScor
     }
     mode.map(|(n, fields)| DelimiterScore {
         header: false,
-        agreement: per_mille(n, counts.len()),
+        agreeing: n,
+        disagreeing: Reverse(counts.len() - n),
+        header_at: Reverse(0),
         fields,
     })
 }
@@ -429,23 +434,22 @@ mod tests {
         assert_eq!(sniff_delimiter(body), Some(b';'));
         // Without a header, the count that most records share wins.
         assert_eq!(sniff_delimiter("a;b,c\nd;e\nf;g,h\ni;j\n"), Some(b';'));
-        let header = DelimiterScore {
-            header: true,
-            agreement: 500,
-            fields: 2,
+        let score = |header, agreeing, disagreeing, at, fields| DelimiterScore {
+            header,
+            agreeing,
+            disagreeing: Reverse(disagreeing),
+            header_at: Reverse(at),
+            fields,
         };
-        let counts = DelimiterScore {
-            header: false,
-            agreement: 1000,
-            fields: 9,
-        };
-        assert!(header > counts);
-        let tidy = DelimiterScore {
-            header: true,
-            agreement: 1000,
-            fields: 2,
-        };
-        assert!(tidy > header);
+        assert!(score(true, 1, 9, 0, 2) > score(false, 40, 0, 0, 9));
+        assert!(score(true, 9, 1, 0, 2) > score(true, 1, 0, 3, 4));
+        assert!(score(true, 9, 0, 0, 2) > score(true, 9, 1, 0, 2));
+        assert!(score(true, 0, 0, 0, 3) > score(true, 0, 0, 5, 4));
+        // Found by the property below: cells `a` and `p` (`A`nswer, `P`ergunta) in a
+        // data row split by `,` read as a header under the real `;` one.
+        let body =
+            "Pergunta;Resposta;Tema\r\na;a;a\r\na;a;a\r\na;a;a\r\na;a;a\r\nb, a, a;a;a, p\r\n";
+        assert_eq!(sniff_delimiter(body), Some(b';'));
     }
 
     #[test]
