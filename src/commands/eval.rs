@@ -269,16 +269,30 @@ fn eval(args: Args) -> anyhow::Result<ExitCode> {
     let judge_requests = args.judge.as_ref().map_or(0, |_| {
         items.len() * (models.len() + usize::from(models.len() > 1))
     });
-    estimate(&jobs, &missing, &items, &models, judge_requests, args.judge.as_deref());
+    estimate(
+        &jobs,
+        &missing,
+        &items,
+        &models,
+        judge_requests,
+        args.judge.as_deref(),
+    );
     if (!missing.is_empty() || judge_requests > 0) && !args.yes && !confirm()? {
         eprintln!("Nothing was sent");
         return Ok(ExitCode::from(exit::OK));
     }
-    let sent_answers = send(&client, &jobs, &missing, &parameters, args.concurrency, &mut cache);
+    let sent_answers = send(
+        &client,
+        &jobs,
+        &missing,
+        &parameters,
+        args.concurrency,
+        &mut cache,
+    );
     save_cache(&cache_path, &cache)?;
     sent_answers?;
 
-    let answers: Vec<&Reply> = jobs.iter().map(|j| &cache[&j.key]).collect();
+    let answers: Vec<Reply> = jobs.iter().map(|j| cache[&j.key].clone()).collect();
 
     // The judge, once the answers are in.
     let mut grades: Vec<Vec<Option<f64>>> = vec![vec![None; models.len()]; items.len()];
@@ -361,7 +375,7 @@ fn eval(args: Args) -> anyhow::Result<ExitCode> {
         let mut answers_json = Map::new();
         let mut scores_json = Map::new();
         for (m, model) in models.iter().enumerate() {
-            let reply = answers[i * models.len() + m];
+            let reply = &answers[i * models.len() + m];
             let (mut scores, facts) = score::grade(&reply.content, &item.reference);
             scores.judge = grades[i][m];
             let missing: Vec<&str> = facts.missing().iter().map(|f| f.text.as_str()).collect();
@@ -430,10 +444,17 @@ fn eval(args: Args) -> anyhow::Result<ExitCode> {
         .filter(|(_, min, mean)| mean.is_none_or(|i| i.mean < *min))
         .collect();
 
-    let latency = |m: usize| median(items.iter().enumerate().map(|(i, _)| answers[i * models.len() + m].latency_ms));
+    let latency = |m: usize| {
+        median(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, _)| answers[i * models.len() + m].latency_ms),
+        )
+    };
     let tokens = |m: usize, f: fn(&Reply) -> Option<u64>| -> u64 {
         (0..items.len())
-            .filter_map(|i| f(answers[i * models.len() + m]))
+            .filter_map(|i| f(&answers[i * models.len() + m]))
             .sum()
     };
     if args.format == upload::OutputFormat::Json {
@@ -758,8 +779,7 @@ fn send(
     );
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let results: Mutex<Vec<(usize, Result<Reply, afinar_openai::Error>)>> =
-        Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Result<Reply, afinar_openai::Error>)>> = Mutex::new(Vec::new());
     let workers = (concurrency as usize).min(missing.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {

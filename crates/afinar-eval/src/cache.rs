@@ -35,7 +35,12 @@ mod tests {
         );
         assert_ne!(
             k,
-            key("https://api.openai.com/v1", "gpt-4.1-mini", &m, &json!({"temperature": 1}))
+            key(
+                "https://api.openai.com/v1",
+                "gpt-4.1-mini",
+                &m,
+                &json!({"temperature": 1})
+            )
         );
     }
 }

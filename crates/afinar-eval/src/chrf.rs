@@ -110,10 +110,19 @@ mod tests {
     #[test]
     fn equals_live_sacrebleu_when_installed() {
         let pairs = [
-            ("A alíquota é 15,5% sobre a receita.", "A alíquota efetiva é de 15,5 %."),
-            ("Prazo: 1º de julho de 2026.", "O prazo vence em 01/07/2026, conforme a LC 123/2006."),
+            (
+                "A alíquota é 15,5% sobre a receita.",
+                "A alíquota efetiva é de 15,5 %.",
+            ),
+            (
+                "Prazo: 1º de julho de 2026.",
+                "O prazo vence em 01/07/2026, conforme a LC 123/2006.",
+            ),
             ("ção ção ção", "ç"),
-            ("Fator R ≥ 28%: Anexo III", "Se o Fator R for de 28% ou mais, Anexo III."),
+            (
+                "Fator R ≥ 28%: Anexo III",
+                "Se o Fator R for de 28% ou mais, Anexo III.",
+            ),
         ];
         let script = "import sys, json\nfrom sacrebleu.metrics import CHRF\nc = CHRF()\n\
                       pairs = json.load(sys.stdin)\n\

@@ -79,12 +79,17 @@ fn money_amount(value: &str) -> &str {
 }
 
 fn is_year(value: &str) -> bool {
-    value.len() == 4 && value.parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y))
+    value.len() == 4
+        && value
+            .parse::<u32>()
+            .is_ok_and(|y| (1900..=2100).contains(&y))
 }
 
 /// `[year, month, day]` with `?` for a missing part.
 fn date_parts(value: &str) -> [&str; 3] {
-    let mut it = value.split('-').map(|p| if p.starts_with('?') { "?" } else { p });
+    let mut it = value
+        .split('-')
+        .map(|p| if p.starts_with('?') { "?" } else { p });
     [
         it.next().unwrap_or("?"),
         it.next().unwrap_or("?"),
@@ -109,7 +114,11 @@ impl FactCheck {
     pub fn missing(&self) -> Vec<&Fact> {
         let mut out: Vec<&Fact> = Vec::new();
         for (fact, &ok) in self.reference.iter().zip(&self.stated) {
-            if !ok && !out.iter().any(|f| f.kind == fact.kind && f.value == fact.value) {
+            if !ok
+                && !out
+                    .iter()
+                    .any(|f| f.kind == fact.kind && f.value == fact.value)
+            {
                 out.push(fact);
             }
         }
@@ -134,9 +143,8 @@ pub fn check(answer: &str, reference: &str) -> FactCheck {
             distinct.push((fact, ok));
         }
     }
-    let score = (!distinct.is_empty()).then(|| {
-        distinct.iter().filter(|(_, ok)| *ok).count() as f64 / distinct.len() as f64
-    });
+    let score = (!distinct.is_empty())
+        .then(|| distinct.iter().filter(|(_, ok)| *ok).count() as f64 / distinct.len() as f64);
     FactCheck {
         score,
         reference: reference_facts,
@@ -162,17 +170,22 @@ static LAW: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 static ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:arts?\.|artigos?)\s*([0-9]+\s*[º°]?(?:-[a-z]\b)?(?:\s*(?:,|\be\b)\s*[0-9]+\s*[º°]?(?:-[a-z]\b)?)*)")
+    re(
+        r"(?i)\b(?:arts?\.|artigos?)\s*([0-9]+\s*[º°]?(?:-[a-z]\b)?(?:\s*(?:,|\be\b)\s*[0-9]+\s*[º°]?(?:-[a-z]\b)?)*)",
+    )
 });
 static PARAGRAPH: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(?:§§?|\bpar[áa]grafos?)\s*([0-9]+\s*[º°]?(?:\s*(?:,|\be\b)\s*[0-9]+\s*[º°]?)*|[úu]nico\b)|\bpar[áa]grafo\s+([úu]nico)\b")
+    re(
+        r"(?i)(?:§§?|\bpar[áa]grafos?)\s*([0-9]+\s*[º°]?(?:\s*(?:,|\be\b)\s*[0-9]+\s*[º°]?)*|[úu]nico\b)|\bpar[áa]grafo\s+([úu]nico)\b",
+    )
 });
 static INCISO: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i:\bincisos?)\s+([IVXLC]+(?:\s*(?:,|\be\b)\s*[IVXLC]+)*)\b"));
-static ANNEX: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i:\banexos?)\s+([IVX]+|[0-9]+)\b"));
+static ANNEX: LazyLock<Regex> = LazyLock::new(|| re(r"(?i:\banexos?)\s+([IVX]+|[0-9]+)\b"));
 static DATE_NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{1,2})[º°]?/([0-9]{1,2})/([0-9]{4}|[0-9]{2})|([0-9]{1,2})[.-]([0-9]{1,2})[.-]([0-9]{4})")
+    re(
+        r"([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{1,2})[º°]?/([0-9]{1,2})/([0-9]{4}|[0-9]{2})|([0-9]{1,2})[.-]([0-9]{1,2})[.-]([0-9]{4})",
+    )
 });
 static DATE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
@@ -186,11 +199,9 @@ static MONEY: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(R\$|US\$|€)\s*({NUM})(?:\s*({SCALE}|mi|bi)\b)?|({NUM})(?:\s*({SCALE})\b)?\s+(?:de\s+)?(reais|real|d[óo]lares|euros)\b"
     ))
 });
-static PERCENT: LazyLock<Regex> = LazyLock::new(|| {
-    re(&format!(r"(?i)({NUM})\s*(?:%|por\s*cento\b)"))
-});
-static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| re(&format!(r"(?i)({NUM})(?:\s*({SCALE})\b)?")));
+static PERCENT: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"(?i)({NUM})\s*(?:%|por\s*cento\b)")));
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"(?i)({NUM})(?:\s*({SCALE})\b)?")));
 
 /// Every fact in `text`, in text order.
 pub fn extract(text: &str) -> Vec<Fact> {
@@ -320,12 +331,10 @@ fn scan(
         let first = m.as_str().chars().next();
         let after = work[m.end()..].chars().next();
         let last = m.as_str().chars().next_back();
-        if first.is_some_and(char::is_alphanumeric) && before.is_some_and(char::is_alphanumeric)
-        {
+        if first.is_some_and(char::is_alphanumeric) && before.is_some_and(char::is_alphanumeric) {
             continue;
         }
-        if last.is_some_and(|c| c.is_ascii_digit()) && after.is_some_and(|c| c.is_ascii_digit())
-        {
+        if last.is_some_and(|c| c.is_ascii_digit()) && after.is_some_and(|c| c.is_ascii_digit()) {
             continue;
         }
         // `1.234.` at the end of a sentence is fine; `1.234.5` is one longer token.
@@ -434,8 +443,18 @@ fn roman(text: &str) -> Option<u32> {
 
 fn month_number(name: &str) -> Option<String> {
     let names = [
-        "janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-        "setembro", "outubro", "novembro", "dezembro",
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
     ];
     let name = name.to_lowercase().replace("marco", "março");
     names
@@ -477,7 +496,11 @@ impl Decimal {
     fn new(int: &str, frac: &str) -> Decimal {
         let int = int.trim_start_matches('0');
         Decimal {
-            int: if int.is_empty() { "0".into() } else { int.into() },
+            int: if int.is_empty() {
+                "0".into()
+            } else {
+                int.into()
+            },
             frac: frac.trim_end_matches('0').into(),
         }
     }
@@ -516,7 +539,11 @@ impl std::fmt::Display for Decimal {
 /// Reads a digit run with `.` and `,` the Brazilian way (see the module docs); `None`
 /// when the separators make no single number (`1,2,3`).
 fn number(token: &str) -> Option<Decimal> {
-    if token.is_empty() || !token.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+    if token.is_empty()
+        || !token
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
         return None;
     }
     let grouped = |s: &str, sep: char| {
@@ -594,7 +621,10 @@ mod tests {
         let d = number("4,8").unwrap();
         assert_eq!(d.scaled(Some("milhões")).to_string(), "4800000");
         assert_eq!(d.scaled(Some("mil")).to_string(), "4800");
-        assert_eq!(number("1,25").unwrap().scaled(Some("bilhão")).to_string(), "1250000000");
+        assert_eq!(
+            number("1,25").unwrap().scaled(Some("bilhão")).to_string(),
+            "1250000000"
+        );
     }
 
     #[test]
@@ -641,7 +671,10 @@ mod tests {
         assert_eq!(values("competência 07/2026"), vec!["Date 2026-07-??"]);
         assert_eq!(values("até 20/07"), vec!["Date ????-07-20"]);
         // Not dates: a 13th month, a 32nd day.
-        assert_eq!(values("13/13/2026"), vec!["Number 13", "Number 13", "Number 2026"]);
+        assert_eq!(
+            values("13/13/2026"),
+            vec!["Number 13", "Number 13", "Number 2026"]
+        );
     }
 
     #[test]
@@ -716,9 +749,15 @@ mod tests {
     #[test]
     fn partial_matches_and_edge_cases() {
         // The reference's date without a year is stated by a full date.
-        assert_eq!(score("vence em 31/01/2027", "vence em 31 de janeiro"), Some(1.0));
+        assert_eq!(
+            score("vence em 31/01/2027", "vence em 31 de janeiro"),
+            Some(1.0)
+        );
         // A full date is not stated by one without the year.
-        assert_eq!(score("vence em 31 de janeiro", "vence em 31/01/2027"), Some(0.0));
+        assert_eq!(
+            score("vence em 31 de janeiro", "vence em 31/01/2027"),
+            Some(0.0)
+        );
         // A bare amount states the money; a year is stated by a date in it.
         assert_eq!(score("o limite é de 81 mil", "R$ 81.000,00"), Some(1.0));
         assert_eq!(score("desde 1º de julho de 2026", "desde 2026"), Some(1.0));

@@ -45,7 +45,11 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 pub fn single_messages(question: &str, reference: &str, answer: &str) -> Value {
     let prompt = fill(
         SINGLE,
-        &[("question", question), ("reference", reference), ("answer", answer)],
+        &[
+            ("question", question),
+            ("reference", reference),
+            ("answer", answer),
+        ],
     );
     json!([{"role": "user", "content": prompt}])
 }
@@ -97,9 +101,7 @@ pub fn read_grade(verdict: &str) -> Option<f64> {
         Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
-    (1.0..=5.0)
-        .contains(&grade)
-        .then(|| (grade - 1.0) / 4.0)
+    (1.0..=5.0).contains(&grade).then(|| (grade - 1.0) / 4.0)
 }
 
 /// A pairwise verdict for the model: 1 it won, 0.5 a tie, 0 the baseline won; `None`

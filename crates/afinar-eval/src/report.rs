@@ -119,7 +119,12 @@ pub fn summarize(run: &Run) -> Summary {
     let comparison = if run.models.len() > 1 {
         metrics
             .iter()
-            .map(|m| (m.to_string(), stats::compare(&column(run, 0, m), &column(run, 1, m))))
+            .map(|m| {
+                (
+                    m.to_string(),
+                    stats::compare(&column(run, 0, m), &column(run, 1, m)),
+                )
+            })
             .collect()
     } else {
         Vec::new()
@@ -373,8 +378,18 @@ mod tests {
 
     fn run() -> Run {
         let examples = [
-            ("Qual o limite?", "O limite é R$ 4,8 milhões.", "R$ 4,8 milhões.", "R$ 3,6 milhões."),
-            ("<b>Pode?</b>", "Sim, pode <script>alert(x)</script>.", "Sim, pode.", "Não."),
+            (
+                "Qual o limite?",
+                "O limite é R$ 4,8 milhões.",
+                "R$ 4,8 milhões.",
+                "R$ 3,6 milhões.",
+            ),
+            (
+                "<b>Pode?</b>",
+                "Sim, pode <script>alert(x)</script>.",
+                "Sim, pode.",
+                "Não.",
+            ),
         ]
         .iter()
         .enumerate()
@@ -401,7 +416,10 @@ mod tests {
         assert_eq!(s.models.len(), 2);
         assert_eq!(s.models[0].n, 2);
         // Only the first example has facts: the tuned model states the one, the base not.
-        assert_eq!(s.mean("ft:tuned", "facts").map(|i| (i.n, i.mean)), Some((1, 1.0)));
+        assert_eq!(
+            s.mean("ft:tuned", "facts").map(|i| (i.n, i.mean)),
+            Some((1, 1.0))
+        );
         assert_eq!(s.mean("base", "facts").map(|i| i.mean), Some(0.0));
         let facts = &s.comparison.iter().find(|(m, _)| m == "facts").unwrap().1;
         assert_eq!((facts.wins, facts.ties, facts.losses), (1, 0, 0));
@@ -435,7 +453,10 @@ mod tests {
         }
         let html = render(&run, &summarize(&run), "0.1.0").unwrap();
         // The base model is first now: it missed the limit, which is marked…
-        assert!(html.contains("<mark class=\"missing\">R$ 4,8 milhões</mark>"), "{html}");
+        assert!(
+            html.contains("<mark class=\"missing\">R$ 4,8 milhões</mark>"),
+            "{html}"
+        );
         // …and the worst answer comes first: `Não.` shares no word with its reference
         // (no facts there, F1 0); the wrong limit has facts 0 but some words right.
         let limit = html.find("Qual o limite?").unwrap();

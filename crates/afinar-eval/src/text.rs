@@ -50,7 +50,11 @@ pub fn exact(answer: &str, reference: &str) -> f64 {
 pub fn f1(answer: &str, reference: &str) -> f64 {
     let (a, r) = (tokens(answer), tokens(reference));
     if a.is_empty() || r.is_empty() {
-        return if a.is_empty() && r.is_empty() { 1.0 } else { 0.0 };
+        return if a.is_empty() && r.is_empty() {
+            1.0
+        } else {
+            0.0
+        };
     }
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for w in &r {

@@ -92,7 +92,10 @@ fn parse(value: &Value) -> Option<ChatCompletion> {
             .get("finish_reason")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        model: value.get("model").and_then(Value::as_str).map(str::to_owned),
+        model: value
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         prompt_tokens: count("prompt_tokens"),
         completion_tokens: count("completion_tokens"),
     })
