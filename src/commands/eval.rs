@@ -708,6 +708,7 @@ fn estimate(
     let reference_tokens: Vec<usize> = items.iter().map(|i| tok.count(&i.reference)).collect();
     let mut lines = Vec::new();
     let (mut input, mut output) = (0usize, 0usize);
+    let mut dollars = Some(0.0);
     for model in models {
         let mine: Vec<usize> = missing
             .iter()
@@ -715,10 +716,19 @@ fn estimate(
             .filter(|&i| &jobs[i].model == model)
             .collect();
         let cached = jobs.iter().filter(|j| &j.model == model).count() - mine.len();
+        let (mut model_in, mut model_out) = (0usize, 0usize);
         for &i in &mine {
-            input += prompt_tokens(&jobs[i].messages);
-            output += reference_tokens[i / models.len()];
+            model_in += prompt_tokens(&jobs[i].messages);
+            model_out += reference_tokens[i / models.len()];
         }
+        input += model_in;
+        output += model_out;
+        dollars = match (dollars, afinar_eval::cost::price(model)) {
+            (Some(d), Some(p)) => {
+                Some(d + afinar_eval::cost::cost(p, model_in as u64, model_out as u64))
+            }
+            _ => None,
+        };
         lines.push(format!(
             "  `{model}`: {} ({} cached)",
             crate::ui::count(mine.len() as u64, "request", "requests"),
@@ -737,9 +747,13 @@ fn estimate(
         eprintln!("  `{j}` (judge): up to {judge_requests} requests, fewer where cached");
     }
     if !missing.is_empty() {
+        let cost = match dollars {
+            Some(d) => format!("about US$ {d:.4} at OpenAI's list prices"),
+            None => "see your provider's prices".to_owned(),
+        };
         eprintln!(
             "About {input} input and {output} output tokens to send (output estimated from \
-             the references' length); see your provider's prices"
+             the references' length); {cost}"
         );
     }
 }

@@ -56,7 +56,7 @@ pub fn single_messages(question: &str, reference: &str, answer: &str) -> Value {
 
 /// Whether example `index` shows the model's answer as A (else the baseline's).
 pub fn model_first(index: usize) -> bool {
-    index % 2 == 0
+    index.is_multiple_of(2)
 }
 
 /// The chat messages asking which of two answers is better; `model_first` puts the

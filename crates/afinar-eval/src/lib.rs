@@ -26,6 +26,7 @@
 
 pub mod cache;
 pub mod chrf;
+pub mod cost;
 pub mod facts;
 pub mod judge;
 pub mod report;
