@@ -3,6 +3,7 @@
 mod check;
 mod convert;
 mod dedupe;
+mod eval;
 mod jobs;
 mod launch;
 mod leakage;
@@ -45,6 +46,7 @@ enum Command {
     Upload(upload::Args),
     Launch(launch::Args),
     Jobs(jobs::Args),
+    Eval(eval::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -59,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Upload(args) => upload::run(args),
         Command::Launch(args) => launch::run(args),
         Command::Jobs(args) => jobs::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
 

@@ -29,7 +29,7 @@ const MAX_PAGES: usize = 10_000;
 /// A blocking client for the fine-tuning endpoints of OpenAI or Azure OpenAI.
 #[derive(Debug)]
 pub struct Client {
-    transport: Transport,
+    pub(crate) transport: Transport,
 }
 
 impl Client {

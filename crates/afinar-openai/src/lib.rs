@@ -9,7 +9,8 @@
 //!   `AZURE_OPENAI_API_VERSION`).
 //! - [`Client`] has one method per endpoint: files (multipart, purpose `fine-tune`), the
 //!   Uploads API for files over 512 MB (64 MB parts), fine-tuning jobs (create, list,
-//!   retrieve, cancel, pause, resume), their events (paginated) and checkpoints.
+//!   retrieve, cancel, pause, resume), their events (paginated) and checkpoints; and
+//!   chat completions ([`Client::chat_completion`]), for scoring a model's answers.
 //! - Azure OpenAI takes the key in `api-key`, the v1 path `{endpoint}/openai/v1/…` or,
 //!   with an API version, the dated path `{endpoint}/openai/…?api-version=…`, and JSONL
 //!   with a UTF-8 BOM, which [`Client::upload_file`] adds when missing.
@@ -37,6 +38,7 @@
 //! # Ok::<(), afinar_openai::Error>(())
 //! ```
 
+mod chat;
 mod client;
 mod config;
 mod error;
@@ -46,6 +48,7 @@ pub mod testing;
 mod transport;
 mod types;
 
+pub use chat::ChatCompletion;
 pub use client::{BOM, Client, PURPOSE};
 pub use config::{
     ApiKey, Config, OPENAI_BASE_URL, PART_SIZE, Provider, RetryPolicy, UPLOAD_THRESHOLD, check_url,

@@ -288,3 +288,75 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply) -> io::Result<()> {
     stream.write_all(&reply.body)?;
     stream.flush()
 }
+
+/// A Chat Completions answer as OpenAI sends it, with token counts of about one per four
+/// characters (`prompt_chars` for the prompt).
+pub fn chat_reply(model: &str, content: &str, prompt_chars: usize) -> Reply {
+    Reply::json(
+        200,
+        &serde_json::json!({
+            "id": "chatcmpl-mock", "object": "chat.completion", "created": 1_764_547_200,
+            "model": model,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": prompt_chars.div_ceil(4),
+                      "completion_tokens": content.chars().count().div_ceil(4),
+                      "total_tokens": prompt_chars.div_ceil(4) + content.chars().count().div_ceil(4)}
+        }),
+    )
+}
+
+/// A handler for [`MockServer::start`] that plays chat models: `POST …/chat/completions`
+/// is answered by `answer(model, messages)`, a model it returns `None` for gets OpenAI's
+/// 404 `model_not_found`, and any other request a 404.
+///
+/// ```
+/// use afinar_openai::testing::{MockServer, chat_route};
+/// use afinar_openai::{Client, Config};
+///
+/// let server = MockServer::start(chat_route(|model, _messages| {
+///     (model == "eco").then(|| "Sim.".to_owned())
+/// }))
+/// .unwrap();
+/// let mut config = Config::openai("sk-test");
+/// config.base_url = format!("{}/v1", server.url());
+/// let client = Client::new(config).unwrap();
+/// let messages = serde_json::json!([{"role": "user", "content": "Pode?"}]);
+/// let answer = client.chat_completion("eco", &messages, &Default::default()).unwrap();
+/// assert_eq!(answer.content, "Sim.");
+/// assert!(client.chat_completion("outro", &messages, &Default::default()).is_err());
+/// ```
+pub fn chat_route<F>(mut answer: F) -> impl FnMut(&Request) -> Reply + Send + 'static
+where
+    F: FnMut(&str, &Value) -> Option<String> + Send + 'static,
+{
+    move |req: &Request| {
+        if req.method != "POST" || !req.path().ends_with("/chat/completions") {
+            return Reply::json(
+                404,
+                &serde_json::json!({"error": {"message": "Unexpected request"}}),
+            );
+        }
+        let body = req.json().unwrap_or(Value::Null);
+        let model = body["model"].as_str().unwrap_or_default().to_owned();
+        let messages = body["messages"].clone();
+        let prompt_chars = messages
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|m| m["content"].as_str())
+                    .map(|c| c.chars().count())
+                    .sum()
+            })
+            .unwrap_or(0);
+        match answer(&model, &messages) {
+            Some(content) => chat_reply(&model, &content, prompt_chars),
+            None => Reply::json(
+                404,
+                &serde_json::json!({"error": {
+                    "message": format!("The model `{model}` does not exist or you do not have access to it."),
+                    "type": "invalid_request_error", "code": "model_not_found"}}),
+            ),
+        }
+    }
+}

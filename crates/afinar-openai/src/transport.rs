@@ -133,7 +133,10 @@ impl Transport {
         let mut req = req.header("Accept", "application/json");
         match c.provider {
             Provider::OpenAi => {
-                req = req.header("Authorization", format!("Bearer {}", c.key.expose()));
+                // No key at all for a local OpenAI-compatible server (Ollama, vLLM).
+                if !c.key.expose().is_empty() {
+                    req = req.header("Authorization", format!("Bearer {}", c.key.expose()));
+                }
                 if let Some(org) = &c.organization {
                     req = req.header("OpenAI-Organization", org.as_str());
                 }
