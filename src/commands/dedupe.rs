@@ -148,7 +148,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub(super) fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Example>, Vec<Reject>)> {
     let mut examples = Vec::new();
     let mut rejects = Vec::new();
-    for (_, mut out) in super::read_sources(inputs, &ReadOptions::default())? {
+    for source in afinar_formats::read::read_paths(inputs, &ReadOptions::default())? {
+        let mut out = source.output;
         examples.append(&mut out.examples);
         rejects.append(&mut out.rejects);
         // Curation works on chat examples; a DPO line is reported, never dropped silently.
