@@ -321,7 +321,7 @@ fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
             t.push_str(&ui::warning(&format!("no examples were written: {}", why.describe())));
         }
         Some(why) => t.push_str(&ui::warning(&format!(
-            "no examples were written: {}; {target} was left as it was",
+            "no examples were written: {}; {target} was not created or changed",
             why.describe()
         ))),
     }

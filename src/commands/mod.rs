@@ -2,6 +2,7 @@
 
 mod check;
 mod convert;
+mod curate_io;
 mod dedupe;
 mod jobs;
 mod launch;

@@ -26,8 +26,8 @@ pub enum PipelineError {
     /// A source cannot be read (the error names the file), or its settings are unusable.
     #[error(transparent)]
     Source(FormatError),
-    #[error("Cannot use the role alias")]
-    RoleAlias(#[source] afinar_core::RoleAliasError),
+    #[error(transparent)]
+    RoleAlias(afinar_core::RoleAliasError),
     #[error("Cannot read the {what}")]
     SideFile {
         what: &'static str,

@@ -349,8 +349,8 @@ mod tests {
         )
         .unwrap();
         let err = bad.convert_spec(&bad.sources[0]).unwrap().read_options().unwrap_err();
-        let cause = std::error::Error::source(&err).unwrap().to_string();
-        assert!(cause.contains("unknown role `robot`"), "{cause}");
+        assert!(matches!(err, PipelineError::RoleAlias(_)));
+        assert!(err.to_string().contains("unknown role `robot`"), "{err}");
     }
 
     #[test]

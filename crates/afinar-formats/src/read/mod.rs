@@ -11,8 +11,8 @@ pub mod spreadsheet;
 mod table;
 
 pub use sources::{
-    Source, SourceRequest, expand, read_paths, read_side_file, read_source, read_sources,
-    sha256_hex,
+    Source, SourceRequest, expand, holds_json_array, read_paths, read_side_file, read_source,
+    read_sources, sha256_hex,
 };
 
 use std::fmt;

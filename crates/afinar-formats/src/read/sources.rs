@@ -88,6 +88,27 @@ pub fn read_side_file(path: &Path) -> Result<Vec<u8>, FormatError> {
     read_capped(path)
 }
 
+/// Whether `path` is a `.json` file holding one JSON array (alpaca, ShareGPT exports)
+/// rather than JSON Lines: its first non-blank byte (after a BOM) is `[`. Only the head
+/// of the file is read; an unreadable file is not an array (the caller reports it).
+pub fn holds_json_array(path: &Path) -> bool {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return false;
+    }
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 4096];
+    let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
+    let body = head[..n]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&head[..n]);
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
+
 /// Lowercase hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -123,6 +144,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("nao-existe.csv"), "{err}");
+    }
+
+    #[test]
+    fn a_json_array_is_told_from_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let array = dir.path().join("alpaca.json");
+        std::fs::write(&array, "\u{FEFF}\n  [{\"instruction\": \"Oi\"}]").unwrap();
+        let lines = dir.path().join("lines.json");
+        std::fs::write(&lines, "{\"messages\": []}\n").unwrap();
+        let jsonl = dir.path().join("array.jsonl");
+        std::fs::write(&jsonl, "[1]").unwrap();
+        assert!(holds_json_array(&array));
+        assert!(!holds_json_array(&lines));
+        assert!(!holds_json_array(&jsonl), "only .json files are sniffed");
+        assert!(!holds_json_array(&dir.path().join("nao-existe.json")));
     }
 
     #[test]
