@@ -95,7 +95,10 @@ pub fn source_summary(path: &str, info: &afinar_formats::SourceInfo) -> String {
         details.push(info.encoding.clone());
     }
     if let Some(d) = info.delimiter {
-        details.push(format!("delimiter `{}`", afinar_formats::read::delimiter_name(d)));
+        details.push(format!(
+            "delimiter `{}`",
+            afinar_formats::read::delimiter_name(d)
+        ));
     }
     if let Some(sheet) = &info.sheet {
         let mut text = format!("sheet `{sheet}`");
@@ -104,11 +107,9 @@ pub fn source_summary(path: &str, info: &afinar_formats::SourceInfo) -> String {
         }
         details.push(text);
     }
-    if let (Some(line), Some(q), Some(a)) = (
-        info.header_line,
-        &info.question_column,
-        &info.answer_column,
-    ) {
+    if let (Some(line), Some(q), Some(a)) =
+        (info.header_line, &info.question_column, &info.answer_column)
+    {
         details.push(format!(
             "header on {} {line}: question `{q}`, answer `{a}`",
             place(info)

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use afinar_core::{CompletionOptions, SystemPolicy};
-use afinar_formats::read;
 use afinar_formats::Reject;
+use afinar_formats::read;
 use afinar_pipeline::convert::{ConvertOutputs, Summary, convert};
 use afinar_pipeline::flow::{ConvertSpec, ReadSpec};
 use afinar_pipeline::stage::redact::{Environment, RedactMode, RedactSpec};
@@ -213,7 +213,10 @@ fn spec(args: &Args) -> ConvertSpec {
                 _ => RedactMode::Placeholder,
             },
             names: args.redact_names.as_ref().map(|p| p.display().to_string()),
-            key_file: args.redact_key_file.as_ref().map(|p| p.display().to_string()),
+            key_file: args
+                .redact_key_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
         }),
         shape: ShapeSpec {
             format: format(args.to),
@@ -318,7 +321,10 @@ fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
             let _ = writeln!(t, "Wrote {n} ({shape}) to {target}");
         }
         Some(why) if s.output == "-" => {
-            t.push_str(&ui::warning(&format!("no examples were written: {}", why.describe())));
+            t.push_str(&ui::warning(&format!(
+                "no examples were written: {}",
+                why.describe()
+            )));
         }
         Some(why) => t.push_str(&ui::warning(&format!(
             "no examples were written: {}; {target} was not created or changed",

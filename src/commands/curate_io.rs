@@ -59,4 +59,3 @@ pub(super) fn render_rejects(t: &mut String, rejects: &[Reject]) {
         let _ = writeln!(t, "  … and {} more", rejects.len() - SHOWN);
     }
 }
-

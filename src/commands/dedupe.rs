@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use afinar_curate::{ConflictReason, DedupeOptions, DedupeReport, Reason};
-use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use afinar_formats::Reject;
+use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use serde::Serialize;
 
 use super::curate_io::{Format, SHOWN, read_inputs, render_rejects};

@@ -272,7 +272,11 @@ fn strict_exits_1_and_default_exits_0_with_rejects() {
         .args(["convert", "fixtures/simples-nacional.csv", "-o"])
         .arg(&out));
     assert_eq!(code, 0);
-    assert_eq!(lines(&read(&out)).len(), 28, "without --strict the valid rows are written");
+    assert_eq!(
+        lines(&read(&out)).len(),
+        28,
+        "without --strict the valid rows are written"
+    );
 }
 
 #[test]

@@ -137,10 +137,16 @@ fn convert_and_a_one_source_pipeline_give_the_same_bytes_for_every_fixture() {
                 .arg(&run_dir));
             let what = format!("{} with {}", fixture.display(), s.name);
             if c_code == 2 {
-                assert_eq!(p_code, 2, "{what}: convert failed, run did not\n{c_err}\n{p_err}");
+                assert_eq!(
+                    p_code, 2,
+                    "{what}: convert failed, run did not\n{c_err}\n{p_err}"
+                );
                 continue;
             }
-            assert!(p_code <= 1, "{what}: run failed\n{p_err}\nconvert:\n{c_err}");
+            assert!(
+                p_code <= 1,
+                "{what}: run failed\n{p_err}\nconvert:\n{c_err}"
+            );
             let train = std::fs::read(run_dir.join("train.jsonl")).unwrap();
             if c_code == 0 {
                 assert!(
@@ -150,10 +156,14 @@ fn convert_and_a_one_source_pipeline_give_the_same_bytes_for_every_fixture() {
                 compared += 1;
             } else {
                 assert!(!out.exists(), "{what}: a failed convert wrote its output");
-                assert!(train.is_empty(), "{what}: convert found nothing valid, run did");
+                assert!(
+                    train.is_empty(),
+                    "{what}: convert found nothing valid, run did"
+                );
             }
             assert!(
-                std::fs::read(&rejects).unwrap() == std::fs::read(run_dir.join("rejects.jsonl")).unwrap(),
+                std::fs::read(&rejects).unwrap()
+                    == std::fs::read(run_dir.join("rejects.jsonl")).unwrap(),
                 "{what}: rejects differ"
             );
         }
@@ -198,18 +208,35 @@ fn a_percentage_validation_works_in_a_pipeline() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let (code, _, stderr) = run(afinar().arg("run").arg(&pipeline).arg("--out-dir").arg(&out));
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out));
     assert!(code <= 1, "{stderr}");
     let m: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     let a = &m["accounting"];
-    let (train, validation) = (a["train"].as_u64().unwrap(), a["validation"].as_u64().unwrap());
-    assert_eq!(validation, ((train + validation) as f64 * 0.2).round() as u64, "{a}");
+    let (train, validation) = (
+        a["train"].as_u64().unwrap(),
+        a["validation"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        validation,
+        ((train + validation) as f64 * 0.2).round() as u64,
+        "{a}"
+    );
     // Every stage accounts for what came in.
     for stage in m["stages"].as_array().unwrap() {
         let n = |k: &str| stage[k].as_u64().unwrap();
         assert_eq!(n("input"), n("output") + n("removed"), "{stage}");
     }
-    assert!(m["rejects_by_code"].as_object().unwrap().values().all(|v| v.as_u64() > Some(0)));
+    assert!(
+        m["rejects_by_code"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|v| v.as_u64() > Some(0))
+    );
 }
 
 /// A good output from an earlier run, and a convert that must not touch it.
@@ -228,9 +255,13 @@ fn survives(extra: &[&str], input: &Path) {
         .arg("-o")
         .arg(&out));
     assert_eq!(code, 1, "{stderr}");
-    assert!(std::fs::read(&out).unwrap() == good, "the good output was replaced");
     assert!(
-        stderr.contains("no examples were written") && stderr.contains("was not created or changed"),
+        std::fs::read(&out).unwrap() == good,
+        "the good output was replaced"
+    );
+    assert!(
+        stderr.contains("no examples were written")
+            && stderr.contains("was not created or changed"),
         "{stderr}"
     );
     // The rejects say why.
@@ -261,12 +292,8 @@ fn a_convert_with_nothing_valid_keeps_the_previous_output() {
 
 #[test]
 fn a_failing_convert_to_stdout_writes_no_data() {
-    let (code, stdout, stderr) = run(afinar().args([
-        "convert",
-        "fixtures/sources/dpo.jsonl",
-        "-o",
-        "-",
-    ]));
+    let (code, stdout, stderr) =
+        run(afinar().args(["convert", "fixtures/sources/dpo.jsonl", "-o", "-"]));
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(stdout, "");
     assert!(stderr.contains("no examples were written"), "{stderr}");

@@ -19,7 +19,9 @@ pub enum PipelineError {
     Invalid { file: String, message: String },
     #[error("Unknown model `{name}`; `afinar models` lists them")]
     UnknownModel { name: String },
-    #[error("`output.format = \"dpo\"` is not supported by pipelines yet; use `afinar convert --to dpo`")]
+    #[error(
+        "`output.format = \"dpo\"` is not supported by pipelines yet; use `afinar convert --to dpo`"
+    )]
     DpoPipeline,
     #[error("Source `{source_name}` has no column `{column}` for its filter; check the name")]
     FilterColumn { source_name: String, column: String },

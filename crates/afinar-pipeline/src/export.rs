@@ -100,15 +100,14 @@ pub fn llama_factory(
     validation: &[&Example],
 ) -> Result<Vec<(String, Vec<u8>)>, serde_json::Error> {
     let encode = |set: &[&Example]| -> Result<Vec<u8>, serde_json::Error> {
-        let value = match format {
+        match format {
             LlamaFactoryFormat::Alpaca => {
                 serde_json::to_vec_pretty(&set.iter().filter_map(|e| alpaca(e)).collect::<Vec<_>>())
             }
             LlamaFactoryFormat::Sharegpt => {
                 serde_json::to_vec_pretty(&set.iter().map(|e| sharegpt(e)).collect::<Vec<_>>())
             }
-        };
-        value
+        }
     };
     let entry = |file: &str| -> Value {
         match format {

@@ -50,7 +50,9 @@ impl ReadSpec {
     pub fn options(&self, completion: &CompletionOptions) -> Result<ReadOptions, PipelineError> {
         let mut aliases = RoleAliases::default();
         for spec in &self.role_aliases {
-            aliases.insert_spec(spec).map_err(PipelineError::RoleAlias)?;
+            aliases
+                .insert_spec(spec)
+                .map_err(PipelineError::RoleAlias)?;
         }
         Ok(ReadOptions {
             question: self.question.clone(),

@@ -20,8 +20,7 @@ use crate::PipelineError;
 use crate::export;
 use crate::flow::Input;
 use crate::manifest::{
-    Accounting, DuplicateEntry, Estimate, FileDigest, InputEntry, Manifest, OutputEntry,
-    StageCount,
+    Accounting, DuplicateEntry, Estimate, FileDigest, InputEntry, Manifest, OutputEntry, StageCount,
 };
 use crate::report::{self, ReportData};
 use crate::spec::{Format, PipelineSpec};
@@ -120,7 +119,10 @@ pub fn run(
 
     progress.stage("dedupe");
     let near = spec.dedupe.near();
-    let deduped = spec.dedupe.build().run(std::mem::take(&mut converted.records))?;
+    let deduped = spec
+        .dedupe
+        .build()
+        .run(std::mem::take(&mut converted.records))?;
     stages.push(deduped.count.clone());
     let duplicates: Vec<DuplicateEntry> = deduped
         .report
@@ -157,8 +159,12 @@ pub fn run(
     let bom = spec.output.bom || spec.export.azure;
     let jsonl = |records: &[Record], bom: bool| -> Result<Vec<u8>, PipelineError> {
         let mut buf = Vec::new();
-        write_lines(&mut buf, records.iter().map(Record::line), JsonlOptions { bom })
-            .map_err(PipelineError::Encode)?;
+        write_lines(
+            &mut buf,
+            records.iter().map(Record::line),
+            JsonlOptions { bom },
+        )
+        .map_err(PipelineError::Encode)?;
         Ok(buf)
     };
     let train_bytes = jsonl(&sets.train, bom)?;
@@ -476,4 +482,3 @@ fn report_data(
         },
     }
 }
-

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::PipelineError;
 use crate::flow::{ConvertSpec, ReadSpec};
-use crate::stage::filter::FilterSpec;
-use crate::stage::shape::ShapeSpec;
-use crate::stage::system::SystemSpec;
 pub use crate::stage::dedupe::DedupeSpec;
+use crate::stage::filter::FilterSpec;
 pub use crate::stage::filter::FilterValue;
 pub use crate::stage::redact::{RedactMode, RedactSpec};
 pub use crate::stage::shape::Format;
+use crate::stage::shape::ShapeSpec;
 pub use crate::stage::split::{SplitSpec, Validation};
+use crate::stage::system::SystemSpec;
 
 /// A whole pipeline file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -341,14 +341,21 @@ mod tests {
         assert!(convert.system.drop);
         assert_eq!(convert.shape.completion.system, SystemPolicy::Drop);
         let opts = convert.read_options().unwrap();
-        assert_eq!(opts.aliases.resolve("Cliente"), Some(afinar_core::Role::User));
+        assert_eq!(
+            opts.aliases.resolve("Cliente"),
+            Some(afinar_core::Role::User)
+        );
 
         let bad = PipelineSpec::parse(
             "[[sources]]\npath = \"a.jsonl\"\nrole_aliases = [\"x=robot\"]\n",
             "p.toml",
         )
         .unwrap();
-        let err = bad.convert_spec(&bad.sources[0]).unwrap().read_options().unwrap_err();
+        let err = bad
+            .convert_spec(&bad.sources[0])
+            .unwrap()
+            .read_options()
+            .unwrap_err();
         assert!(matches!(err, PipelineError::RoleAlias(_)));
         assert!(err.to_string().contains("unknown role `robot`"), "{err}");
     }

@@ -169,7 +169,10 @@ mod tests {
         }
         let pattern = format!("{}/*.csv", dir.path().display());
         let found = expand(&pattern).unwrap();
-        assert_eq!(found, vec![dir.path().join("a.csv"), dir.path().join("b.csv")]);
+        assert_eq!(
+            found,
+            vec![dir.path().join("a.csv"), dir.path().join("b.csv")]
+        );
         let none = format!("{}/*.xlsx", dir.path().display());
         assert!(matches!(expand(&none), Err(FormatError::NoMatch { .. })));
         assert!(matches!(expand("[*.csv"), Err(FormatError::Glob { .. })));

@@ -58,7 +58,12 @@ impl FilterSpec {
             filter: self
                 .filter
                 .iter()
-                .map(|(k, v)| (columns::fold(k), v.values().iter().map(|v| columns::fold(v)).collect()))
+                .map(|(k, v)| {
+                    (
+                        columns::fold(k),
+                        v.values().iter().map(|v| columns::fold(v)).collect(),
+                    )
+                })
                 .collect(),
             meta: self
                 .meta
@@ -127,11 +132,15 @@ mod tests {
         };
         let rows = [row("PUBLICADO", "MEI", 2), row("rascunho", "DAS", 3)];
         let mut stage = spec.build("faq.csv", &rows).unwrap();
-        let Outcome::Keep(Record::Example(kept)) = stage.apply(Record::Example(rows[0].clone())) else {
+        let Outcome::Keep(Record::Example(kept)) = stage.apply(Record::Example(rows[0].clone()))
+        else {
             panic!()
         };
         assert_eq!(kept.meta.keys().collect::<Vec<_>>(), ["Tema"]);
-        assert_eq!(stage.apply(Record::Example(rows[1].clone())), Outcome::FilterOut);
+        assert_eq!(
+            stage.apply(Record::Example(rows[1].clone())),
+            Outcome::FilterOut
+        );
     }
 
     #[test]
@@ -140,7 +149,14 @@ mod tests {
             filter: BTreeMap::from([("Situação".into(), FilterValue::One("ok".into()))]),
             meta: None,
         };
-        let err = spec.build("faq.csv", &[row("a", "b", 2)]).err().unwrap().to_string();
-        assert!(err.contains("`faq.csv`") && err.contains("`Situação`"), "{err}");
+        let err = spec
+            .build("faq.csv", &[row("a", "b", 2)])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("`faq.csv`") && err.contains("`Situação`"),
+            "{err}"
+        );
     }
 }

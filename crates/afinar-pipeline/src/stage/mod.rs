@@ -38,6 +38,9 @@ use serde::Serialize;
 use crate::manifest::StageCount;
 
 /// One item flowing through the stages.
+// Records move through a short chain by value; boxing the larger variants would cost an
+// allocation per record for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     /// A chat example (the canonical form).
@@ -95,6 +98,7 @@ pub enum Line<'a> {
 }
 
 /// What a stateless stage did with one record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Keep(Record),

@@ -120,7 +120,9 @@ pub struct Redact {
 impl std::fmt::Debug for Redact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key.
-        f.debug_struct("Redact").field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("Redact")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 

@@ -27,9 +27,7 @@ pub struct ShapeSpec {
 
 impl ShapeSpec {
     pub fn build(&self) -> Shape {
-        Shape {
-            spec: self.clone(),
-        }
+        Shape { spec: self.clone() }
     }
 }
 
@@ -67,7 +65,9 @@ impl Transform for Shape {
 
     fn apply(&mut self, record: Record) -> Outcome {
         let reject = |record: &Record, reason: String, code| {
-            Outcome::Reject(Reject::new(record.origin().clone(), reason, record.raw()).with_code(code))
+            Outcome::Reject(
+                Reject::new(record.origin().clone(), reason, record.raw()).with_code(code),
+            )
         };
         match (self.spec.format, record) {
             (Format::Dpo, r @ Record::Preference(_)) => Outcome::Keep(r),
@@ -131,7 +131,8 @@ mod tests {
 
     #[test]
     fn completion_lines_are_made_once_with_the_framing() {
-        let out = shape(Format::Completion).apply(Record::Example(example("Ação?", "R$ 4,8 milhões", 2)));
+        let out =
+            shape(Format::Completion).apply(Record::Example(example("Ação?", "R$ 4,8 milhões", 2)));
         let Outcome::Keep(Record::Completion(ex, pc)) = out else {
             panic!("{out:?}")
         };
@@ -146,7 +147,9 @@ mod tests {
         multi.messages.push(Message::new(Role::User, "c?"));
         multi.messages.push(Message::new(Role::Assistant, "d"));
         let out = shape(Format::Completion).apply(Record::Example(multi.clone()));
-        let Outcome::Reject(r) = out else { panic!("{out:?}") };
+        let Outcome::Reject(r) = out else {
+            panic!("{out:?}")
+        };
         assert_eq!(r.code, code::NOT_SINGLE_TURN);
         assert_eq!(r.origin.to_string(), "faq.csv:4");
         let back: serde_json::Value = serde_json::from_str(&r.raw).unwrap();

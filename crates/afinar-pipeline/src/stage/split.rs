@@ -144,8 +144,11 @@ impl Split {
             .filter(|&i| records[i].example().is_some())
             .collect();
         let (split, too_few) = if self.enabled {
-            let examples: Vec<afinar_core::Example> =
-                records.iter().filter_map(Record::example).cloned().collect();
+            let examples: Vec<afinar_core::Example> = records
+                .iter()
+                .filter_map(Record::example)
+                .cloned()
+                .collect();
             let result = match links {
                 Some(links) => afinar_curate::split_with_links(&examples, links, &self.options),
                 None => afinar_curate::split(&examples, &self.options),
@@ -196,7 +199,13 @@ mod tests {
 
     fn records(n: u64) -> Vec<Record> {
         (0..n)
-            .map(|i| Record::Example(example(&format!("Pergunta número {i}?"), &format!("Resposta {i}."), i + 2)))
+            .map(|i| {
+                Record::Example(example(
+                    &format!("Pergunta número {i}?"),
+                    &format!("Resposta {i}."),
+                    i + 2,
+                ))
+            })
             .collect()
     }
 
@@ -210,7 +219,10 @@ mod tests {
         assert_eq!(t.validation, Validation::Fraction(0.1));
         let t: T = toml::from_str("validation = 20").unwrap();
         assert_eq!(t.validation, Validation::Count(20));
-        let err = toml::from_str::<T>("validation = \"muito\"").err().unwrap().to_string();
+        let err = toml::from_str::<T>("validation = \"muito\"")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("neither a fraction"), "{err}");
     }
 
@@ -222,7 +234,11 @@ mod tests {
         };
         let sets = spec.build(None).run(records(10), None).unwrap();
         assert_eq!((sets.train.len(), sets.validation.len()), (7, 3));
-        let lines: Vec<u64> = sets.train.iter().filter_map(|r| r.origin().line_number()).collect();
+        let lines: Vec<u64> = sets
+            .train
+            .iter()
+            .filter_map(|r| r.origin().line_number())
+            .collect();
         assert!(lines.windows(2).all(|w| w[0] < w[1]));
         assert!(sets.count.closes());
 

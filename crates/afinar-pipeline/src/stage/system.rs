@@ -97,7 +97,10 @@ mod tests {
         }
         .build();
         let out = stage.apply(Record::Example(example("Qual o prazo?", "Dia 20.", 2)));
-        assert_eq!(first_role(out), (Role::System, "Você é um assistente.".into()));
+        assert_eq!(
+            first_role(out),
+            (Role::System, "Você é um assistente.".into())
+        );
         let mut ex = example("Qual o prazo?", "Dia 20.", 2);
         ex.set_system("Antigo");
         let out = stage.apply(Record::Example(ex));
