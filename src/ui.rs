@@ -1,4 +1,6 @@
-//! Terminal output shared by the commands: error rendering, colours, exit codes.
+//! Terminal output shared by the commands: error rendering, colours, exit codes, and the
+//! one set of output helpers (plurals, warnings, source lines, reject lists). `STYLE.md`
+//! says how messages are written.
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -78,6 +80,128 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// `1 row`, `2 rows`.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `warning: …` (yellow on a terminal), one line.
+pub fn warning(text: &str) -> String {
+    format!("{} {text}\n", paint("warning:", "1;33"))
+}
+
+/// `Read `faq.csv` (csv, windows-1252, delimiter `;`, header on line 3: …)`: what was
+/// learnt about a source, one line.
+pub fn source_summary(path: &str, info: &afinar_formats::SourceInfo) -> String {
+    let mut details = vec![info.format.clone()];
+    if !info.encoding.is_empty() {
+        details.push(info.encoding.clone());
+    }
+    if let Some(d) = info.delimiter {
+        details.push(format!(
+            "delimiter `{}`",
+            afinar_formats::read::delimiter_name(d)
+        ));
+    }
+    if let Some(sheet) = &info.sheet {
+        let mut text = format!("sheet `{sheet}`");
+        if !info.skipped_sheets.is_empty() {
+            text.push_str(&format!(" (skipped {})", ticked(&info.skipped_sheets)));
+        }
+        details.push(text);
+    }
+    if let (Some(line), Some(q), Some(a)) =
+        (info.header_line, &info.question_column, &info.answer_column)
+    {
+        details.push(format!(
+            "header on {} {line}: question `{q}`, answer `{a}`",
+            place(info)
+        ));
+    }
+    if info.bom {
+        details.push("BOM".into());
+    }
+    format!("Read `{path}` ({})\n", details.join(", "))
+}
+
+/// A spreadsheet numbers rows, a text file lines.
+fn place(info: &afinar_formats::SourceInfo) -> &'static str {
+    if info.sheet.is_some() { "row" } else { "line" }
+}
+
+/// `title rows above the header skipped (lines 1, 2)`, when there were any.
+pub fn title_rows(info: &afinar_formats::SourceInfo) -> Option<String> {
+    if info.skipped_above_header.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = info
+        .skipped_above_header
+        .iter()
+        .map(u64::to_string)
+        .collect();
+    Some(format!(
+        "title rows above the header skipped ({}s {})",
+        place(info),
+        lines.join(", ")
+    ))
+}
+
+/// `` `a`, `b` ``.
+pub fn ticked(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `3 CPF, 1 CNPJ, 2 e-mails`: the kinds replaced, in a fixed order.
+pub fn redacted_text(counts: &afinar_redact::Counts) -> String {
+    use afinar_redact::Kind;
+    let parts: Vec<String> = Kind::ALL
+        .iter()
+        .filter(|k| counts.get(**k) > 0)
+        .map(|k| {
+            let n = counts.get(*k);
+            match (k, n) {
+                (Kind::Cpf | Kind::Cnpj, _) | (_, 1) => format!("{n} {k}"),
+                _ => format!("{n} {k}s"),
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        "nothing found".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// How many rejects a summary lists before "… and N more" when they are also in a file.
+pub const SHOWN_REJECTS: usize = 20;
+
+/// `Rejected 2 rows, written to `x`:` and one line per reject (all of them when there is
+/// no file to look in).
+pub fn rejects_list(rejects: &[afinar_formats::Reject], file: Option<&str>) -> String {
+    use std::fmt::Write;
+    let mut t = String::new();
+    if rejects.is_empty() {
+        return t;
+    }
+    let place = file.map_or(String::new(), |p| format!(", written to `{p}`"));
+    let _ = writeln!(
+        t,
+        "Rejected {}{place}:",
+        count(rejects.len() as u64, "row", "rows")
+    );
+    let shown = if file.is_some() {
+        SHOWN_REJECTS
+    } else {
+        usize::MAX
+    };
+    for r in rejects.iter().take(shown) {
+        let _ = writeln!(t, "  {}: {}", r.origin, r.reason);
+    }
+    if rejects.len() > shown {
+        let _ = writeln!(t, "  … and {} more", rejects.len() - shown);
+    }
+    t
 }
 
 /// Turns `\n`, `\t` and `\\` typed on a command line into the characters.

@@ -247,23 +247,12 @@ fn refuse_sources(file: &Path) -> anyhow::Result<()> {
         ),
     }
     // A `.json` file holding one array (alpaca, ShareGPT exports) rather than lines.
-    if file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        && let Ok(mut f) = std::fs::File::open(file)
-    {
-        let mut head = [0u8; 4096];
-        let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
-        let body = head[..n]
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(&head[..n]);
-        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            bail!(
-                "`{}` holds one JSON array, not JSON Lines; {}",
-                file.display(),
-                convert()
-            );
-        }
+    if afinar_formats::read::holds_json_array(file) {
+        bail!(
+            "`{}` holds one JSON array, not JSON Lines; {}",
+            file.display(),
+            convert()
+        );
     }
     Ok(())
 }

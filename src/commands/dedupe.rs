@@ -4,13 +4,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use afinar_core::Example;
 use afinar_curate::{ConflictReason, DedupeOptions, DedupeReport, Reason};
+use afinar_formats::Reject;
 use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
-use afinar_formats::{ReadOptions, Reject};
-use clap::ValueEnum;
 use serde::Serialize;
 
+use super::curate_io::{Format, SHOWN, read_inputs, render_rejects};
 use crate::ui::{self, exit};
 
 const EXAMPLES: &str = "\
@@ -68,12 +67,6 @@ pub struct Args {
     /// Summary format: `text` on standard error, or `json` on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Serialize)]
@@ -141,49 +134,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         exit::OK
     };
     Ok(ExitCode::from(code))
-}
-
-/// Reads every input with the shared readers; rows that cannot become examples come back
-/// as rejects, to be listed (never silently dropped).
-pub(super) fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Example>, Vec<Reject>)> {
-    let mut examples = Vec::new();
-    let mut rejects = Vec::new();
-    for (_, mut out) in super::read_sources(inputs, &ReadOptions::default())? {
-        examples.append(&mut out.examples);
-        rejects.append(&mut out.rejects);
-        // Curation works on chat examples; a DPO line is reported, never dropped silently.
-        rejects.extend(out.preferences.into_iter().map(|p| {
-            Reject::new(
-                p.origin,
-                "DPO example; dedupe, split and leakage work on chat examples",
-                String::new(),
-            )
-        }));
-    }
-    Ok((examples, rejects))
-}
-
-/// How many groups, conflicts or rejects the text summary lists before "… and N more".
-pub(super) const SHOWN: usize = 20;
-
-/// Lists rows that could not be read, as a warning.
-pub(super) fn render_rejects(t: &mut String, rejects: &[Reject]) {
-    if rejects.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        t,
-        "{} {} could not be read and {} left out (run `afinar convert` to see why in a rejects file):",
-        ui::paint("warning:", "1;33"),
-        ui::count(rejects.len() as u64, "row", "rows"),
-        if rejects.len() == 1 { "is" } else { "are" }
-    );
-    for r in rejects.iter().take(SHOWN) {
-        let _ = writeln!(t, "  {}: {}", r.origin, r.reason);
-    }
-    if rejects.len() > SHOWN {
-        let _ = writeln!(t, "  … and {} more", rejects.len() - SHOWN);
-    }
 }
 
 fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {

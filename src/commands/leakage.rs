@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use afinar_curate::LeakKind;
 use serde::Serialize;
 
-use super::dedupe::{Format, SHOWN, read_inputs, render_rejects};
+use super::curate_io::{Format, SHOWN, read_inputs, render_rejects};
 use crate::ui::{self, exit};
 
 const EXAMPLES: &str = "\

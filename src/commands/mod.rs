@@ -2,6 +2,7 @@
 
 mod check;
 mod convert;
+mod curate_io;
 mod dedupe;
 mod eval;
 mod jobs;
@@ -12,11 +13,7 @@ mod run;
 mod split;
 mod upload;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-use afinar_formats::{ReadOptions, ReadOutput, read};
-use rayon::prelude::*;
 
 use clap::{Parser, Subcommand};
 
@@ -63,22 +60,4 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs(args) => jobs::run(args),
         Command::Eval(args) => eval::run(args),
     }
-}
-
-/// Reads several inputs in parallel. The result keeps their order, and the first failure
-/// in input order is the one reported; every reader error names its file (and line).
-pub(crate) fn read_sources(
-    inputs: &[PathBuf],
-    opts: &ReadOptions,
-) -> anyhow::Result<Vec<(PathBuf, ReadOutput)>> {
-    let read: Vec<_> = inputs
-        .par_iter()
-        .map(|input| read::read_path(input, opts))
-        .collect();
-    inputs
-        .iter()
-        .cloned()
-        .zip(read)
-        .map(|(input, out)| Ok((input, out?)))
-        .collect()
 }

@@ -9,7 +9,7 @@ use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use anyhow::bail;
 use serde::Serialize;
 
-use super::dedupe::{Format, read_inputs, render_rejects};
+use super::curate_io::{Format, read_inputs, render_rejects};
 use crate::ui::exit;
 use crate::ui::same_file;
 

@@ -246,6 +246,14 @@ fn multi_turn_examples_cannot_become_completions() {
         .arg(&out));
     assert_eq!(code, 1, "--strict with a reject exits 1");
     insta::assert_snapshot!("multi_turn_summary", filter(&stderr, tmp.path()));
+    // A failing convert writes no output (issue 13: a good file must survive it).
+    assert!(!out.exists());
+    let (code, _, stderr) = run(afinar()
+        .arg("convert")
+        .arg(&input)
+        .args(["--to", "completion", "-o"])
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
     assert_eq!(read(&out), "{\"prompt\":\"e\",\"completion\":\"f\"}\n");
 }
 
@@ -257,10 +265,17 @@ fn strict_exits_1_and_default_exits_0_with_rejects() {
         .args(["convert", "fixtures/simples-nacional.csv", "--strict", "-o"])
         .arg(&out));
     assert_eq!(code, 1);
+    // Failing, it writes no output, only the rejects that say why.
+    assert!(!out.exists(), "a failing convert wrote its output");
+    assert_eq!(lines(&read(&tmp.path().join("o.rejects.jsonl"))).len(), 2);
+    let (code, _, _) = run(afinar()
+        .args(["convert", "fixtures/simples-nacional.csv", "-o"])
+        .arg(&out));
+    assert_eq!(code, 0);
     assert_eq!(
         lines(&read(&out)).len(),
         28,
-        "the valid rows are still written"
+        "without --strict the valid rows are written"
     );
 }
 

@@ -7,6 +7,7 @@ mod check;
 mod convert;
 mod curate;
 mod eval;
+mod flow;
 mod fuzz_replay;
 mod limits;
 mod malformed;

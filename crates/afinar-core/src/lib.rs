@@ -38,4 +38,4 @@ pub use error::ConvertError;
 pub use example::{Example, Message, Meta, Preference};
 pub use json::{JsonErrorAt, json_error_at};
 pub use origin::{Locator, Origin};
-pub use role::{Role, RoleAliases};
+pub use role::{Role, RoleAliasError, RoleAliases};

@@ -96,18 +96,21 @@ impl RoleAliases {
     }
 
     /// Parses `alias=role` pairs such as `cliente=user`, as given on the command line.
-    pub fn insert_spec(&mut self, spec: &str) -> Result<(), String> {
-        let (alias, role) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("Role alias `{spec}` is not of the form `alias=role`"))?;
-        let role: Role = role.trim().parse().map_err(|()| {
-            format!(
-                "Role alias `{spec}` maps to unknown role `{}`; use system, developer, user, assistant or tool",
-                role.trim()
-            )
+    pub fn insert_spec(&mut self, spec: &str) -> Result<(), RoleAliasError> {
+        let (alias, role) = spec.split_once('=').ok_or_else(|| RoleAliasError::Form {
+            spec: spec.to_owned(),
         })?;
+        let role: Role = role
+            .trim()
+            .parse()
+            .map_err(|()| RoleAliasError::UnknownRole {
+                spec: spec.to_owned(),
+                role: role.trim().to_owned(),
+            })?;
         if alias.trim().is_empty() {
-            return Err(format!("Role alias `{spec}` has an empty alias"));
+            return Err(RoleAliasError::EmptyAlias {
+                spec: spec.to_owned(),
+            });
         }
         self.insert(alias, role);
         Ok(())
@@ -120,6 +123,20 @@ impl RoleAliases {
             .or_else(|| self.map.get(&key.to_ascii_lowercase()))
             .copied()
     }
+}
+
+/// A role alias that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RoleAliasError {
+    #[error("Role alias `{spec}` is not of the form `alias=role`")]
+    Form { spec: String },
+    #[error(
+        "Role alias `{spec}` maps to unknown role `{role}`; use system, developer, user, assistant or tool"
+    )]
+    UnknownRole { spec: String, role: String },
+    #[error("Role alias `{spec}` has an empty alias")]
+    EmptyAlias { spec: String },
 }
 
 #[cfg(test)]
@@ -147,6 +164,7 @@ mod tests {
         assert!(
             a.insert_spec("x=robot")
                 .unwrap_err()
+                .to_string()
                 .contains("unknown role `robot`")
         );
         assert!(a.insert_spec("nothing").is_err());

@@ -33,6 +33,9 @@ impl Default for DedupeOptions {
 #[derive(Debug)]
 pub struct DedupeOutput {
     pub kept: Vec<Example>,
+    /// Where each kept example was in the input (increasing), so a caller can carry
+    /// its own data alongside.
+    pub kept_indices: Vec<usize>,
     pub report: DedupeReport,
 }
 
@@ -221,6 +224,7 @@ fn run(
     let conflicts = conflicts(&examples, &prep, &rep);
     let links = want_links.then(|| kept_links(&examples, &prep, &rep, threshold, near));
 
+    let kept_indices: Vec<usize> = (0..n).filter(|&i| rep[i] == i).collect();
     let kept: Vec<Example> = examples
         .into_iter()
         .enumerate()
@@ -235,7 +239,14 @@ fn run(
         groups,
         conflicts,
     };
-    Ok((DedupeOutput { kept, report }, links))
+    Ok((
+        DedupeOutput {
+            kept,
+            kept_indices,
+            report,
+        },
+        links,
+    ))
 }
 
 /// What the near-duplicate search found.

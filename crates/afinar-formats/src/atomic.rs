@@ -258,8 +258,10 @@ where
         _ => Path::new("."),
     };
     fs::create_dir_all(dir).map_err(wrap)?;
-    // Temp files of a command that was killed (SIGKILL, power cut) before it could clean up.
+    // Temp files of a command that was killed (SIGKILL, power cut) before it could clean up,
+    // and staging directories of pipeline runs from before runs wrote through `prepare`.
     remove_stale(dir, ".afinar-");
+    remove_stale(dir, ".afinar-run-");
     let (tmp, file) = TempPath::create(dir, ".afinar-", ".tmp", false).map_err(wrap)?;
     let Some(mut file) = file else {
         return Err(wrap(io::Error::other("no temp file was created")));

@@ -19,6 +19,16 @@ pub enum FormatError {
         #[source]
         source: io::Error,
     },
+    #[error("Source `{pattern}` is not a valid glob")]
+    Glob {
+        pattern: String,
+        #[source]
+        source: glob::PatternError,
+    },
+    #[error("Delimiter `{value}` is not one ASCII character; use `,` `;` `|` or `tab`")]
+    Delimiter { value: String },
+    #[error("Source `{pattern}` matches no files; check the path")]
+    NoMatch { pattern: String },
     #[error(
         "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .xlsx, .xlsm, .xlsb, .xls, .ods, .md, .jsonl, .ndjson, .json and .parquet",
         path.display()

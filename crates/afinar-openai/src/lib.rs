@@ -44,6 +44,8 @@ mod config;
 mod error;
 mod multipart;
 mod request;
+/// A mock OpenAI server on 127.0.0.1 for tests (feature `testing`; not in the binary).
+#[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
 mod types;

@@ -98,17 +98,16 @@ pub fn llama_factory(
     format: LlamaFactoryFormat,
     train: &[&Example],
     validation: &[&Example],
-) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let encode = |set: &[&Example]| -> Result<Vec<u8>, String> {
-        let value = match format {
+) -> Result<Vec<(String, Vec<u8>)>, serde_json::Error> {
+    let encode = |set: &[&Example]| -> Result<Vec<u8>, serde_json::Error> {
+        match format {
             LlamaFactoryFormat::Alpaca => {
                 serde_json::to_vec_pretty(&set.iter().filter_map(|e| alpaca(e)).collect::<Vec<_>>())
             }
             LlamaFactoryFormat::Sharegpt => {
                 serde_json::to_vec_pretty(&set.iter().map(|e| sharegpt(e)).collect::<Vec<_>>())
             }
-        };
-        value.map_err(|e| format!("Failed to write the LLaMA-Factory export: {e}"))
+        }
     };
     let entry = |file: &str| -> Value {
         match format {
@@ -125,7 +124,7 @@ pub fn llama_factory(
         }
     };
     let info = json!({ "afinar_train": entry("train.json"), "afinar_validation": entry("validation.json") });
-    let info = serde_json::to_vec_pretty(&info).map_err(|e| e.to_string())?;
+    let info = serde_json::to_vec_pretty(&info)?;
     Ok(vec![
         ("llama_factory/train.json".into(), encode(train)?),
         ("llama_factory/validation.json".into(), encode(validation)?),

@@ -15,8 +15,9 @@ pub struct Manifest {
     pub inputs: Vec<InputEntry>,
     pub stages: Vec<StageCount>,
     pub accounting: Accounting,
-    /// How many rows each reason rejected (the rows themselves are in `rejects.jsonl`).
-    pub rejects_by_reason: BTreeMap<String, u64>,
+    /// How many rows each cause rejected, by its stable code (the rows themselves, with
+    /// their reasons, are in `rejects.jsonl`).
+    pub rejects_by_code: BTreeMap<String, u64>,
     /// Every row dropped as a duplicate, with the twin that was kept.
     pub duplicates: Vec<DuplicateEntry>,
     pub conflicts: u64,
@@ -43,13 +44,38 @@ pub struct InputEntry {
     pub rows_read: u64,
 }
 
-/// Examples into and out of one stage.
+/// Records into and out of one stage: `input = output + removed`, and what was removed
+/// is rejected, filtered out, or dropped as a duplicate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StageCount {
     pub stage: String,
     pub input: u64,
     pub output: u64,
     pub removed: u64,
+    pub rejected: u64,
+    pub filtered: u64,
+    pub duplicates: u64,
+}
+
+impl StageCount {
+    /// A stage that has seen nothing yet.
+    pub fn new(stage: &str) -> Self {
+        Self {
+            stage: stage.to_owned(),
+            input: 0,
+            output: 0,
+            removed: 0,
+            rejected: 0,
+            filtered: 0,
+            duplicates: 0,
+        }
+    }
+
+    /// Whether every record that came in is accounted for.
+    pub fn closes(&self) -> bool {
+        self.input == self.output + self.removed
+            && self.removed == self.rejected + self.filtered + self.duplicates
+    }
 }
 
 /// rows read = filtered out + rejected + duplicates + train + validation.

@@ -3,10 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use afinar_core::SystemPolicy;
+use afinar_core::{CompletionOptions, SystemPolicy};
 use serde::{Deserialize, Serialize};
 
 use crate::PipelineError;
+use crate::flow::{ConvertSpec, ReadSpec};
+pub use crate::stage::dedupe::DedupeSpec;
+use crate::stage::filter::FilterSpec;
+pub use crate::stage::filter::FilterValue;
+pub use crate::stage::redact::{RedactMode, RedactSpec};
+pub use crate::stage::shape::Format;
+use crate::stage::shape::ShapeSpec;
+pub use crate::stage::split::{SplitSpec, Validation};
+use crate::stage::system::SystemSpec;
 
 /// A whole pipeline file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -73,33 +82,10 @@ pub struct SourceSpec {
     /// e.g. `filter = { Status = "publicado" }`. Other rows are counted as filtered out.
     #[serde(default)]
     pub filter: BTreeMap<String, FilterValue>,
-}
-
-/// One value or a list of accepted values.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(untagged)]
-pub enum FilterValue {
-    One(String),
-    Any(Vec<String>),
-}
-
-impl FilterValue {
-    pub fn values(&self) -> &[String] {
-        match self {
-            FilterValue::One(v) => std::slice::from_ref(v),
-            FilterValue::Any(v) => v,
-        }
-    }
-}
-
-/// The shape of the training lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    #[default]
-    Chat,
-    Completion,
-    Dpo,
+    /// More role names for JSON input, `alias=role` as `convert --role-alias` takes them,
+    /// e.g. `role_aliases = ["cliente=user", "atendente=assistant"]`.
+    #[serde(default)]
+    pub role_aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -134,72 +120,8 @@ impl Default for NormalizeSpec {
     }
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DedupeSpec {
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// The near-duplicate similarity threshold; the curate stage's default when absent.
-    #[serde(default)]
-    pub near: Option<f64>,
-    #[serde(default)]
-    pub exact_only: bool,
-    /// Fail the run (exit 1) when conflicting answers are found.
-    #[serde(default)]
-    pub fail_on_conflict: bool,
-}
-
-impl Default for DedupeSpec {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            near: None,
-            exact_only: false,
-            fail_on_conflict: false,
-        }
-    }
-}
-
-/// The validation share: a fraction (`0.1`) or a count (`20`).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-#[serde(untagged)]
-pub enum Validation {
-    Count(u64),
-    Fraction(f64),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SplitSpec {
-    #[serde(default = "default_validation")]
-    pub validation: Validation,
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// A meta field (a source column such as `Tema`) to stratify by.
-    #[serde(default)]
-    pub stratify: Option<String>,
-}
-
-impl Default for SplitSpec {
-    fn default() -> Self {
-        Self {
-            validation: default_validation(),
-            seed: default_seed(),
-            stratify: None,
-        }
-    }
-}
-
-fn default_validation() -> Validation {
-    Validation::Fraction(0.1)
-}
-
-fn default_seed() -> u64 {
-    42
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -240,26 +162,6 @@ pub struct ExportSpec {
     pub azure: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedactSpec {
-    #[serde(default)]
-    pub mode: RedactMode,
-    /// A file of names to mask, one per line (`#` starts a comment).
-    #[serde(default)]
-    pub names: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RedactMode {
-    /// `[CPF]`, `[CNPJ]`, `[EMAIL]`, `[TELEFONE]`, `[NOME]`.
-    #[default]
-    Placeholder,
-    /// Consistent fakes with valid check digits; needs the secret in `AFINAR_REDACT_KEY`.
-    Fake,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LlamaFactoryFormat {
@@ -267,7 +169,55 @@ pub enum LlamaFactoryFormat {
     Sharegpt,
 }
 
+impl SourceSpec {
+    /// The source's `filter` and `meta`, or `None` when it has neither.
+    pub fn filter_spec(&self) -> Option<FilterSpec> {
+        let spec = FilterSpec {
+            filter: self.filter.clone(),
+            meta: self.meta.clone(),
+        };
+        (!spec.is_noop()).then_some(spec)
+    }
+}
+
 impl PipelineSpec {
+    /// What `source` is read and converted with: the same settings `afinar convert` takes
+    /// as flags.
+    pub fn convert_spec(&self, source: &SourceSpec) -> Result<ConvertSpec, PipelineError> {
+        let mut spec = ConvertSpec {
+            read: ReadSpec {
+                question: source.question.clone(),
+                answer: source.answer.clone(),
+                delimiter: source
+                    .delimiter
+                    .as_deref()
+                    .map(afinar_formats::read::parse_delimiter)
+                    .transpose()
+                    .map_err(PipelineError::Source)?,
+                encoding: source.encoding.clone(),
+                sheet: source.sheet.clone(),
+                role_aliases: source.role_aliases.clone(),
+                normalize: self.normalize.enabled,
+            },
+            system: SystemSpec {
+                text: self.system.clone(),
+                drop: false,
+            },
+            redact: self.redact.clone(),
+            shape: ShapeSpec {
+                format: self.output.format,
+                completion: CompletionOptions {
+                    system: SystemPolicy::Keep,
+                    prompt_suffix: self.output.prompt_suffix.clone(),
+                    completion_prefix: self.output.completion_prefix.clone(),
+                    completion_suffix: self.output.completion_suffix.clone(),
+                },
+            },
+        };
+        spec.system_policy(self.output.system_policy);
+        Ok(spec)
+    }
+
     /// Parses a pipeline file; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self, PipelineError> {
         let spec: PipelineSpec = toml::from_str(text).map_err(|e| {
@@ -376,6 +326,38 @@ mod tests {
         assert_eq!(f["Status"].values(), ["publicado"]);
         assert_eq!(f["Tema"].values(), ["MEI", "DAS"]);
         assert_eq!(spec.split.validation, Validation::Count(20));
+    }
+
+    #[test]
+    fn a_percentage_validation_and_role_aliases_resolve_like_the_flags() {
+        let spec = PipelineSpec::parse(
+            "system = \"S\"\n[[sources]]\npath = \"a.jsonl\"\nrole_aliases = [\"cliente=user\"]\n[split]\nvalidation = \"10%\"\n[output]\nsystem_policy = \"drop\"\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(spec.split.validation, Validation::Fraction(0.1));
+        let convert = spec.convert_spec(&spec.sources[0]).unwrap();
+        assert_eq!(convert.read.role_aliases, ["cliente=user"]);
+        assert!(convert.system.drop);
+        assert_eq!(convert.shape.completion.system, SystemPolicy::Drop);
+        let opts = convert.read_options().unwrap();
+        assert_eq!(
+            opts.aliases.resolve("Cliente"),
+            Some(afinar_core::Role::User)
+        );
+
+        let bad = PipelineSpec::parse(
+            "[[sources]]\npath = \"a.jsonl\"\nrole_aliases = [\"x=robot\"]\n",
+            "p.toml",
+        )
+        .unwrap();
+        let err = bad
+            .convert_spec(&bad.sources[0])
+            .unwrap()
+            .read_options()
+            .unwrap_err();
+        assert!(matches!(err, PipelineError::RoleAlias(_)));
+        assert!(err.to_string().contains("unknown role `robot`"), "{err}");
     }
 
     #[test]

@@ -6,8 +6,14 @@ pub mod jsonl;
 pub mod markdown;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+mod sources;
 pub mod spreadsheet;
 mod table;
+
+pub use sources::{
+    Source, SourceRequest, expand, holds_json_array, read_paths, read_side_file, read_source,
+    read_sources, sha256_hex,
+};
 
 use std::fmt;
 use std::path::Path;
@@ -274,13 +280,13 @@ pub(crate) fn text(s: &str, opts: &ReadOptions) -> String {
 }
 
 /// A delimiter as a user types it: `,` `;` `|`, or `tab`.
-pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+pub fn parse_delimiter(s: &str) -> Result<u8, FormatError> {
     match s {
         "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
         s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "Delimiter `{s}` is not one ASCII character; use `,` `;` `|` or `tab`"
-        )),
+        _ => Err(FormatError::Delimiter {
+            value: s.to_owned(),
+        }),
     }
 }
 

@@ -1,0 +1,181 @@
+//! Reading several sources at once: the one entry point `convert`, `dedupe`, `split` and
+//! the pipeline runner share, so every command reads the same way (in parallel, each file
+//! capped at [`afinar_core::limits::MAX_SOURCE_BYTES`], errors naming the file).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::{InputKind, ReadOptions, ReadOutput, read_bytes, read_capped};
+use crate::FormatError;
+
+/// One file to read, and how.
+#[derive(Debug, Clone)]
+pub struct SourceRequest {
+    pub path: PathBuf,
+    pub options: ReadOptions,
+}
+
+/// One file read: what it held, and the SHA-256 of its bytes (for a manifest).
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub output: ReadOutput,
+    /// Lowercase hex SHA-256 of the file as read.
+    pub sha256: String,
+}
+
+/// Reads one file, choosing the reader by its extension, and hashes its bytes.
+pub fn read_source(path: &Path, options: &ReadOptions) -> Result<Source, FormatError> {
+    let kind = InputKind::from_path(path)?;
+    let bytes = read_capped(path)?;
+    let output = read_bytes(kind, &bytes, &path.display().to_string(), options)?;
+    Ok(Source {
+        path: path.to_owned(),
+        output,
+        sha256: sha256_hex(&bytes),
+    })
+}
+
+/// Reads every request in parallel. The result keeps their order, and the first failure
+/// in that order is the one returned, whatever thread finished first.
+pub fn read_sources(requests: &[SourceRequest]) -> Result<Vec<Source>, FormatError> {
+    let read: Vec<_> = requests
+        .par_iter()
+        .map(|r| read_source(&r.path, &r.options))
+        .collect();
+    read.into_iter().collect()
+}
+
+/// [`read_sources`] of several paths read the same way.
+pub fn read_paths(paths: &[PathBuf], options: &ReadOptions) -> Result<Vec<Source>, FormatError> {
+    let requests: Vec<SourceRequest> = paths
+        .iter()
+        .map(|path| SourceRequest {
+            path: path.clone(),
+            options: options.clone(),
+        })
+        .collect();
+    read_sources(&requests)
+}
+
+/// A path, or a glob's matching files in sorted order; a glob that matches nothing is an
+/// error (a pipeline that silently read nothing would look like it worked).
+pub fn expand(pattern: &str) -> Result<Vec<PathBuf>, FormatError> {
+    if !pattern.contains(['*', '?', '[']) {
+        return Ok(vec![PathBuf::from(pattern)]);
+    }
+    let paths = glob::glob(pattern).map_err(|source| FormatError::Glob {
+        pattern: pattern.to_owned(),
+        source,
+    })?;
+    let mut found: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        return Err(FormatError::NoMatch {
+            pattern: pattern.to_owned(),
+        });
+    }
+    Ok(found)
+}
+
+/// A small side file a stage needs (a list of names, a key), capped like a source.
+pub fn read_side_file(path: &Path) -> Result<Vec<u8>, FormatError> {
+    read_capped(path)
+}
+
+/// Whether `path` is a `.json` file holding one JSON array (alpaca, ShareGPT exports)
+/// rather than JSON Lines: its first non-blank byte (after a BOM) is `[`. Only the head
+/// of the file is read; an unreadable file is not an array (the caller reports it).
+pub fn holds_json_array(path: &Path) -> bool {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return false;
+    }
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 4096];
+    let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
+    let body = head[..n]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&head[..n]);
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
+
+/// Lowercase hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_keep_their_order_and_the_first_error_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.jsonl");
+        std::fs::write(&a, "Pergunta;Resposta\nO que é o DAS?;Uma guia.\n").unwrap();
+        std::fs::write(
+            &b,
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"Oi?\"},{\"role\":\"assistant\",\"content\":\"Olá.\"}]}\n",
+        )
+        .unwrap();
+        let read = read_paths(&[a.clone(), b.clone()], &ReadOptions::default()).unwrap();
+        assert_eq!(read[0].path, a);
+        assert_eq!(read[1].path, b);
+        assert_eq!(read[0].output.examples.len(), 1);
+        assert_eq!(read[1].sha256, sha256_hex(&std::fs::read(&b).unwrap()));
+
+        let missing = dir.path().join("nao-existe.csv");
+        let also_missing = dir.path().join("tambem-nao.csv");
+        let err = read_paths(&[a, missing.clone(), also_missing], &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nao-existe.csv"), "{err}");
+    }
+
+    #[test]
+    fn a_json_array_is_told_from_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let array = dir.path().join("alpaca.json");
+        std::fs::write(&array, "\u{FEFF}\n  [{\"instruction\": \"Oi\"}]").unwrap();
+        let lines = dir.path().join("lines.json");
+        std::fs::write(&lines, "{\"messages\": []}\n").unwrap();
+        let jsonl = dir.path().join("array.jsonl");
+        std::fs::write(&jsonl, "[1]").unwrap();
+        assert!(holds_json_array(&array));
+        assert!(!holds_json_array(&lines));
+        assert!(!holds_json_array(&jsonl), "only .json files are sniffed");
+        assert!(!holds_json_array(&dir.path().join("nao-existe.json")));
+    }
+
+    #[test]
+    fn globs_match_sorted_files_or_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.csv", "a.csv", "c.txt"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        let pattern = format!("{}/*.csv", dir.path().display());
+        let found = expand(&pattern).unwrap();
+        assert_eq!(
+            found,
+            vec![dir.path().join("a.csv"), dir.path().join("b.csv")]
+        );
+        let none = format!("{}/*.xlsx", dir.path().display());
+        assert!(matches!(expand(&none), Err(FormatError::NoMatch { .. })));
+        assert!(matches!(expand("[*.csv"), Err(FormatError::Glob { .. })));
+        assert_eq!(expand("faq.csv").unwrap(), vec![PathBuf::from("faq.csv")]);
+    }
+}
