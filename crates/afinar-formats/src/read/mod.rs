@@ -1,7 +1,10 @@
 //! Readers: one source file in, examples and rejects out.
 
+mod blocks;
 pub mod csv;
+pub mod docx;
 pub mod encoding;
+pub mod html;
 pub mod jsonl;
 pub mod markdown;
 #[cfg(feature = "parquet")]
@@ -31,6 +34,10 @@ pub enum InputKind {
     Markdown,
     /// An Apache Parquet table, columns mapped as for CSV.
     Parquet,
+    /// A Word document (`.docx`, `.docm`) with questions and answers.
+    Docx,
+    /// A saved web page (`.html`, `.htm`) with questions and answers.
+    Html,
 }
 
 impl InputKind {
@@ -45,6 +52,11 @@ impl InputKind {
             Some("xlsx" | "xlsm" | "xlsb" | "xls" | "ods") => Ok(Self::Spreadsheet),
             Some("md" | "markdown") => Ok(Self::Markdown),
             Some("parquet") => Ok(Self::Parquet),
+            Some("docx" | "docm") => Ok(Self::Docx),
+            Some("html" | "htm" | "xhtml") => Ok(Self::Html),
+            Some("doc") => Err(FormatError::OldWord {
+                path: path.to_owned(),
+            }),
             _ => Err(FormatError::UnsupportedInput {
                 path: path.to_owned(),
             }),
@@ -113,6 +125,11 @@ pub struct SourceInfo {
     pub blank: u64,
     /// Whether the file started with a byte order mark.
     pub bom: bool,
+    /// What the reader found and passed over, for the summary (`Found 4 question
+    /// headings`, `Not read as content: 2 headers and footers`).
+    pub notes: Vec<String>,
+    /// Problems worth a look that did not stop the reading.
+    pub warnings: Vec<String>,
 }
 
 /// Everything read from one source.
@@ -196,6 +213,8 @@ pub fn read_bytes(
         InputKind::Spreadsheet => spreadsheet::read_bytes(bytes, name, opts),
         InputKind::Markdown => markdown::read_bytes(bytes, name, opts),
         InputKind::Parquet => read_parquet_bytes(bytes, name, opts),
+        InputKind::Docx => docx::read_bytes(bytes, name, opts),
+        InputKind::Html => html::read_bytes(bytes, name, opts),
     }
 }
 
@@ -272,6 +291,8 @@ impl fmt::Display for InputKind {
             InputKind::Spreadsheet => "spreadsheet",
             InputKind::Markdown => "markdown",
             InputKind::Parquet => "parquet",
+            InputKind::Docx => "docx",
+            InputKind::Html => "html",
         })
     }
 }
