@@ -120,8 +120,8 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
     let mut rejects = Vec::new();
     for pair in doc.pairs {
         info.rows += 1;
-        let question = text(&pair.question, opts);
-        let answer = text(&pair.answer, opts);
+        let question = text(&pair.question, opts).trim().to_owned();
+        let answer = text(&pair.answer, opts).trim().to_owned();
         let longest = question.len().max(answer.len());
         let reason = if longest > MAX_CELL_BYTES {
             format!(

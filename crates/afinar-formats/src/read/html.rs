@@ -113,8 +113,8 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
             Place::Table { row, .. } => Origin::part(file, format!("table row {row}")),
             Place::JsonLd(n) => Origin::part(file, format!("JSON-LD[{n}]")),
         };
-        let question = text(&pair.question, opts);
-        let answer = text(&pair.answer, opts);
+        let question = text(&pair.question, opts).trim().to_owned();
+        let answer = text(&pair.answer, opts).trim().to_owned();
         let longest = question.len().max(answer.len());
         let (code, reason) = if longest > MAX_CELL_BYTES {
             (
@@ -800,9 +800,26 @@ impl Walker {
             .first()
             .map(|r| r.iter().map(|c| Self::line(c.children())).collect())
             .unwrap_or_default();
-        // A header naming the columns, or questions in the first cells.
+        let layout = rows.iter().flatten().any(|c| {
+            c.descendants().any(|d| {
+                d.value().as_element().is_some_and(|e| {
+                    matches!(
+                        e.name(),
+                        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "dl" | "details"
+                    )
+                })
+            }) || c
+                .children()
+                .filter(|d| d.value().as_element().is_some_and(|e| e.name() == "p"))
+                .count()
+                > 1
+        });
+        // A header naming the columns; else, in a table that is not the page's layout,
+        // questions in the first cells.
         let map = if header.len() >= 2 && columns::looks_like_header(&header) {
             columns::detect("", &header, None, None).ok().map(|m| (m, 1))
+        } else if layout {
+            None
         } else {
             let firsts: Vec<String> = rows
                 .iter()
@@ -823,22 +840,6 @@ impl Walker {
                     },
                     usize::from(header_row),
                 )
-            })
-        };
-        let layout = || {
-            rows.iter().flatten().any(|c| {
-                c.descendants().any(|d| {
-                    d.value().as_element().is_some_and(|e| {
-                        matches!(
-                            e.name(),
-                            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "dl" | "details"
-                        )
-                    })
-                }) || c
-                    .children()
-                    .filter(|d| d.value().as_element().is_some_and(|e| e.name() == "p"))
-                    .count()
-                    > 1
             })
         };
         match map {
@@ -878,7 +879,7 @@ impl Walker {
                 }
                 self.blocks.push(Block::Qa);
             }
-            _ if layout() => {
+            _ if layout => {
                 // A table that lays out the page: its cells are containers.
                 for cell in rows.iter().flatten() {
                     for c in cell.children() {
