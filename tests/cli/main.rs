@@ -6,6 +6,7 @@ mod common;
 mod check;
 mod convert;
 mod curate;
+mod documents;
 mod fuzz_replay;
 mod limits;
 mod malformed;

@@ -68,7 +68,10 @@ fn r(origin: &str, reason: &str) -> (String, String) {
 fn assert_no_trap(out: &ReadOutput, traps: &[&str]) {
     let text = all_text(out);
     for trap in traps {
-        assert!(!text.contains(trap), "`{trap}` was read as content:\n{text}");
+        assert!(
+            !text.contains(trap),
+            "`{trap}` was read as content:\n{text}"
+        );
     }
 }
 
@@ -149,7 +152,10 @@ fn word_document_gives_every_style_and_nothing_from_its_traps() {
         ]
     );
     assert!(out.rejects.iter().all(|r| r.code == "empty_answer"));
-    assert_eq!((out.info.format.as_str(), out.info.rows, out.info.blank), ("docx", 13, 1));
+    assert_eq!(
+        (out.info.format.as_str(), out.info.rows, out.info.blank),
+        ("docx", 13, 1)
+    );
     assert_eq!(
         out.info.notes,
         vec![
@@ -250,8 +256,14 @@ fn web_page_gives_every_style_once_and_nothing_from_its_chrome() {
         ]
     );
     // The entity in the JSON-LD name is decoded.
-    assert_eq!(out.rejects[1].raw, "Como emitir a guia do MEI & do DAS-MEI?");
-    assert_eq!((out.info.format.as_str(), out.info.encoding.as_str()), ("html", "utf-8"));
+    assert_eq!(
+        out.rejects[1].raw,
+        "Como emitir a guia do MEI & do DAS-MEI?"
+    );
+    assert_eq!(
+        (out.info.format.as_str(), out.info.encoding.as_str()),
+        ("html", "utf-8")
+    );
     assert_eq!(
         out.info.notes,
         vec![
@@ -333,7 +345,10 @@ fn page_encoding_bom_then_flag_then_meta_then_bytes() {
     // Declared ISO-8859-1, saved as Windows-1252.
     let page = cp1252(&format!("<meta charset=\"ISO-8859-1\">{body}"));
     let out = read_html(&page, &ReadOptions::default());
-    assert_eq!((out.info.encoding.as_str(), answer(&out).as_str()), ("windows-1252", expected));
+    assert_eq!(
+        (out.info.encoding.as_str(), answer(&out).as_str()),
+        ("windows-1252", expected)
+    );
     assert!(out.info.warnings.is_empty());
 
     // A BOM wins over a declaration that contradicts it.
@@ -355,13 +370,23 @@ fn page_encoding_bom_then_flag_then_meta_then_bytes() {
     let out = read_html(&page, &ReadOptions::default());
     assert_eq!(out.info.encoding, "utf-8");
     assert!(answer(&out).contains('\u{FFFD}'));
-    assert!(out.info.warnings[0].contains("pass --encoding"), "{:?}", out.info.warnings);
+    assert!(
+        out.info.warnings[0].contains("pass --encoding"),
+        "{:?}",
+        out.info.warnings
+    );
 
     // Nothing declared: UTF-8 when valid, else Windows-1252.
     let out = read_html(body.as_bytes(), &ReadOptions::default());
-    assert_eq!((out.info.encoding.as_str(), answer(&out).as_str()), ("utf-8", expected));
+    assert_eq!(
+        (out.info.encoding.as_str(), answer(&out).as_str()),
+        ("utf-8", expected)
+    );
     let out = read_html(&cp1252(body), &ReadOptions::default());
-    assert_eq!((out.info.encoding.as_str(), answer(&out).as_str()), ("windows-1252", expected));
+    assert_eq!(
+        (out.info.encoding.as_str(), answer(&out).as_str()),
+        ("windows-1252", expected)
+    );
 }
 
 #[test]
@@ -375,8 +400,16 @@ fn json_ld_in_its_shapes_and_invalid_json_ld_is_a_warning() {
     assert_eq!(
         pairs(&out),
         vec![
-            p("p.html:JSON-LD[1]", "O MEI paga <DAS>?", "Sim.\n\nTodo mês,\nno dia 20."),
-            p("p.html:JSON-LD[2]", "Tem multa?", "1. 2% ao mês;\n2. no máximo 20%."),
+            p(
+                "p.html:JSON-LD[1]",
+                "O MEI paga <DAS>?",
+                "Sim.\n\nTodo mês,\nno dia 20."
+            ),
+            p(
+                "p.html:JSON-LD[2]",
+                "Tem multa?",
+                "1. 2% ao mês;\n2. no máximo 20%."
+            ),
         ]
     );
     assert_eq!(out.info.warnings.len(), 1);
@@ -389,8 +422,8 @@ fn docx(body: &str, styles: Option<&str>) -> Vec<u8> {
     use std::io::Write;
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut buf);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let ns = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006""#;
     z.start_file("word/document.xml", opts).unwrap();
     write!(z, r#"<?xml version="1.0" encoding="UTF-8"?><w:document {ns}><w:body>{body}</w:body></w:document>"#).unwrap();
@@ -443,43 +476,95 @@ fn word_toc_field_without_content_control_outline_levels_and_split_labels() {
             ),
         ]
     );
-    assert!(out.info.notes[1].contains("2 table of contents entries"), "{:?}", out.info.notes);
-    assert!(out.info.notes[1].contains("1 drawing or text box"), "{:?}", out.info.notes);
+    assert!(
+        out.info.notes[1].contains("2 table of contents entries"),
+        "{:?}",
+        out.info.notes
+    );
+    assert!(
+        out.info.notes[1].contains("1 drawing or text box"),
+        "{:?}",
+        out.info.notes
+    );
 }
 
 #[test]
 fn word_files_that_are_not_documents_are_errors_naming_them() {
-    let err = read::read_bytes(InputKind::Docx, b"\xD0\xCF\x11\xE0 not a zip", "velho.docx", &ReadOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("`velho.docx` is not a readable Word document: it is not a zip archive"), "{err}");
+    let err = read::read_bytes(
+        InputKind::Docx,
+        b"\xD0\xCF\x11\xE0 not a zip",
+        "velho.docx",
+        &ReadOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("`velho.docx` is not a readable Word document: it is not a zip archive"),
+        "{err}"
+    );
     assert!(err.contains("Save it from Word as .docx"), "{err}");
 
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut buf);
-    z.start_file("xl/workbook.xml", zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)).unwrap();
+    z.start_file(
+        "xl/workbook.xml",
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored),
+    )
+    .unwrap();
     z.finish().unwrap();
-    let err = read::read_bytes(InputKind::Docx, &buf.into_inner(), "planilha.docx", &ReadOptions::default())
+    let err = read::read_bytes(
+        InputKind::Docx,
+        &buf.into_inner(),
+        "planilha.docx",
+        &ReadOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "`planilha.docx` is not a readable Word document: it has no `word/document.xml`; is it really a Word document?"
+    );
+
+    let err = read::read_bytes(
+        InputKind::Docx,
+        &docx("<w:p><w:r><w:t>a</w:t></w:r></w:p></w:body>", None),
+        "x.docx",
+        &ReadOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(
+            "`x.docx` is not a readable Word document: `word/document.xml`: invalid XML"
+        ),
+        "{err}"
+    );
+
+    let err = InputKind::from_path(Path::new("Manual.DOC"))
         .unwrap_err()
         .to_string();
-    assert_eq!(err, "`planilha.docx` is not a readable Word document: it has no `word/document.xml`; is it really a Word document?");
-
-    let err = read::read_bytes(InputKind::Docx, &docx("<w:p><w:r><w:t>a</w:t></w:r></w:p></w:body>", None), "x.docx", &ReadOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("`x.docx` is not a readable Word document: `word/document.xml`: invalid XML"), "{err}");
-
-    let err = InputKind::from_path(Path::new("Manual.DOC")).unwrap_err().to_string();
-    assert_eq!(err, "`Manual.DOC` is an old Word 97-2003 document; open it in Word and save it as .docx (Word Document)");
-    assert_eq!(InputKind::from_path(Path::new("faq.HTM")).unwrap(), InputKind::Html);
-    assert_eq!(InputKind::from_path(Path::new("m.docm")).unwrap(), InputKind::Docx);
+    assert_eq!(
+        err,
+        "`Manual.DOC` is an old Word 97-2003 document; open it in Word and save it as .docx (Word Document)"
+    );
+    assert_eq!(
+        InputKind::from_path(Path::new("faq.HTM")).unwrap(),
+        InputKind::Html
+    );
+    assert_eq!(
+        InputKind::from_path(Path::new("m.docm")).unwrap(),
+        InputKind::Docx
+    );
 }
 
 #[test]
 fn a_document_without_questions_says_what_afinar_looks_for() {
     let out = read_docx(&docx(&wp("Só um parágrafo."), None));
     assert!(out.examples.is_empty() && out.rejects.is_empty());
-    assert!(out.info.notes[0].starts_with("Found no questions: afinar looks for headings ending in `?`"));
+    assert!(
+        out.info.notes[0]
+            .starts_with("Found no questions: afinar looks for headings ending in `?`")
+    );
     let out = read_html(b"<p>Nada aqui?</p>", &ReadOptions::default());
     assert!(out.examples.is_empty() && out.rejects.is_empty());
     assert!(out.info.notes[0].starts_with("Found no questions"));

@@ -44,7 +44,10 @@ pub(crate) fn markdown(blocks: &[Block]) -> String {
                 let indent = "  ".repeat(usize::from(*depth));
                 // Continuation lines line up under the item's text.
                 let pad = " ".repeat(indent.len() + marker.len() + 1);
-                format!("{indent}{marker} {}", text.replace('\n', &format!("\n{pad}")))
+                format!(
+                    "{indent}{marker} {}",
+                    text.replace('\n', &format!("\n{pad}"))
+                )
             }
             Block::Table(rows) if !rows.is_empty() => pipe_table(rows),
             Block::Pre(text) if !text.trim().is_empty() => {

@@ -81,8 +81,7 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         Some(xml) => parse_xml(&xml).map_err(|e| bad(format!("`word/numbering.xml`: {e}")))?,
         None => XEl::default(),
     };
-    let document =
-        parse_xml(&document).map_err(|e| bad(format!("`word/document.xml`: {e}")))?;
+    let document = parse_xml(&document).map_err(|e| bad(format!("`word/document.xml`: {e}")))?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
@@ -106,14 +105,34 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
             .count()
     };
     let skipped = [
-        (body.seen.toc, "table of contents entry", "table of contents entries"),
-        (parts("word/header") + parts("word/footer"), "header or footer", "headers and footers"),
-        (body.seen.notes, "footnote or endnote mark", "footnote and endnote marks"),
+        (
+            body.seen.toc,
+            "table of contents entry",
+            "table of contents entries",
+        ),
+        (
+            parts("word/header") + parts("word/footer"),
+            "header or footer",
+            "headers and footers",
+        ),
+        (
+            body.seen.notes,
+            "footnote or endnote mark",
+            "footnote and endnote marks",
+        ),
         (body.seen.comments, "comment", "comments"),
-        (body.seen.deleted, "deleted tracked change", "deleted tracked changes"),
+        (
+            body.seen.deleted,
+            "deleted tracked change",
+            "deleted tracked changes",
+        ),
         (body.seen.fields, "field code", "field codes"),
         (body.seen.hidden, "hidden text run", "hidden text runs"),
-        (body.seen.drawings, "drawing or text box", "drawings and text boxes"),
+        (
+            body.seen.drawings,
+            "drawing or text box",
+            "drawings and text boxes",
+        ),
     ];
     let doc = extract(&body.blocks, &body.tables, file);
     let mut examples = Vec::new();
@@ -140,15 +159,15 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
             continue;
         };
         let raw = format!("{}\n{}", pair.question, pair.answer);
-        rejects.push(
-            Reject::new(pair.origin, reason, raw.trim_end()).with_code(if longest > MAX_CELL_BYTES {
+        rejects.push(Reject::new(pair.origin, reason, raw.trim_end()).with_code(
+            if longest > MAX_CELL_BYTES {
                 "too_long"
             } else if pair.question.trim().is_empty() {
                 "empty_question"
             } else {
                 "empty_answer"
-            }),
-        );
+            },
+        ));
     }
     info.blank = doc.blank_rows;
     info.notes.push(found_note(&doc.found));
@@ -178,9 +197,21 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
 fn found_note(found: &Found) -> String {
     let kinds = [
         (found.headings, "question heading", "question headings"),
-        (found.labels, "`P:`/`R:` label pair", "`P:`/`R:` label pairs"),
-        (found.table_rows, "question table row", "question table rows"),
-        (found.numbered, "numbered bold question", "numbered bold questions"),
+        (
+            found.labels,
+            "`P:`/`R:` label pair",
+            "`P:`/`R:` label pairs",
+        ),
+        (
+            found.table_rows,
+            "question table row",
+            "question table rows",
+        ),
+        (
+            found.numbered,
+            "numbered bold question",
+            "numbered bold questions",
+        ),
     ];
     let list: Vec<String> = kinds
         .iter()
@@ -330,13 +361,15 @@ fn parse_xml(xml: &str) -> Result<XEl, String> {
         }
     }
     let mut root = stack.pop().unwrap_or_default();
-    Ok(match root.children.iter().position(|c| matches!(c, XNode::El(_))) {
-        Some(i) => match root.children.swap_remove(i) {
-            XNode::El(e) => e,
-            XNode::Text(_) => XEl::default(),
+    Ok(
+        match root.children.iter().position(|c| matches!(c, XNode::El(_))) {
+            Some(i) => match root.children.swap_remove(i) {
+                XNode::El(e) => e,
+                XNode::Text(_) => XEl::default(),
+            },
+            None => XEl::default(),
         },
-        None => XEl::default(),
-    })
+    )
 }
 
 /// `<w:b/>`, `<w:b w:val="1"/>` are on; `w:val="0"`, `"false"`, `"off"` off.
@@ -371,7 +404,9 @@ impl Styles {
             let Some(id) = s.attr("styleId") else {
                 continue;
             };
-            if s.attr("type") == Some("paragraph") && s.attr("default").is_some_and(|d| d == "1" || d == "true") {
+            if s.attr("type") == Some("paragraph")
+                && s.attr("default").is_some_and(|d| d == "1" || d == "true")
+            {
                 default_paragraph = Some(id.to_owned());
             }
             let ppr = s.child("pPr");
@@ -1022,10 +1057,7 @@ fn qa_columns(rows: &[Vec<Vec<Block>>]) -> Option<columns::ColumnMap> {
 fn extract(body: &[DBlock], tables: &[Vec<Vec<Vec<Block>>>], file: &str) -> Extracted {
     let maps: Vec<Option<columns::ColumnMap>> = tables.iter().map(|t| qa_columns(t)).collect();
     let is_qa_table = |t: usize| maps.get(t).is_some_and(Option::is_some);
-    let roles: Vec<Role> = body
-        .iter()
-        .map(|b| role(b, &is_qa_table))
-        .collect();
+    let roles: Vec<Role> = body.iter().map(|b| role(b, &is_qa_table)).collect();
     let plain: Vec<Block> = body
         .iter()
         .zip(&roles)
@@ -1078,8 +1110,7 @@ fn extract(body: &[DBlock], tables: &[Vec<Vec<Vec<Block>>>], file: &str) -> Extr
         match r {
             Role::QuestionLabel(first) => {
                 let stop = stop_after(i);
-                let answer_at =
-                    (i + 1..stop).find(|&j| matches!(roles[j], Role::AnswerLabel(_)));
+                let answer_at = (i + 1..stop).find(|&j| matches!(roles[j], Role::AnswerLabel(_)));
                 let q_end = answer_at.unwrap_or(stop);
                 let mut question: Vec<String> = vec![first.clone()];
                 question.extend((i + 1..q_end).filter_map(|j| match &plain[j] {
@@ -1190,8 +1221,14 @@ mod tests {
 
     #[test]
     fn labels_and_typed_numbers() {
-        assert_eq!(label("P: Qual o prazo?"), Some((Label::Question, "Qual o prazo?")));
-        assert_eq!(label("Resposta : Dia 20."), Some((Label::Answer, "Dia 20.")));
+        assert_eq!(
+            label("P: Qual o prazo?"),
+            Some((Label::Question, "Qual o prazo?"))
+        );
+        assert_eq!(
+            label("Resposta : Dia 20."),
+            Some((Label::Answer, "Dia 20."))
+        );
         assert_eq!(label("Pergunta:"), Some((Label::Question, "")));
         assert_eq!(label("Prazo: dia 20"), None);
         assert_eq!(label("A empresa: sim"), None);

@@ -223,13 +223,15 @@ fn prescan(b: &[u8]) -> Option<&'static Encoding> {
                     .flatten()
             });
             if let Some(enc) = label.and_then(|l| Encoding::for_label(l.trim().as_bytes())) {
-                return Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-                    UTF_8
-                } else if enc == encoding_rs::X_USER_DEFINED {
-                    WINDOWS_1252
-                } else {
-                    enc
-                });
+                return Some(
+                    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                        UTF_8
+                    } else if enc == encoding_rs::X_USER_DEFINED {
+                        WINDOWS_1252
+                    } else {
+                        enc
+                    },
+                );
             }
             i = at;
             continue;
@@ -269,7 +271,11 @@ fn attribute(b: &[u8], mut at: usize) -> Option<(String, String, usize)> {
         return None;
     }
     let start = at;
-    while at < b.len() && !matches!(b[at], b'=' | b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0C' | b'/')
+    while at < b.len()
+        && !matches!(
+            b[at],
+            b'=' | b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0C' | b'/'
+        )
         || at == start && at < b.len() && b[at] == b'='
     {
         at += 1;
@@ -287,7 +293,10 @@ fn attribute(b: &[u8], mut at: usize) -> Option<(String, String, usize)> {
     }
     let value = match b.get(at) {
         Some(&q @ (b'"' | b'\'')) => {
-            let end = b[at + 1..].iter().position(|&c| c == q).map_or(b.len(), |p| at + 1 + p);
+            let end = b[at + 1..]
+                .iter()
+                .position(|&c| c == q)
+                .map_or(b.len(), |p| at + 1 + p);
             let v = &b[at + 1..end];
             at = (end + 1).min(b.len());
             v
@@ -391,7 +400,11 @@ impl Counts {
                 "<details> accordion questions",
             ),
             count(self.headings, "question heading", "question headings"),
-            count(self.definitions, "<dt>/<dd> question", "<dt>/<dd> questions"),
+            count(
+                self.definitions,
+                "<dt>/<dd> question",
+                "<dt>/<dd> questions",
+            ),
             count(self.table_rows, "question table row", "question table rows"),
         ]
         .into_iter()
@@ -432,8 +445,8 @@ const INLINE: &[&str] = &[
 /// Never shown as text (or not text at all).
 const NOT_TEXT: &[&str] = &[
     "script", "style", "noscript", "iframe", "object", "embed", "svg", "math", "canvas", "head",
-    "title", "meta", "link", "base", "input", "select", "textarea", "button", "option",
-    "datalist", "video", "audio", "source", "track", "map", "img", "picture",
+    "title", "meta", "link", "base", "input", "select", "textarea", "button", "option", "datalist",
+    "video", "audio", "source", "track", "map", "img", "picture",
 ];
 
 /// Elements that start a section of their own: a `<header>` or `<footer>` inside one is
@@ -696,10 +709,14 @@ impl Walker {
 
     fn details(&mut self, node: NodeRef<'_, Node>) {
         self.flush();
-        let summary = node
-            .children()
-            .find(|c| c.value().as_element().is_some_and(|e| e.name() == "summary"));
-        let question = summary.map(|s| Self::line(s.children())).unwrap_or_default();
+        let summary = node.children().find(|c| {
+            c.value()
+                .as_element()
+                .is_some_and(|e| e.name() == "summary")
+        });
+        let question = summary
+            .map(|s| Self::line(s.children()))
+            .unwrap_or_default();
         if self.nested || !blocks::is_question(&question) {
             if !self.nested && !question.is_empty() {
                 self.not_questions.push(question.clone());
@@ -817,7 +834,9 @@ impl Walker {
         // A header naming the columns; else, in a table that is not the page's layout,
         // questions in the first cells.
         let map = if header.len() >= 2 && columns::looks_like_header(&header) {
-            columns::detect("", &header, None, None).ok().map(|m| (m, 1))
+            columns::detect("", &header, None, None)
+                .ok()
+                .map(|m| (m, 1))
         } else if layout {
             None
         } else {
@@ -905,7 +924,9 @@ impl Walker {
 /// A table's rows and their cells, not those of tables inside it.
 fn rows_of(table: NodeRef<'_, Node>) -> Vec<Vec<NodeRef<'_, Node>>> {
     let is = |n: &NodeRef<'_, Node>, names: &[&str]| {
-        n.value().as_element().is_some_and(|e| names.contains(&e.name()))
+        n.value()
+            .as_element()
+            .is_some_and(|e| names.contains(&e.name()))
     };
     let mut rows = Vec::new();
     for c in table.children() {
@@ -949,7 +970,10 @@ fn json_ld(root: NodeRef<'_, Node>) -> (Vec<Found>, Vec<String>) {
     for (i, src) in scripts.iter().enumerate() {
         // CMSs leave raw line breaks and tabs inside strings, which JSON forbids and
         // every search engine accepts.
-        let src: String = src.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let src: String = src
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         let value: serde_json::Value = match serde_json::from_str(src.trim()) {
             Ok(v) => v,
             Err(e) => {
@@ -1013,9 +1037,8 @@ fn collect_scripts(node: NodeRef<'_, Node>, out: &mut Vec<String>) {
 
 fn has_type(v: &serde_json::Value, wanted: &str) -> bool {
     let is = |t: &serde_json::Value| {
-        t.as_str().is_some_and(|t| {
-            t == wanted || t.rsplit(['/', ':']).next() == Some(wanted)
-        })
+        t.as_str()
+            .is_some_and(|t| t == wanted || t.rsplit(['/', ':']).next() == Some(wanted))
     };
     match v.get("@type") {
         Some(serde_json::Value::Array(types)) => types.iter().any(is),
@@ -1130,14 +1153,19 @@ mod tests {
         let enc = |s: &str| prescan(s.as_bytes()).map(Encoding::name);
         assert_eq!(enc("<meta charset=\"iso-8859-1\">"), Some("windows-1252"));
         assert_eq!(
-            enc("<!-- <meta charset=utf-8> --><META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=ISO-8859-1'>"),
+            enc(
+                "<!-- <meta charset=utf-8> --><META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=ISO-8859-1'>"
+            ),
             Some("windows-1252")
         );
         assert_eq!(enc("<meta content='text/html; charset=utf-8'>"), None);
         assert_eq!(enc("<meta charset='utf-16le'>"), Some("UTF-8"));
         assert_eq!(enc("<title>x</title><meta charset=utf-8>"), Some("UTF-8"));
         assert_eq!(enc("<p>no meta</p>"), None);
-        assert_eq!(charset_in_content("text/html;charset=\"latin1\""), Some("latin1".into()));
+        assert_eq!(
+            charset_in_content("text/html;charset=\"latin1\""),
+            Some("latin1".into())
+        );
     }
 
     #[test]
@@ -1163,8 +1191,16 @@ mod tests {
         assert_eq!(
             pairs(&out),
             vec![
-                ("faq.html:§\"O que é DAS?\"".into(), "O que é DAS?".into(), "A guia.".into()),
-                ("faq.html:§\"Glossário\"".into(), "Glossário".into(), "x\n\ny".into()),
+                (
+                    "faq.html:§\"O que é DAS?\"".into(),
+                    "O que é DAS?".into(),
+                    "A guia.".into()
+                ),
+                (
+                    "faq.html:§\"Glossário\"".into(),
+                    "Glossário".into(),
+                    "x\n\ny".into()
+                ),
             ]
         );
     }
