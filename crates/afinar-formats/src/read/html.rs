@@ -60,7 +60,13 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
             if declared { " although the page declares it" } else { "" },
         ));
     }
-    let doc = Html::parse_document(&page);
+    let cut = nesting_cut(&page);
+    if cut < page.len() {
+        info.warnings.push(format!(
+            "Elements are nested more than {MAX_PARSE_DEPTH} deep from byte {cut} on; the rest of the page was not read"
+        ));
+    }
+    let doc = Html::parse_document(&page[..cut]);
     let mut walker = Walker::new(false);
     walker.walk(doc.tree.root());
     walker.flush();
@@ -143,6 +149,11 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
     if let Some(skipped) = walker.skipped.note() {
         info.notes.push(skipped);
     }
+    if walker.too_deep {
+        info.warnings.push(format!(
+            "Elements nested more than {MAX_HTML_DEPTH} deep were not read; is it really a web page?"
+        ));
+    }
     if !walker.not_questions.is_empty() {
         let shown: Vec<String> = walker
             .not_questions
@@ -163,6 +174,55 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         info,
         ..Default::default()
     })
+}
+
+/// Deepest nesting handed to the parser, as Chromium's parser caps it: html5ever's
+/// tree building slows down with the depth of open elements, so a page nested a hundred
+/// thousand deep would take minutes.
+const MAX_PARSE_DEPTH: usize = 512;
+
+/// Where the page's tags (counted roughly: start tags less end tags, leaving out void
+/// elements, self-closed tags and those a parser closes by itself) first go past
+/// [`MAX_PARSE_DEPTH`]; the length of the page when they never do.
+fn nesting_cut(page: &str) -> usize {
+    const SELF_CLOSING: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead",
+        "tbody", "tfoot",
+    ];
+    let b = page.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(p) = b[i..].iter().position(|&c| c == b'<') {
+        let at = i + p;
+        i = at + 1;
+        let close = b.get(i) == Some(&b'/');
+        let start = i + usize::from(close);
+        let len = b[start..]
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .unwrap_or(b.len() - start);
+        if len == 0 || !b[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = page[start..start + len].to_ascii_lowercase();
+        if SELF_CLOSING.contains(&name.as_str()) {
+            continue;
+        }
+        let self_closed = b[start + len..]
+            .iter()
+            .position(|&c| c == b'>')
+            .is_some_and(|e| e > 0 && b[start + len + e - 1] == b'/');
+        if close {
+            depth = depth.saturating_sub(1);
+        } else if !self_closed {
+            depth += 1;
+            if depth > MAX_PARSE_DEPTH {
+                return at;
+            }
+        }
+    }
+    page.len()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -472,7 +532,15 @@ struct Walker {
     blank_rows: u64,
     skipped: Skipped,
     not_questions: Vec<String>,
+    /// Elements open around the one being read, answers' included.
+    depth: usize,
+    /// Elements left unread past [`MAX_HTML_DEPTH`].
+    too_deep: bool,
 }
+
+/// Deepest element nesting read: real pages nest a few dozen levels; a page nested
+/// thousands deep would otherwise exhaust the stack.
+const MAX_HTML_DEPTH: usize = 256;
 
 impl Walker {
     fn new(nested: bool) -> Self {
@@ -491,25 +559,36 @@ impl Walker {
             blank_rows: 0,
             skipped: Skipped::default(),
             not_questions: Vec::new(),
+            depth: 0,
+            too_deep: false,
         }
     }
 
-    /// Nodes as Markdown (an answer).
-    fn render<'a>(nodes: impl IntoIterator<Item = NodeRef<'a, Node>>) -> String {
+    /// A walker for an answer or a question inside this one, at its depth.
+    fn inner(&self) -> Walker {
         let mut w = Walker::new(true);
+        w.depth = self.depth;
+        w
+    }
+
+    /// Nodes as Markdown (an answer).
+    fn render<'a>(&mut self, nodes: impl IntoIterator<Item = NodeRef<'a, Node>>) -> String {
+        let mut w = self.inner();
         for n in nodes {
             w.walk(n);
         }
         w.flush();
+        self.too_deep |= w.too_deep;
         blocks::markdown(&w.blocks)
     }
 
     /// Nodes as one line of text (a question, a cell).
-    fn line<'a>(nodes: impl IntoIterator<Item = NodeRef<'a, Node>>) -> String {
-        let mut w = Walker::new(true);
+    fn line<'a>(&mut self, nodes: impl IntoIterator<Item = NodeRef<'a, Node>>) -> String {
+        let mut w = self.inner();
         for n in nodes {
             w.inline_walk(n);
         }
+        self.too_deep |= w.too_deep;
         tidy(&w.inline).replace('\n', " ")
     }
 
@@ -555,6 +634,16 @@ impl Walker {
 
     /// Walks only for text (inside a heading, a summary, a cell's question).
     fn inline_walk(&mut self, node: NodeRef<'_, Node>) {
+        if self.depth >= MAX_HTML_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        self.depth += 1;
+        self.inline_node(node);
+        self.depth -= 1;
+    }
+
+    fn inline_node(&mut self, node: NodeRef<'_, Node>) {
         match node.value() {
             Node::Text(t) => self.text(t),
             Node::Element(e) => {
@@ -582,6 +671,16 @@ impl Walker {
     }
 
     fn walk(&mut self, node: NodeRef<'_, Node>) {
+        if self.depth >= MAX_HTML_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        self.depth += 1;
+        self.node(node);
+        self.depth -= 1;
+    }
+
+    fn node(&mut self, node: NodeRef<'_, Node>) {
         let e = match node.value() {
             Node::Text(t) => return self.text(t),
             Node::Comment(_) => return self.skipped.add("comments"),
@@ -615,7 +714,7 @@ impl Walker {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 self.flush();
                 let level = name.as_bytes()[1] - b'0';
-                let text = Self::line(node.children());
+                let text = self.line(node.children());
                 if !text.is_empty() {
                     self.blocks.push(Block::Heading { level, text });
                 }
@@ -714,9 +813,7 @@ impl Walker {
                 .as_element()
                 .is_some_and(|e| e.name() == "summary")
         });
-        let question = summary
-            .map(|s| Self::line(s.children()))
-            .unwrap_or_default();
+        let question = summary.map(|s| self.line(s.children())).unwrap_or_default();
         if self.nested || !blocks::is_question(&question) {
             if !self.nested && !question.is_empty() {
                 self.not_questions.push(question.clone());
@@ -730,7 +827,7 @@ impl Walker {
             self.flush();
             return;
         }
-        let answer = Self::render(node.children().filter(|c| Some(*c) != summary));
+        let answer = self.render(node.children().filter(|c| Some(*c) != summary));
         self.found.accordions += 1;
         self.pairs.push(Found {
             at: self.blocks.len(),
@@ -746,7 +843,7 @@ impl Walker {
     fn definitions(&mut self, node: NodeRef<'_, Node>) {
         self.flush();
         // `<dt>`s then `<dd>`s, also inside the `<div>`s HTML allows around each group.
-        let mut groups: Vec<(Vec<NodeRef<'_, Node>>, Vec<NodeRef<'_, Node>>)> = Vec::new();
+        let mut groups: Vec<(Nodes<'_>, Nodes<'_>)> = Vec::new();
         let mut items = Vec::new();
         for c in node.children() {
             match c.value().as_element().map(|e| e.name()) {
@@ -775,7 +872,7 @@ impl Walker {
             .iter()
             .map(|(dts, _)| {
                 dts.iter()
-                    .map(|d| Self::line(d.children()))
+                    .map(|d| self.line(d.children()))
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -796,7 +893,7 @@ impl Walker {
             return;
         }
         for ((_, dds), question) in groups.iter().zip(questions) {
-            let answer = Self::render(dds.iter().flat_map(|d| d.children()));
+            let answer = self.render(dds.iter().flat_map(|d| d.children()));
             self.found.definitions += 1;
             self.pairs.push(Found {
                 at: self.blocks.len(),
@@ -815,7 +912,7 @@ impl Walker {
         let rows = rows_of(node);
         let header: Vec<String> = rows
             .first()
-            .map(|r| r.iter().map(|c| Self::line(c.children())).collect())
+            .map(|r| r.iter().map(|c| self.line(c.children())).collect())
             .unwrap_or_default();
         let layout = rows.iter().flatten().any(|c| {
             c.descendants().any(|d| {
@@ -843,7 +940,7 @@ impl Walker {
             let firsts: Vec<String> = rows
                 .iter()
                 .filter(|r| r.len() >= 2)
-                .map(|r| Self::line(r[0].children()))
+                .map(|r| self.line(r[0].children()))
                 .collect();
             let asked = firsts.iter().filter(|q| blocks::is_question(q)).count();
             (asked > 0 && asked * 2 >= firsts.len()).then(|| {
@@ -868,11 +965,11 @@ impl Walker {
                 for (r, row) in rows.iter().enumerate().skip(first) {
                     let question = row
                         .get(map.question)
-                        .map(|c| Self::line(c.children()))
+                        .map(|c| self.line(c.children()))
                         .unwrap_or_default();
                     let answer = row
                         .get(map.answer)
-                        .map(|c| Self::render(c.children()))
+                        .map(|c| self.render(c.children()))
                         .unwrap_or_default();
                     if question.is_empty() && answer.is_empty() {
                         self.blank_rows += 1;
@@ -882,7 +979,7 @@ impl Walker {
                         .meta
                         .iter()
                         .filter_map(|&c| {
-                            let v = Self::line(row.get(c)?.children());
+                            let v = self.line(row.get(c)?.children());
                             (!v.is_empty()).then(|| (header[c].clone(), v))
                         })
                         .collect();
@@ -913,13 +1010,15 @@ impl Walker {
                 }
                 let cells = rows
                     .iter()
-                    .map(|r| r.iter().map(|c| Self::line(c.children())).collect())
+                    .map(|r| r.iter().map(|c| self.line(c.children())).collect())
                     .collect();
                 self.blocks.push(Block::Table(cells));
             }
         }
     }
 }
+
+type Nodes<'a> = Vec<NodeRef<'a, Node>>;
 
 /// A table's rows and their cells, not those of tables inside it.
 fn rows_of(table: NodeRef<'_, Node>) -> Vec<Vec<NodeRef<'_, Node>>> {
@@ -963,7 +1062,7 @@ fn tidy(s: &str) -> String {
 /// numbered from 1 in page order, and a warning for each script that is not JSON.
 fn json_ld(root: NodeRef<'_, Node>) -> (Vec<Found>, Vec<String>) {
     let mut scripts = Vec::new();
-    collect_scripts(root, &mut scripts);
+    collect_scripts(root, &mut scripts, 0);
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let mut n = 0usize;
@@ -992,9 +1091,9 @@ fn json_ld(root: NodeRef<'_, Node>) -> (Vec<Found>, Vec<String>) {
                 .get("name")
                 .or_else(|| q.get("text"))
                 .and_then(serde_json::Value::as_str)
-                .map(|s| html_line(s))
+                .map(html_line)
                 .unwrap_or_default();
-            let answer = answer_of(q).map(|s| html_answer(s)).unwrap_or_default();
+            let answer = answer_of(q).map(html_answer).unwrap_or_default();
             out.push(Found {
                 at: usize::MAX,
                 question,
@@ -1008,7 +1107,10 @@ fn json_ld(root: NodeRef<'_, Node>) -> (Vec<Found>, Vec<String>) {
     (out, problems)
 }
 
-fn collect_scripts(node: NodeRef<'_, Node>, out: &mut Vec<String>) {
+fn collect_scripts(node: NodeRef<'_, Node>, out: &mut Vec<String>, depth: usize) {
+    if depth >= MAX_HTML_DEPTH {
+        return;
+    }
     for c in node.children() {
         let Some(e) = c.value().as_element() else {
             continue;
@@ -1031,7 +1133,7 @@ fn collect_scripts(node: NodeRef<'_, Node>, out: &mut Vec<String>) {
             }
             continue;
         }
-        collect_scripts(c, out);
+        collect_scripts(c, out, depth + 1);
     }
 }
 
@@ -1101,7 +1203,7 @@ fn answer_of(q: &serde_json::Value) -> Option<&str> {
 /// A JSON-LD question's name: HTML or plain text, as one line.
 fn html_line(s: &str) -> String {
     let frag = Html::parse_fragment(s);
-    Walker::line(frag.tree.root().children())
+    Walker::new(true).line(frag.tree.root().children())
 }
 
 /// A JSON-LD answer: HTML as Markdown; plain text keeps its blank lines as paragraphs
@@ -1110,14 +1212,14 @@ fn html_answer(s: &str) -> String {
     let looks_html = s.contains('<') && s.contains('>');
     if looks_html {
         let frag = Html::parse_fragment(s);
-        return Walker::render(frag.tree.root().children());
+        return Walker::new(true).render(frag.tree.root().children());
     }
     let paragraphs: Vec<String> = s
         .replace("\r\n", "\n")
         .split("\n\n")
         .map(|p| {
             p.split('\n')
-                .map(|l| html_line(l))
+                .map(html_line)
                 .filter(|l| !l.is_empty())
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -1181,6 +1283,23 @@ mod tests {
                 "ME e EPP, com receita até\nR$ 4,8 milhões & sem débitos.".into()
             )]
         );
+    }
+
+    #[test]
+    fn a_page_nested_100000_deep_is_read_without_overflowing() {
+        let mut page = "<div><details><summary>".repeat(50_000);
+        page.push_str("Fundo?</summary>resposta");
+        let out = read(&page);
+        assert!(out.examples.is_empty());
+        assert!(
+            out.info.warnings[0]
+                .starts_with("Elements are nested more than 512 deep from byte 3924 on;"),
+            "{:?}",
+            out.info.warnings
+        );
+        assert!(out.info.warnings[1].starts_with("Elements nested more than 256 deep"));
+        let shallow = format!("{}<h2>Raso?</h2><p>Sim.</p>", "<div>".repeat(200));
+        assert_eq!(read(&shallow).examples.len(), 1);
     }
 
     #[test]
