@@ -41,7 +41,7 @@ clean-out:
 	rm -rf out
 
 FUZZ_TIME ?= 300
-FUZZ_TARGETS := csv spreadsheet markdown jsonl pipeline_toml check redact
+FUZZ_TARGETS := csv spreadsheet markdown docx html jsonl pipeline_toml check redact
 
 ## Fuzz every target for FUZZ_TIME seconds each, one after another (needs a nightly
 ## toolchain and `cargo install cargo-fuzz`); see fuzz/README.md. Not part of CI: the
@@ -49,7 +49,7 @@ FUZZ_TARGETS := csv spreadsheet markdown jsonl pipeline_toml check redact
 fuzz:
 	@$(CARGO) fuzz --version >/dev/null 2>&1 || { echo "cargo-fuzz is missing: cargo install cargo-fuzz"; exit 2; }
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-	  case $$t in csv) d=csv;; markdown) d=markdown;; pipeline_toml) d=toml;; spreadsheet) d=;; *) d=json;; esac; \
+	  case $$t in csv) d=csv;; markdown) d=markdown;; pipeline_toml) d=toml;; spreadsheet|docx|html) d=;; *) d=json;; esac; \
 	  mkdir -p corpus/$$t; \
 	  $(CARGO) +nightly fuzz run $$t corpus/$$t seeds/$$t -- $${d:+-dict=dict/$$d.dict} \
 	    -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -timeout=10 \

@@ -35,6 +35,16 @@ pub fn markdown(data: &[u8]) {
     read_kind(InputKind::Markdown, data, "fuzz.md");
 }
 
+/// A Word document (any zip; the XML parts are parsed by the reader).
+pub fn docx(data: &[u8]) {
+    read_kind(InputKind::Docx, data, "fuzz.docx");
+}
+
+/// A web page (encoding sniffed, HTML5 parsed, JSON-LD read).
+pub fn html(data: &[u8]) {
+    read_kind(InputKind::Html, data, "fuzz.html");
+}
+
 /// JSON Lines (chat, prompt/completion, DPO, alpaca, ShareGPT) or a JSON array.
 pub fn jsonl(data: &[u8]) {
     read_kind(InputKind::Jsonl, data, "fuzz.jsonl");

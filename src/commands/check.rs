@@ -241,6 +241,8 @@ fn refuse_sources(file: &Path) -> anyhow::Result<()> {
                 afinar_formats::InputKind::Csv => "delimited text",
                 afinar_formats::InputKind::Spreadsheet => "spreadsheet",
                 afinar_formats::InputKind::Markdown => "Markdown",
+                afinar_formats::InputKind::Docx => "Word document",
+                afinar_formats::InputKind::Html => "web page",
                 _ => "Parquet",
             },
             convert()

@@ -14,10 +14,12 @@ mod harness;
 
 type Harness = fn(&[u8]);
 
-const TARGETS: [(&str, Harness); 7] = [
+const TARGETS: [(&str, Harness); 9] = [
     ("csv", harness::csv),
     ("spreadsheet", harness::spreadsheet),
     ("markdown", harness::markdown),
+    ("docx", harness::docx),
+    ("html", harness::html),
     ("jsonl", harness::jsonl),
     ("pipeline_toml", harness::pipeline_toml),
     ("check", harness::check),

@@ -6,6 +6,7 @@ mod common;
 mod check;
 mod convert;
 mod curate;
+mod documents;
 mod eval;
 mod flow;
 mod fuzz_replay;

@@ -138,6 +138,8 @@ fn cases() -> Vec<Case> {
         vec!["x"; 10_000].join(",")
     );
     let xlsx = workbook();
+    let garbage_copy = garbage.clone();
+    let docx = std::fs::read(fixture("sources/docx/manual-duvidas.docx")).unwrap();
     let ods = std::fs::read(fixture("sources/faq.ods")).unwrap();
     let mut cases = vec![
         case("empty.csv", b""),
@@ -191,6 +193,14 @@ fn cases() -> Vec<Case> {
             b"\0\0\0\n{\"prompt\":\"a\0\",\"completion\":\"b\"}\n".to_vec(),
         ),
         case("only-blank.jsonl", b"\n\n  \n\r\n"),
+        case("empty.docx", b""),
+        case("garbage.docx", garbage_copy.clone()),
+        case("zip-not-document.docx", plain_zip()),
+        case("truncated.docx", &docx[..docx.len() / 2]),
+        case("empty.html", b""),
+        case("garbage.html", garbage_copy.clone()),
+        case("garbage.htm", garbage_copy),
+        case("deep.html", "<div>".repeat(100_000)),
     ];
     cases.sort_by_key(|c| c.name);
     cases

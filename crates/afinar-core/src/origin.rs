@@ -24,6 +24,13 @@ pub enum Locator {
     Record { record: u64, line: u64 },
     /// A spreadsheet sheet and 1-based row, as the spreadsheet program numbers it.
     Cell { sheet: String, row: u64 },
+    /// A section of a document found by its title, the question itself (a Word heading,
+    /// a web page's accordion): printed `manual.docx:§"Como optar?"`, which a reader finds
+    /// with the program's search.
+    Section(String),
+    /// A numbered place in a document, named as a reader counts it: `JSON-LD[3]`,
+    /// `table row 7`, `table 2 row 4`.
+    Part(String),
 }
 
 impl Origin {
@@ -52,6 +59,20 @@ impl Origin {
         )
     }
 
+    /// A section titled `title` (long titles are cut to 80 characters with `…`).
+    pub fn section(file: impl Into<String>, title: &str) -> Self {
+        const MAX: usize = 80;
+        let title = match title.char_indices().nth(MAX) {
+            Some((at, _)) => format!("{}…", title[..at].trim_end()),
+            None => title.to_owned(),
+        };
+        Self::new(file, Locator::Section(title))
+    }
+
+    pub fn part(file: impl Into<String>, part: impl Into<String>) -> Self {
+        Self::new(file, Locator::Part(part.into()))
+    }
+
     pub fn file(file: impl Into<String>) -> Self {
         Self::new(file, Locator::File)
     }
@@ -71,6 +92,8 @@ impl fmt::Display for Origin {
             Locator::File => write!(f, "{}", self.file),
             Locator::Line(line) | Locator::Record { line, .. } => write!(f, "{}:{line}", self.file),
             Locator::Cell { sheet, row } => write!(f, "{}:{sheet}!{row}", self.file),
+            Locator::Section(title) => write!(f, "{}:§\"{title}\"", self.file),
+            Locator::Part(part) => write!(f, "{}:{part}", self.file),
         }
     }
 }
@@ -95,6 +118,16 @@ mod tests {
             "faq.xlsx:FAQ!33"
         );
         assert_eq!(Origin::file("a.csv").to_string(), "a.csv");
+        assert_eq!(
+            Origin::section("manual.docx", "Como optar?").to_string(),
+            "manual.docx:§\"Como optar?\""
+        );
+        assert_eq!(
+            Origin::part("faq.html", "JSON-LD[3]").to_string(),
+            "faq.html:JSON-LD[3]"
+        );
+        let long = Origin::section("m.docx", &"é".repeat(100)).to_string();
+        assert_eq!(long, format!("m.docx:§\"{}…\"", "é".repeat(80)));
         assert_eq!(
             serde_json::to_string(&Origin::line("a b.md", 2)).unwrap(),
             "\"a b.md:2\""

@@ -30,7 +30,7 @@ pub enum FormatError {
     #[error("Source `{pattern}` matches no files; check the path")]
     NoMatch { pattern: String },
     #[error(
-        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .xlsx, .xlsm, .xlsb, .xls, .ods, .md, .jsonl, .ndjson, .json and .parquet",
+        "`{}` has an unsupported extension; afinar reads .csv, .tsv, .txt, .xlsx, .xlsm, .xlsb, .xls, .ods, .md, .docx, .html, .htm, .jsonl, .ndjson, .json and .parquet",
         path.display()
     )]
     UnsupportedInput { path: PathBuf },
@@ -77,6 +77,13 @@ pub enum FormatError {
     UnknownEncoding { file: String, label: String },
     #[error("`{file}` is not a readable spreadsheet: {message}")]
     Spreadsheet { file: String, message: String },
+    #[error(
+        "`{}` is an old Word 97-2003 document; open it in Word and save it as .docx (Word Document)",
+        path.display()
+    )]
+    OldWord { path: PathBuf },
+    #[error("`{file}` is not a readable Word document: {problem}")]
+    Document { file: String, problem: String },
     #[error("`{file}` has no sheet `{wanted}`; found {found}")]
     UnknownSheet {
         file: String,

@@ -20,6 +20,10 @@
 //!   question/answer header;
 //! - Markdown articles ([`read::markdown`]): `?` headings, `P:`/`R:` labels, bold-question
 //!   list items;
+//! - Word documents ([`read::docx`]): `?` headings known by their style's name, `P:`/`R:`
+//!   paragraphs, Pergunta/Resposta tables, numbered bold questions;
+//! - web pages ([`read::html`]): FAQPage JSON-LD, `<details>` accordions, `?` headings,
+//!   `<dl>`, question/answer tables, page chrome left out;
 //! - JSON Lines or a JSON array ([`read::jsonl`]): OpenAI chat, prompt/completion, alpaca,
 //!   ShareGPT, and OpenAI DPO (read as [`afinar_core::Preference`]s);
 //! - Parquet (feature `parquet`), columns mapped as for CSV.

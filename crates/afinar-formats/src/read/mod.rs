@@ -1,7 +1,10 @@
 //! Readers: one source file in, examples and rejects out.
 
+mod blocks;
 pub mod csv;
+pub mod docx;
 pub mod encoding;
+pub mod html;
 pub mod jsonl;
 pub mod markdown;
 #[cfg(feature = "parquet")]
@@ -37,6 +40,10 @@ pub enum InputKind {
     Markdown,
     /// An Apache Parquet table, columns mapped as for CSV.
     Parquet,
+    /// A Word document (`.docx`, `.docm`) with questions and answers.
+    Docx,
+    /// A saved web page (`.html`, `.htm`) with questions and answers.
+    Html,
 }
 
 impl InputKind {
@@ -51,6 +58,11 @@ impl InputKind {
             Some("xlsx" | "xlsm" | "xlsb" | "xls" | "ods") => Ok(Self::Spreadsheet),
             Some("md" | "markdown") => Ok(Self::Markdown),
             Some("parquet") => Ok(Self::Parquet),
+            Some("docx" | "docm") => Ok(Self::Docx),
+            Some("html" | "htm" | "xhtml") => Ok(Self::Html),
+            Some("doc") => Err(FormatError::OldWord {
+                path: path.to_owned(),
+            }),
             _ => Err(FormatError::UnsupportedInput {
                 path: path.to_owned(),
             }),
@@ -230,6 +242,8 @@ pub fn read_bytes(
             Ok(out)
         }
         InputKind::Parquet => read_parquet_bytes(bytes, name, opts),
+        InputKind::Docx => docx::read_bytes(bytes, name, opts),
+        InputKind::Html => html::read_bytes(bytes, name, opts),
     }
 }
 
@@ -306,6 +320,8 @@ impl fmt::Display for InputKind {
             InputKind::Spreadsheet => "spreadsheet",
             InputKind::Markdown => "markdown",
             InputKind::Parquet => "parquet",
+            InputKind::Docx => "docx",
+            InputKind::Html => "html",
         })
     }
 }
