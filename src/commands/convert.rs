@@ -81,6 +81,10 @@ pub struct Args {
     /// Appended to every prompt in completion output (`\n` and `\t` are understood).
     #[arg(long, value_name = "TEXT", default_value = "")]
     prompt_suffix: String,
+    /// Keep the legacy separator and stop markers (`\n\n###\n\n`, ` END`) found in
+    /// prompt/completion input; by default they are removed and the summary says so.
+    #[arg(long)]
+    keep_markers: bool,
     /// Put before every completion in completion output.
     #[arg(long, value_name = "TEXT", default_value = "")]
     completion_prefix: String,
@@ -265,6 +269,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         aliases,
         normalize: !args.no_normalize,
         completion: completion_opts.clone(),
+        keep_markers: args.keep_markers,
     };
 
     let mut sources = super::read_sources(&args.inputs, &opts)?;
@@ -291,7 +296,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         for mut ex in out.examples.drain(..) {
             if let Some(system) = &args.system {
-                ex.set_system(system);
+                afinar_core::set_system_unfolded(&mut ex, system);
             }
             if matches!(args.system_policy, Policy::Drop) {
                 ex.drop_instructions();
@@ -582,6 +587,9 @@ fn render(s: &Summary<'_>, rejects: &[Reject], sources: &[(PathBuf, ReadOutput)]
             );
         }
         let _ = writeln!(t, "{counts}");
+        for note in &out.info.notes {
+            let _ = writeln!(t, "  note: {note}");
+        }
     }
     let shape = match s.shape {
         Shape::Chat => "chat",

@@ -123,6 +123,7 @@ pub fn run(
                 aliases: RoleAliases::default(),
                 normalize: spec.normalize.enabled,
                 completion: completion_opts.clone(),
+                ..Default::default()
             };
             let bytes = fs::read(&path)
                 .map_err(|e| invalid(format!("Failed to read source `{}`: {e}", path.display())))?;

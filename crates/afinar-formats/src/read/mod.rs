@@ -71,6 +71,9 @@ pub struct ReadOptions {
     pub normalize: bool,
     /// The framing of prompt/completion input (separators are stripped on reading).
     pub completion: CompletionOptions,
+    /// Keep the legacy separator and stop markers found in prompt/completion input
+    /// (by default they are removed, and the summary says so).
+    pub keep_markers: bool,
 }
 
 impl Default for ReadOptions {
@@ -84,6 +87,7 @@ impl Default for ReadOptions {
             aliases: RoleAliases::default(),
             normalize: true,
             completion: CompletionOptions::default(),
+            keep_markers: false,
         }
     }
 }
@@ -113,6 +117,10 @@ pub struct SourceInfo {
     pub blank: u64,
     /// Whether the file started with a byte order mark.
     pub bom: bool,
+    /// What the reader decided that the user should know (markers removed…).
+    pub notes: Vec<String>,
+    /// What may be wrong and needs a look.
+    pub warnings: Vec<String>,
 }
 
 /// Everything read from one source.
