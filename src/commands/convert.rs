@@ -230,6 +230,8 @@ struct InputSummary<'a> {
     blank: u64,
     examples: usize,
     rejected: usize,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -449,6 +451,7 @@ fn input_summary<'a>(
         blank: info.blank,
         examples,
         rejected,
+        notes: &info.notes,
     }
 }
 

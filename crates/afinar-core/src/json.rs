@@ -41,7 +41,7 @@ pub fn json_error_at(e: &serde_json::Error, text: &str) -> JsonErrorAt {
             .nth(line_no.saturating_sub(1))
             .unwrap_or("")
             .trim_end_matches('\r');
-        let end = line.chars().count() + 1;
+        let end = line.chars().count().max(1);
         let message = match open_string_at(line) {
             Some(start) => format!(
                 "the line ends inside the string that starts at column {start}; a closing `\"` is missing (was the line cut short?)"
@@ -119,7 +119,7 @@ mod tests {
                 (at.line, at.column, at.message.as_str()),
                 (
                     1,
-                    54,
+                    53,
                     "the line ends inside the string that starts at column 42; a closing `\"` is missing (was the line cut short?)"
                 ),
                 "{text:?}"
@@ -133,7 +133,7 @@ mod tests {
         let doc = "[\n  {\"a\": \"b\"},\n  {\"a\": \"cortad\n  o\"}\n]";
         let e = serde_json::from_str::<serde_json::Value>(doc).unwrap_err();
         let at = json_error_at(&e, doc);
-        assert_eq!((at.line, at.column), (3, 16), "{at:?}");
+        assert_eq!((at.line, at.column), (3, 15), "{at:?}");
         assert!(at.message.starts_with("the line ends inside the string that starts at column 9"));
     }
 

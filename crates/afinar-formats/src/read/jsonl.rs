@@ -201,8 +201,8 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         doc = utf8_document(body, file)?;
         read_array(doc, file, &mut out)?
     } else {
-        if first.is_some_and(|i| body[i] == b'{') {
-            object_document(body, file)?;
+        if let Some(i) = first.filter(|i| body[*i] == b'{') {
+            object_document(&body[i..], file)?;
         }
         read_lines(body, file, &mut out)
     };
@@ -308,7 +308,9 @@ fn read_array<'a>(
 /// `{"data": [...]}` wrapper. The last is one error naming the file, not a reject per line.
 fn object_document(body: &[u8], file: &str) -> Result<(), FormatError> {
     let first_line = body.split(|b| *b == b'\n').next().unwrap_or(body);
-    if serde_json::from_slice::<Value>(first_line).is_ok() {
+    if first_line.len() == body.trim_ascii_end().len()
+        || serde_json::from_slice::<Value>(first_line).is_ok()
+    {
         return Ok(());
     }
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
@@ -1463,7 +1465,7 @@ mod tests {
         let out = read("{\"prompt\": \"Qual o prazo?\", \"completion\": \"Até o dia 2\n");
         assert_eq!(
             out.rejects[0].reason,
-            "Invalid JSON at column 55: the line ends inside the string that starts at column 43; a closing `\"` is missing (was the line cut short?)"
+            "Invalid JSON at column 54: the line ends inside the string that starts at column 43; a closing `\"` is missing (was the line cut short?)"
         );
     }
 
