@@ -398,7 +398,11 @@ fn convert_json(file: &str, to: &str, extra: &[&str]) -> (i32, Value, Vec<Value>
         .arg("-o")
         .arg(&out));
     let summary: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    let written = if out.exists() { lines(&read(&out)) } else { Vec::new() };
+    let written = if out.exists() {
+        lines(&read(&out))
+    } else {
+        Vec::new()
+    };
     let rejects = lines(&read(&tmp.path().join("out.rejects.jsonl")));
     (code, summary, written, rejects)
 }
@@ -423,7 +427,13 @@ fn assert_accounted(file: &str, summary: &Value, written: &[Value], rejects: &[V
 fn reject_reasons(rejects: &[Value]) -> Vec<String> {
     rejects
         .iter()
-        .map(|r| format!("{}: {}", r["origin"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{}: {}",
+                r["origin"].as_str().unwrap(),
+                r["reason"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -431,23 +441,38 @@ const LF: &str = "fixtures/sources/llamafactory";
 
 #[test]
 fn llama_factory_alpaca_and_sharegpt_rows_are_read_whole() {
-    let (code, summary, written, rejects) = convert_json(&format!("{LF}/alpaca_pt.json"), "chat", &[]);
+    let (code, summary, written, rejects) =
+        convert_json(&format!("{LF}/alpaca_pt.json"), "chat", &[]);
     assert_eq!(code, 0);
     assert_accounted("alpaca", &summary, &written, &rejects);
     assert_eq!(written.len(), 3);
-    assert_eq!(texts(&written[1], "system"), ["Você é um contador que responde em uma frase."]);
+    assert_eq!(
+        texts(&written[1], "system"),
+        ["Você é um contador que responde em uma frase."]
+    );
     // `history` pairs come before the instruction, and are answers too.
     assert_eq!(
         texts(&written[2], "user"),
-        ["Qual o limite do Simples Nacional?", "E do MEI?", "E se a receita passar de R$ 4,8 milhões?"]
+        [
+            "Qual o limite do Simples Nacional?",
+            "E do MEI?",
+            "E se a receita passar de R$ 4,8 milhões?"
+        ]
     );
     assert_eq!(texts(&written[2], "assistant").len(), 3);
-    assert_eq!(reject_reasons(&rejects), [format!("{LF}/alpaca_pt.json:22: `output` is empty")]);
+    assert_eq!(
+        reject_reasons(&rejects),
+        [format!("{LF}/alpaca_pt.json:22: `output` is empty")]
+    );
 
-    let (code, summary, written, rejects) = convert_json(&format!("{LF}/sharegpt_pt.json"), "chat", &[]);
+    let (code, summary, written, rejects) =
+        convert_json(&format!("{LF}/sharegpt_pt.json"), "chat", &[]);
     assert_eq!(code, 0);
     assert_accounted("sharegpt", &summary, &written, &rejects);
-    assert_eq!(texts(&written[0], "system"), ["Você é um assistente contábil."]);
+    assert_eq!(
+        texts(&written[0], "system"),
+        ["Você é um assistente contábil."]
+    );
     assert_eq!(texts(&written[0], "assistant").len(), 2);
     assert!(reject_reasons(&rejects)[0].contains("unknown role `robô`"));
 }
@@ -471,7 +496,10 @@ fn llama_factory_preference_rows_become_complete_dpo_pairs() {
         }
     }
     let (_, _, written, rejects) = convert_json(&format!("{LF}/dpo_sharegpt_pt.json"), "dpo", &[]);
-    assert_eq!(written[1]["preferred_output"][0]["content"], "Um salário mínimo ou o piso da categoria.");
+    assert_eq!(
+        written[1]["preferred_output"][0]["content"],
+        "Um salário mínimo ou o piso da categoria."
+    );
     assert_eq!(written[1]["input"]["messages"].as_array().unwrap().len(), 3);
     assert_eq!(
         reject_reasons(&rejects),
@@ -480,11 +508,15 @@ fn llama_factory_preference_rows_become_complete_dpo_pairs() {
         )]
     );
     // As chat they are refused with the way out, not written without their answers.
-    let (code, summary, written, rejects) = convert_json(&format!("{LF}/dpo_sharegpt_pt.json"), "chat", &[]);
+    let (code, summary, written, rejects) =
+        convert_json(&format!("{LF}/dpo_sharegpt_pt.json"), "chat", &[]);
     assert_eq!(code, 1);
     assert_accounted("dpo as chat", &summary, &written, &rejects);
     assert!(written.is_empty());
-    assert!(reject_reasons(&rejects)[0].ends_with("use --to dpo"), "{rejects:?}");
+    assert!(
+        reject_reasons(&rejects)[0].ends_with("use --to dpo"),
+        "{rejects:?}"
+    );
 }
 
 #[test]
@@ -501,23 +533,44 @@ fn llama_factory_tool_rows_keep_tools_calls_and_results() {
         assert_eq!(tools.len(), 2, "{line}");
         assert_eq!(tools[0]["type"], "function");
         assert_eq!(tools[0]["function"]["name"], "calcular_das");
-        assert_eq!(tools[0]["function"]["description"], "Calcula o valor do DAS do mês");
+        assert_eq!(
+            tools[0]["function"]["description"],
+            "Calcula o valor do DAS do mês"
+        );
     }
     let messages = written[2]["messages"].as_array().unwrap();
-    let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["user", "assistant", "tool", "tool", "assistant"]);
     let calls = messages[1]["tool_calls"].as_array().unwrap();
     assert!(messages[1]["content"].is_null());
-    assert_eq!(calls[1]["function"]["arguments"], "{\"cnae\":\"9602-5/01\"}");
+    assert_eq!(
+        calls[1]["function"]["arguments"],
+        "{\"cnae\":\"9602-5/01\"}"
+    );
     assert_eq!(messages[2]["tool_call_id"], calls[0]["id"]);
     assert_eq!(messages[3]["tool_call_id"], calls[1]["id"]);
     assert_eq!(messages[3]["content"], "{\"mei\": true}");
-    assert_eq!(texts(&written[1], "system"), ["Você é um assistente contábil."]);
+    assert_eq!(
+        texts(&written[1], "system"),
+        ["Você é um assistente contábil."]
+    );
     let reasons = reject_reasons(&rejects);
     assert_eq!(reasons.len(), 3, "{reasons:?}");
-    assert!(reasons[0].contains("Turn 2 makes 2 tool calls but only 1 results follow it"), "{reasons:?}");
-    assert!(reasons[1].contains("Turn 2 (`function_call`) is not JSON"), "{reasons:?}");
-    assert!(reasons[2].contains("`tools` is a string that is not JSON"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("Turn 2 makes 2 tool calls but only 1 results follow it"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("Turn 2 (`function_call`) is not JSON"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("`tools` is a string that is not JSON"),
+        "{reasons:?}"
+    );
 }
 
 #[test]
@@ -528,24 +581,38 @@ fn kto_multimodal_and_content_part_rows_are_written_whole_or_rejected_with_reaso
     assert_eq!(written.len(), 2);
     assert!(written.iter().all(|l| l.get("label").is_none()));
     let reasons = reject_reasons(&rejects);
-    assert!(reasons[0].contains("(`label: false`); afinar writes SFT and DPO data"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("(`label: false`); afinar writes SFT and DPO data"),
+        "{reasons:?}"
+    );
     assert_eq!(
         summary["inputs"][0]["notes"][0],
         "3 KTO rows (`label`/`kto_tag`): 2 marked desirable read as chat examples, 1 marked undesirable rejected"
     );
 
-    let (code, summary, written, rejects) = convert_json(&format!("{LF}/mllm_pt.json"), "chat", &[]);
+    let (code, summary, written, rejects) =
+        convert_json(&format!("{LF}/mllm_pt.json"), "chat", &[]);
     assert_eq!(code, 0);
     assert_accounted("mllm", &summary, &written, &rejects);
     assert_eq!(texts(&written[0], "user"), ["Sem imagem: o que é DAS?"]);
     let reasons = reject_reasons(&rejects);
-    assert!(reasons[0].contains("Row has `images` (`mllm_demo_data/1.jpg`)"), "{reasons:?}");
-    assert!(reasons[1].contains("Row has `videos` (`mllm_demo_data/1.mp4`)"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("Row has `images` (`mllm_demo_data/1.jpg`)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("Row has `videos` (`mllm_demo_data/1.mp4`)"),
+        "{reasons:?}"
+    );
 
-    let (code, summary, written, rejects) = convert_json(&format!("{LF}/openai_parts.jsonl"), "chat", &[]);
+    let (code, summary, written, rejects) =
+        convert_json(&format!("{LF}/openai_parts.jsonl"), "chat", &[]);
     assert_eq!(code, 0);
     assert_accounted("parts", &summary, &written, &rejects);
-    assert_eq!(texts(&written[1], "user"), ["Leia a guia:\nvencimento 20/05, valor R$ 76,60."]);
+    assert_eq!(
+        texts(&written[1], "user"),
+        ["Leia a guia:\nvencimento 20/05, valor R$ 76,60."]
+    );
     assert!(reject_reasons(&rejects)[0].contains("has a `image_url` content part"));
 }
 
@@ -573,18 +640,30 @@ fn legacy_markers_are_removed_reported_and_kept_on_request() {
     let written = lines(&read(&out));
     assert_eq!(written.len(), 10);
     assert_eq!(texts(&written[0], "user"), ["Qual o prazo do DAS?"]);
-    assert_eq!(texts(&written[0], "assistant"), ["Até o dia 20 do mês seguinte."]);
+    assert_eq!(
+        texts(&written[0], "assistant"),
+        ["Até o dia 20 do mês seguinte."]
+    );
     assert!(!read(&out).contains("###") && !read(&out).contains("END"));
 
     // To a clean completion file.
     let (_, _, written, _) = convert_json(&format!("{LF}/legacy_pc.jsonl"), "completion", &[]);
     assert_eq!(written[1]["prompt"], "MEI paga INSS?");
-    assert_eq!(written[1]["completion"], "Sim: 5% do salário mínimo, incluído no DAS.");
+    assert_eq!(
+        written[1]["completion"],
+        "Sim: 5% do salário mínimo, incluído no DAS."
+    );
 
-    let (_, summary, written, _) =
-        convert_json(&format!("{LF}/legacy_pc.jsonl"), "chat", &["--keep-markers"]);
+    let (_, summary, written, _) = convert_json(
+        &format!("{LF}/legacy_pc.jsonl"),
+        "chat",
+        &["--keep-markers"],
+    );
     assert_eq!(texts(&written[0], "user"), ["Qual o prazo do DAS?\n\n###"]);
-    assert_eq!(texts(&written[0], "assistant"), ["Até o dia 20 do mês seguinte. END"]);
+    assert_eq!(
+        texts(&written[0], "assistant"),
+        ["Até o dia 20 do mês seguinte. END"]
+    );
     assert!(
         summary["inputs"][0]["notes"][0]
             .as_str()
@@ -602,17 +681,31 @@ fn system_prompt_round_trip_gives_back_the_same_bytes() {
         tmp.path().join("back.jsonl"),
     );
     let steps: [(&std::path::Path, &[&str], &std::path::Path); 3] = [
-        (&fixture("simples-nacional.csv"), &["--system", SYSTEM], &chat),
+        (
+            &fixture("simples-nacional.csv"),
+            &["--system", SYSTEM],
+            &chat,
+        ),
         (&chat, &["--to", "completion"], &pc),
         (&pc, &["--to", "chat", "--system", SYSTEM], &back),
     ];
     for (input, args, output) in steps {
-        let (code, _, stderr) = run(afinar().arg("convert").arg(input).args(args).arg("-o").arg(output));
+        let (code, _, stderr) = run(afinar()
+            .arg("convert")
+            .arg(input)
+            .args(args)
+            .arg("-o")
+            .arg(output));
         assert_eq!(code, 0, "{stderr}");
     }
     // The completion prompts carry the system prompt; reading back removes it again.
     let prompts = lines(&read(&pc));
-    assert!(prompts[1]["prompt"].as_str().unwrap().starts_with(&format!("{SYSTEM}\n\nQual o limite")));
+    assert!(
+        prompts[1]["prompt"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{SYSTEM}\n\nQual o limite"))
+    );
     assert_eq!(read(&back), read(&chat));
     assert!(read(&back).contains("R$ 4,8 milhões"));
 }
@@ -633,6 +726,9 @@ fn a_line_cut_mid_string_is_said_so_by_convert_and_check() {
     assert!(stderr.contains(want), "{stderr}");
     let (code, stdout, stderr) = run(afinar().arg("check").arg(&file));
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(format!("{stdout}{stderr}").contains(want), "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains(want),
+        "{stdout}{stderr}"
+    );
     assert!(!format!("{stdout}{stderr}").contains("control character"));
 }

@@ -46,8 +46,10 @@ pub fn json_error_at(e: &serde_json::Error, text: &str) -> JsonErrorAt {
             Some(start) => format!(
                 "the line ends inside the string that starts at column {start}; a closing `\"` is missing (was the line cut short?)"
             ),
-            None => "the line ends inside a string; a closing `\"` is missing (was the line cut short?)"
-                .to_owned(),
+            None => {
+                "the line ends inside a string; a closing `\"` is missing (was the line cut short?)"
+                    .to_owned()
+            }
         };
         return JsonErrorAt {
             line: line_no,
@@ -128,13 +130,20 @@ mod tests {
         // An escaped quote does not close the string.
         let text = "{\"a\": \"diz \\\"oi\\\" e";
         let e = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
-        assert!(json_error_at(&e, text).message.contains("starts at column 7"));
+        assert!(
+            json_error_at(&e, text)
+                .message
+                .contains("starts at column 7")
+        );
         // In a document of several lines, the line that is cut is named.
         let doc = "[\n  {\"a\": \"b\"},\n  {\"a\": \"cortad\n  o\"}\n]";
         let e = serde_json::from_str::<serde_json::Value>(doc).unwrap_err();
         let at = json_error_at(&e, doc);
         assert_eq!((at.line, at.column), (3, 15), "{at:?}");
-        assert!(at.message.starts_with("the line ends inside the string that starts at column 9"));
+        assert!(
+            at.message
+                .starts_with("the line ends inside the string that starts at column 9")
+        );
     }
 
     #[test]

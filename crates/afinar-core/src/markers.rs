@@ -45,7 +45,8 @@ impl Markers {
     /// markers shown with `\n` and `\t` escaped, so whitespace is visible.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
-        let shown = |m: &Marker| format!("`{}` ({} of {} rows)", escape(&m.text), m.rows, self.rows);
+        let shown =
+            |m: &Marker| format!("`{}` ({} of {} rows)", escape(&m.text), m.rows, self.rows);
         if let Some(m) = &self.prompt_suffix {
             parts.push(format!("prompts end with {}", shown(m)));
         }
@@ -143,7 +144,10 @@ impl Tally {
 /// (`FIM END` has one, `WEEKEND` not), unless it is all the text there is besides it.
 fn ending<'a>(text: &'a str, cores: &[&str]) -> Option<&'a str> {
     let body = text.trim_end_matches(char::is_whitespace);
-    let core = cores.iter().filter(|c| body.ends_with(**c)).max_by_key(|c| c.len());
+    let core = cores
+        .iter()
+        .filter(|c| body.ends_with(**c))
+        .max_by_key(|c| c.len());
     let start = match core {
         Some(core) => {
             let before = &body[..body.len() - core.len()];
@@ -183,8 +187,14 @@ mod tests {
     fn openai_legacy_separator_and_stop_are_found() {
         let rows = [
             ("Qual o prazo do DAS?\n\n###\n\n", " Dia 20. END"),
-            ("MEI paga INSS?\n\n###\n\n", " Sim, 5% do salário mínimo. END"),
-            ("O que é CNAE?\n\n###\n\n", " A classificação de atividades. END"),
+            (
+                "MEI paga INSS?\n\n###\n\n",
+                " Sim, 5% do salário mínimo. END",
+            ),
+            (
+                "O que é CNAE?\n\n###\n\n",
+                " A classificação de atividades. END",
+            ),
         ];
         let m = detect_markers(rows);
         assert_eq!(texts(&m), (Some("\n\n###\n\n"), Some(" "), Some(" END")));

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use afinar_core::limits::{MAX_LINE_BYTES, human_bytes};
 use afinar_core::markers::{self, Markers};
-use afinar_core::{Completion, CompletionOptions, Example, Message, Meta, Origin, Preference, Role};
+use afinar_core::{
+    Completion, CompletionOptions, Example, Message, Meta, Origin, Preference, Role,
+};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
@@ -323,9 +325,15 @@ fn object_document(body: &[u8], file: &str) -> Result<(), FormatError> {
     let is_dataset_info = !obj.is_empty()
         && obj.values().all(|v| {
             v.as_object().is_some_and(|d| {
-                ["file_name", "hf_hub_url", "ms_hub_url", "script_url", "formatting"]
-                    .iter()
-                    .any(|k| d.contains_key(*k))
+                [
+                    "file_name",
+                    "hf_hub_url",
+                    "ms_hub_url",
+                    "script_url",
+                    "formatting",
+                ]
+                .iter()
+                .any(|k| d.contains_key(*k))
             })
         });
     let hint = if is_dataset_info {
@@ -344,7 +352,9 @@ fn object_document(body: &[u8], file: &str) -> Result<(), FormatError> {
             "it looks like LLaMA-Factory's `dataset_info.json`, which describes datasets; convert the data files it names{named} instead"
         )
     } else if let [(key, Value::Array(_))] = obj.iter().collect::<Vec<_>>().as_slice() {
-        format!("its `{key}` holds a list; save that list by itself (a JSON array) or one example per line")
+        format!(
+            "its `{key}` holds a list; save that list by itself (a JSON array) or one example per line"
+        )
     } else if EXAMPLE_KEYS.iter().any(|k| obj.contains_key(*k)) {
         "it looks like one example spread over several lines; JSON Lines takes each example on one line".to_owned()
     } else {
@@ -706,7 +716,9 @@ impl Turns {
         let bad = |why: String| {
             RowError::new(
                 RowCode::InvalidToolCall,
-                format!("Turn {n} (`function_call`) {why}; it takes {{\"name\": …, \"arguments\": {{…}}}} or a list of those"),
+                format!(
+                    "Turn {n} (`function_call`) {why}; it takes {{\"name\": …, \"arguments\": {{…}}}} or a list of those"
+                ),
             )
         };
         let parsed: Value = serde_json::from_str(value).map_err(|e| {
@@ -997,9 +1009,7 @@ fn ranking(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> 
             };
             return fail(
                 RowCode::IncompletePair,
-                format!(
-                    "Row has `{has}` but no `{lacks}`; a preference pair needs both answers"
-                ),
+                format!("Row has `{has}` but no `{lacks}`; a preference pair needs both answers"),
             );
         }
     };
@@ -1063,7 +1073,11 @@ fn answer(value: Value, key: &str, opts: &ReadOptions) -> Row<Message> {
     } else if one.is_object() {
         message(one, 1, opts, &mut turns)
     } else {
-        Err(wrong(format!("`{key}`"), &one, "a string or an answer turn"))
+        Err(wrong(
+            format!("`{key}`"),
+            &one,
+            "a string or an answer turn",
+        ))
     }
     .map_err(|e| RowError::new(e.code, format!("In `{key}`: {}", e.message)))?;
     let mut messages = turns.finish()?;
@@ -1071,7 +1085,10 @@ fn answer(value: Value, key: &str, opts: &ReadOptions) -> Row<Message> {
         Some(m) if m.role == Role::Assistant && messages.is_empty() => Ok(m),
         Some(m) => fail(
             RowCode::WrongType,
-            format!("`{key}` holds a {} message; it must be from the assistant", m.role),
+            format!(
+                "`{key}` holds a {} message; it must be from the assistant",
+                m.role
+            ),
         ),
         None => fail(RowCode::EmptyContent, format!("`{key}` is empty")),
     }
@@ -1097,11 +1114,7 @@ fn dpo(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> Row<
         match obj.remove(key) {
             None => Err(missing(key)),
             Some(v @ (Value::Array(_) | Value::Object(_))) => answer(v, key, opts),
-            Some(other) => Err(wrong(
-                format!("`{key}`"),
-                &other,
-                "a list of one message",
-            )),
+            Some(other) => Err(wrong(format!("`{key}`"), &other, "a list of one message")),
         }
     };
     let preferred = output("preferred_output")?;
@@ -1289,7 +1302,8 @@ fn text_parts(parts: Vec<Value>, n: usize, label: &str) -> Row<String> {
     let mut texts = Vec::with_capacity(parts.len());
     for (i, part) in parts.into_iter().enumerate() {
         let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
-        match (kind, part.get("text")) {
+        // LLaMA-Factory's v1 files say `value` where OpenAI says `text`.
+        match (kind, part.get("text").or_else(|| part.get("value"))) {
             ("text" | "input_text", Some(Value::String(t))) => texts.push(t.clone()),
             ("" | "text" | "input_text", _) => {
                 return fail(
@@ -1321,7 +1335,9 @@ fn take_tools(obj: &mut Map<String, Value>) -> Row<Option<Value>> {
     let bad = |why: String| {
         RowError::new(
             RowCode::InvalidTools,
-            format!("`tools` {why}; it takes a list of function definitions (`name`, `description`, `parameters`)"),
+            format!(
+                "`tools` {why}; it takes a list of function definitions (`name`, `description`, `parameters`)"
+            ),
         )
     };
     let value = match obj.remove("tools") {
@@ -1488,12 +1504,18 @@ mod tests {
         let p = &out.preferences[0];
         assert_eq!(p.input, vec![Message::new(Role::User, "Prazo do DAS?")]);
         assert_eq!(p.preferred, Message::new(Role::Assistant, "Dia 20."));
-        assert_eq!(p.non_preferred, Message::new(Role::Assistant, "Fim do ano."));
+        assert_eq!(
+            p.non_preferred,
+            Message::new(Role::Assistant, "Fim do ano.")
+        );
         assert_eq!(p.meta["id"], "1");
         let a = &out.preferences[1];
         assert_eq!(a.input[0].content, "Alíquota?\n\nAnexo III");
         assert_eq!(
-            (a.preferred.content.as_str(), a.non_preferred.content.as_str()),
+            (
+                a.preferred.content.as_str(),
+                a.non_preferred.content.as_str()
+            ),
             ("6%.", "20%.")
         );
         assert_eq!(out.preferences[2].non_preferred.content, "Hm.");
@@ -1502,7 +1524,8 @@ mod tests {
             vec![
                 (
                     "t.jsonl:4".into(),
-                    "Row has `chosen` but no `rejected`; a preference pair needs both answers".into()
+                    "Row has `chosen` but no `rejected`; a preference pair needs both answers"
+                        .into()
                 ),
                 (
                     "t.jsonl:5".into(),
@@ -1535,10 +1558,16 @@ mod tests {
                 ("t.jsonl:3".into(), "kto_not_supported")
             ]
         );
-        assert!(out.rejects[0].reason.contains("not a preferred/non-preferred pair"));
+        assert!(
+            out.rejects[0]
+                .reason
+                .contains("not a preferred/non-preferred pair")
+        );
         assert_eq!(
             out.info.notes,
-            vec!["3 KTO rows (`label`/`kto_tag`): 1 marked desirable read as chat examples, 2 marked undesirable rejected"]
+            vec![
+                "3 KTO rows (`label`/`kto_tag`): 1 marked desirable read as chat examples, 2 marked undesirable rejected"
+            ]
         );
     }
 
@@ -1558,7 +1587,13 @@ mod tests {
         let roles: Vec<Role> = ex.messages.iter().map(|m| m.role).collect();
         assert_eq!(
             roles,
-            [Role::User, Role::Assistant, Role::Tool, Role::Tool, Role::Assistant]
+            [
+                Role::User,
+                Role::Assistant,
+                Role::Tool,
+                Role::Tool,
+                Role::Assistant
+            ]
         );
         assert_eq!(
             ex.messages[1].tool_calls,
@@ -1603,7 +1638,10 @@ mod tests {
         );
         // An example may end on the call itself: that is what the model learns to make.
         assert_eq!(out.examples.len(), 1);
-        assert_eq!(out.examples[0].messages[1].tool_calls.as_ref().unwrap()[0]["function"]["arguments"], "{}");
+        assert_eq!(
+            out.examples[0].messages[1].tool_calls.as_ref().unwrap()[0]["function"]["arguments"],
+            "{}"
+        );
     }
 
     #[test]
@@ -1626,13 +1664,17 @@ mod tests {
             ]
         );
         assert!(
-            out.rejects[0]
-                .reason
-                .starts_with("Row has `images` (`mllm_demo_data/1.jpg`); convert writes text-only examples"),
+            out.rejects[0].reason.starts_with(
+                "Row has `images` (`mllm_demo_data/1.jpg`); convert writes text-only examples"
+            ),
             "{}",
             out.rejects[0].reason
         );
-        assert!(out.rejects[1].reason.starts_with("Row has `videos` (`v.mp4`)"));
+        assert!(
+            out.rejects[1]
+                .reason
+                .starts_with("Row has `videos` (`v.mp4`)")
+        );
     }
 
     #[test]
@@ -1703,14 +1745,21 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(out.examples[0].messages[0], Message::new(Role::System, "Seja breve."));
+        assert_eq!(
+            out.examples[0].messages[0],
+            Message::new(Role::System, "Seja breve.")
+        );
     }
 
     #[test]
     fn a_json_object_document_is_one_error_naming_the_file() {
         let info = "{\n  \"alpaca_pt\": {\n    \"file_name\": \"alpaca_pt.json\"\n  },\n  \"kto\": {\"file_name\": \"kto.json\", \"formatting\": \"sharegpt\"}\n}\n";
-        let err = read_bytes(info.as_bytes(), "data/dataset_info.json", &ReadOptions::default())
-            .unwrap_err();
+        let err = read_bytes(
+            info.as_bytes(),
+            "data/dataset_info.json",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "`data/dataset_info.json` holds one JSON object (`alpaca_pt`, `kto`), not JSON Lines or a list of examples; it looks like LLaMA-Factory's `dataset_info.json`, which describes datasets; convert the data files it names (`alpaca_pt.json`, `kto.json`) instead"
@@ -1738,7 +1787,9 @@ mod tests {
         assert_eq!(out.examples[9].messages[1].content, "Resposta.");
         assert_eq!(
             out.info.notes,
-            vec!["Legacy completion markers removed: prompts end with `\\n\\n###\\n\\n` (9 of 10 rows), completions start with ` ` (9 of 10 rows), completions end with ` END` (9 of 10 rows); pass --keep-markers to keep them"]
+            vec![
+                "Legacy completion markers removed: prompts end with `\\n\\n###\\n\\n` (9 of 10 rows), completions start with ` ` (9 of 10 rows), completions end with ` END` (9 of 10 rows); pass --keep-markers to keep them"
+            ]
         );
         let keep = ReadOptions {
             keep_markers: true,
