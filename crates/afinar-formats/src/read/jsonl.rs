@@ -589,10 +589,15 @@ fn media(obj: &mut Map<String, Value>) -> Row<()> {
                     Value::String(s) => format!(" (`{s}`)"),
                     _ => String::new(),
                 };
+                let placeholder = match *key {
+                    "images" => "<image>",
+                    "videos" => "<video>",
+                    _ => "<audio>",
+                };
                 return fail(
                     RowCode::MediaNotSupported,
                     format!(
-                        "Row has `{key}`{shown}; convert writes text-only examples, and chat lines take images only as https URLs or data URIs inside a message's content parts. Remove `{key}` and its `<image>`-style placeholders, or build those lines yourself and run `afinar check` on them"
+                        "Row has `{key}`{shown}; convert writes text-only examples, and chat lines take media only as URLs or data URIs inside a message's content parts, not as file paths. Remove `{key}` and the `{placeholder}` placeholders, or build those lines yourself and run `afinar check` on them"
                     ),
                 );
             }
