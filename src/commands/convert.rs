@@ -85,6 +85,10 @@ pub struct Args {
     /// Appended to every prompt in completion output (`\n` and `\t` are understood).
     #[arg(long, value_name = "TEXT", default_value = "")]
     prompt_suffix: String,
+    /// Keep the legacy separator and stop markers (`\n\n###\n\n`, ` END`) found in
+    /// prompt/completion input; by default they are removed and the summary says so.
+    #[arg(long)]
+    keep_markers: bool,
     /// Put before every completion in completion output.
     #[arg(long, value_name = "TEXT", default_value = "")]
     completion_prefix: String,
@@ -202,6 +206,7 @@ fn spec(args: &Args) -> ConvertSpec {
             sheet: args.sheet.clone(),
             role_aliases: args.role_aliases.clone(),
             normalize: !args.no_normalize,
+            keep_markers: args.keep_markers,
         },
         system: SystemSpec {
             text: args.system.clone(),

@@ -29,11 +29,12 @@ mod error;
 mod example;
 mod json;
 pub mod limits;
+pub mod markers;
 pub mod normalize;
 mod origin;
 mod role;
 
-pub use convert::{Completion, CompletionOptions, SystemPolicy};
+pub use convert::{Completion, CompletionOptions, SystemPolicy, set_system_unfolded};
 pub use error::ConvertError;
 pub use example::{Example, Message, Meta, Preference};
 pub use json::{JsonErrorAt, json_error_at};

@@ -117,6 +117,14 @@ pub enum FormatError {
         afinar_core::limits::human_bytes(*limit)
     )]
     Unzipped { file: String, size: u64, limit: u64 },
+    #[error(
+        "`{file}` holds one JSON object ({keys}), not JSON Lines or a list of examples; {hint}"
+    )]
+    JsonObjectDocument {
+        file: String,
+        keys: String,
+        hint: String,
+    },
     #[error("`{file}` line {line}: invalid CSV")]
     Csv {
         file: String,

@@ -264,7 +264,7 @@ fn sharegpt_json() {
         rejects(&out),
         vec![(
             "sharegpt.json:40".into(),
-            "Turn 1 is from unknown role `robot`; use human, gpt, system (or user, assistant), or add an alias".into()
+            "Turn 1 is from unknown role `robot`; use human, gpt, system, function_call, observation (or user, assistant, tool), or add an alias".into()
         )]
     );
 }

@@ -29,6 +29,8 @@ pub struct ReadSpec {
     /// `alias=role` pairs added to the default aliases (`human`, `gpt`…).
     pub role_aliases: Vec<String>,
     pub normalize: bool,
+    /// Keep legacy completion markers (`\n\n###\n\n`, ` END`) instead of removing them.
+    pub keep_markers: bool,
 }
 
 impl Default for ReadSpec {
@@ -41,6 +43,7 @@ impl Default for ReadSpec {
             sheet: None,
             role_aliases: Vec::new(),
             normalize: true,
+            keep_markers: false,
         }
     }
 }
@@ -63,6 +66,7 @@ impl ReadSpec {
             aliases,
             normalize: self.normalize,
             completion: completion.clone(),
+            keep_markers: self.keep_markers,
         })
     }
 }

@@ -198,6 +198,7 @@ impl PipelineSpec {
                 sheet: source.sheet.clone(),
                 role_aliases: source.role_aliases.clone(),
                 normalize: self.normalize.enabled,
+                keep_markers: false,
             },
             system: SystemSpec {
                 text: self.system.clone(),

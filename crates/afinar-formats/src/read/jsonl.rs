@@ -1,19 +1,29 @@
 //! JSON Lines (and a single JSON array) of examples: OpenAI chat, prompt/completion,
-//! alpaca (`instruction`/`input`/`output`), ShareGPT (`conversations` of `from`/`value`)
-//! and OpenAI DPO (`input`/`preferred_output`/`non_preferred_output`).
+//! OpenAI DPO (`input`/`preferred_output`/`non_preferred_output`), and LLaMA-Factory's
+//! shapes: alpaca (`instruction`/`input`/`output`, `history`), ShareGPT (`conversations`
+//! of `from`/`value`, with `function_call` and `observation` turns), their preference
+//! rows (`chosen`/`rejected`) and KTO rows (`label`/`kto_tag`), and `tools` given as a
+//! JSON string.
+//!
+//! Every row is read whole or rejected with a [`RowError`]: a key that carries part of
+//! the example is never left behind in `meta`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use afinar_core::limits::{MAX_LINE_BYTES, human_bytes};
-use afinar_core::{Completion, Example, Message, Meta, Origin, Preference, Role};
+use afinar_core::markers::{self, Markers};
+use afinar_core::{
+    Completion, CompletionOptions, Example, Message, Meta, Origin, Preference, Role,
+};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use thiserror::Error;
 
 use super::{ReadOptions, ReadOutput, SourceInfo, strip_bom, text};
 use crate::{FormatError, Reject};
 
 /// Top-level chat keys that are part of the format and pass through to chat output.
-const CHAT_EXTRA_KEYS: &[&str] = &["tools", "functions", "parallel_tool_calls"];
+const CHAT_EXTRA_KEYS: &[&str] = &["functions", "parallel_tool_calls"];
 const MESSAGE_KEYS: &[&str] = &[
     "role",
     "content",
@@ -22,9 +32,159 @@ const MESSAGE_KEYS: &[&str] = &[
     "tool_calls",
     "tool_call_id",
 ];
+const TURN_KEYS: &[&str] = &["from", "value", "role", "content"];
+/// Keys that hold part of an example in some shape: left over after a row is read, they
+/// mean the row mixes shapes, and are an error rather than meta.
+const EXAMPLE_KEYS: &[&str] = &[
+    "messages",
+    "conversations",
+    "instruction",
+    "input",
+    "output",
+    "prompt",
+    "completion",
+    "chosen",
+    "rejected",
+    "preferred_output",
+    "non_preferred_output",
+    "system",
+    "history",
+    "tools",
+    "kto_tag",
+];
+/// Media columns of LLaMA-Factory's multimodal datasets.
+const MEDIA_KEYS: &[&str] = &["images", "videos", "audios"];
+
+/// Why one JSON row could not be read: a stable code for counting, and the message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct RowError {
+    pub code: RowCode,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(code: RowCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn reject(self, origin: Origin, raw: impl Into<String>) -> Reject {
+        Reject::new(origin, self.message, raw).with_code(self.code.as_str())
+    }
+}
+
+/// The cause of a [`RowError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RowCode {
+    /// The line is not JSON.
+    InvalidJson,
+    /// The line is not UTF-8.
+    NotUtf8,
+    /// The line is over [`MAX_LINE_BYTES`].
+    LineTooLong,
+    /// The line is JSON but not an object.
+    NotAnObject,
+    /// No known shape's keys.
+    UnknownShape,
+    /// Keys of two shapes in one row.
+    MixedShapes,
+    /// A required key is absent.
+    MissingField,
+    /// A key holds the wrong kind of value.
+    WrongType,
+    /// A text that must not be empty is.
+    EmptyContent,
+    /// A role name no alias maps.
+    UnknownRole,
+    /// A message or turn has a key the format does not have.
+    UnknownKey,
+    /// A message `weight` other than 0 or 1.
+    InvalidWeight,
+    /// A preference row without both answers.
+    IncompletePair,
+    /// A DPO preference where a chat example was asked for.
+    NotChat,
+    /// A KTO row whose `label` says the answer is undesirable.
+    KtoNotSupported,
+    /// Images, videos or audio, which text-only lines cannot hold.
+    MediaNotSupported,
+    /// `tools` that are not a list of function definitions.
+    InvalidTools,
+    /// A `function_call` turn that is not a call.
+    InvalidToolCall,
+    /// Tool results that do not match the calls before them.
+    UnmatchedToolResult,
+    /// Tool definitions in a preference row, which DPO lines cannot hold yet.
+    ToolsInPreference,
+}
+
+impl RowCode {
+    /// The snake_case code written beside the reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowCode::InvalidJson => "invalid_json",
+            RowCode::NotUtf8 => "not_utf8",
+            RowCode::LineTooLong => "line_too_long",
+            RowCode::NotAnObject => "not_an_object",
+            RowCode::UnknownShape => "unknown_shape",
+            RowCode::MixedShapes => "mixed_shapes",
+            RowCode::MissingField => "missing_field",
+            RowCode::WrongType => "wrong_type",
+            RowCode::EmptyContent => "empty_content",
+            RowCode::UnknownRole => "unknown_role",
+            RowCode::UnknownKey => "unknown_key",
+            RowCode::InvalidWeight => "invalid_weight",
+            RowCode::IncompletePair => "incomplete_pair",
+            RowCode::NotChat => "not_chat",
+            RowCode::KtoNotSupported => "kto_not_supported",
+            RowCode::MediaNotSupported => "media_not_supported",
+            RowCode::InvalidTools => "invalid_tools",
+            RowCode::InvalidToolCall => "invalid_tool_call",
+            RowCode::UnmatchedToolResult => "unmatched_tool_result",
+            RowCode::ToolsInPreference => "tools_in_preference",
+        }
+    }
+}
+
+type Row<T> = Result<T, RowError>;
+
+fn fail<T>(code: RowCode, message: impl Into<String>) -> Row<T> {
+    Err(RowError::new(code, message))
+}
+
+fn missing(key: &str) -> RowError {
+    RowError::new(RowCode::MissingField, format!("Line has no `{key}`"))
+}
+
+fn wrong(what: impl std::fmt::Display, v: &Value, wanted: &str) -> RowError {
+    RowError::new(
+        RowCode::WrongType,
+        format!("{what} is a {}, not {wanted}", kind_of(v)),
+    )
+}
+
+/// One row parsed as JSON (or why not), waiting to be interpreted once the whole file's
+/// markers are known.
+struct Parsed<'a> {
+    origin: Origin,
+    raw: &'a str,
+    value: Row<Value>,
+}
+
+/// What is learnt across a file's rows while reading them.
+#[derive(Default)]
+struct Tally {
+    kto_kept: usize,
+    kto_rejected: usize,
+}
 
 /// Reads JSON Lines, or a document holding one JSON array. A UTF-8 BOM and blank lines
-/// are tolerated; each bad line is a reject and reading goes on.
+/// are tolerated; each bad line is a reject and reading goes on. A document holding one
+/// JSON object over several lines (a `dataset_info.json`) is one error.
 pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOutput, FormatError> {
     let (body, bom) = strip_bom(bytes);
     let first = body.iter().position(|b| !b.is_ascii_whitespace());
@@ -37,11 +197,23 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         },
         ..Default::default()
     };
-    if first.is_some_and(|i| body[i] == b'[') {
+    let doc;
+    let parsed = if first.is_some_and(|i| body[i] == b'[') {
         out.info.format = "json".into();
-        read_array(body, file, opts, &mut out)?;
-        return Ok(out);
-    }
+        doc = utf8_document(body, file)?;
+        read_array(doc, file, &mut out)?
+    } else {
+        if let Some(i) = first.filter(|i| body[*i] == b'{') {
+            object_document(&body[i..], file)?;
+        }
+        read_lines(body, file, &mut out)
+    };
+    finish(parsed, opts, &mut out);
+    Ok(out)
+}
+
+fn read_lines<'a>(body: &'a [u8], file: &str, out: &mut ReadOutput) -> Vec<Parsed<'a>> {
+    let mut parsed = Vec::new();
     // A final newline ends the last line; it does not start a blank one.
     let body = body.strip_suffix(b"\n").unwrap_or(body);
     for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
@@ -54,33 +226,30 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         out.info.rows += 1;
         let origin = Origin::line(file, line_no);
         if raw.len() > MAX_LINE_BYTES {
-            out.rejects.push(Reject::new(
-                origin,
-                too_long("Line", raw.len()),
-                String::from_utf8_lossy(raw),
-            ));
+            let e = RowError::new(RowCode::LineTooLong, too_long("Line", raw.len()));
+            out.rejects
+                .push(e.reject(origin, String::from_utf8_lossy(raw)));
             continue;
         }
         let line = match std::str::from_utf8(raw) {
             Ok(s) => s,
             Err(e) => {
                 let reason = format!("Line is not valid UTF-8 at byte {}", e.valid_up_to() + 1);
+                let e = RowError::new(RowCode::NotUtf8, reason);
                 out.rejects
-                    .push(Reject::new(origin, reason, String::from_utf8_lossy(raw)));
+                    .push(e.reject(origin, String::from_utf8_lossy(raw)));
                 continue;
             }
         };
-        match serde_json::from_str::<Value>(line) {
-            Ok(value) => match interpret_item(value, &origin, opts) {
-                Ok(item) => push(&mut out, item),
-                Err(reason) => out.rejects.push(Reject::new(origin, reason, line)),
-            },
-            Err(e) => out
-                .rejects
-                .push(Reject::new(origin, json_error(&e, line), line)),
-        }
+        let value = serde_json::from_str::<Value>(line)
+            .map_err(|e| RowError::new(RowCode::InvalidJson, json_error(&e, line)));
+        parsed.push(Parsed {
+            origin,
+            raw: line,
+            value,
+        });
     }
-    Ok(out)
+    parsed
 }
 
 /// Why a line (or an item of a JSON array) over [`MAX_LINE_BYTES`] is rejected.
@@ -92,16 +261,18 @@ fn too_long(what: &str, len: usize) -> String {
     )
 }
 
-fn read_array(
-    body: &[u8],
-    file: &str,
-    opts: &ReadOptions,
-    out: &mut ReadOutput,
-) -> Result<(), FormatError> {
-    let doc = std::str::from_utf8(body).map_err(|e| FormatError::NotUtf8 {
+fn utf8_document<'a>(body: &'a [u8], file: &str) -> Result<&'a str, FormatError> {
+    std::str::from_utf8(body).map_err(|e| FormatError::NotUtf8 {
         file: file.to_owned(),
         line: line_of(body, e.valid_up_to()),
-    })?;
+    })
+}
+
+fn read_array<'a>(
+    doc: &'a str,
+    file: &str,
+    out: &mut ReadOutput,
+) -> Result<Vec<Parsed<'a>>, FormatError> {
     let items: Vec<&RawValue> = serde_json::from_str(doc).map_err(|e| {
         let at = afinar_core::json_error_at(&e, doc);
         FormatError::InvalidJsonDocument {
@@ -111,24 +282,157 @@ fn read_array(
             message: at.message,
         }
     })?;
+    let mut parsed = Vec::with_capacity(items.len());
     for item in items {
         // RawValue borrows from `doc`, so its address gives its offset and line.
         let offset = item.get().as_ptr() as usize - doc.as_ptr() as usize;
-        let origin = Origin::line(file, line_of(body, offset));
+        let origin = Origin::line(file, line_of(doc.as_bytes(), offset));
         out.info.rows += 1;
         if item.get().len() > MAX_LINE_BYTES {
-            let reason = too_long("Item", item.get().len());
-            out.rejects.push(Reject::new(origin, reason, item.get()));
+            let e = RowError::new(RowCode::LineTooLong, too_long("Item", item.get().len()));
+            out.rejects.push(e.reject(origin, item.get()));
             continue;
         }
-        let parsed =
-            serde_json::from_str::<Value>(item.get()).map_err(|e| json_error(&e, item.get()));
-        match parsed.and_then(|v| interpret_item(v, &origin, opts)) {
-            Ok(item) => push(out, item),
-            Err(reason) => out.rejects.push(Reject::new(origin, reason, item.get())),
+        let value = serde_json::from_str::<Value>(item.get())
+            .map_err(|e| RowError::new(RowCode::InvalidJson, json_error(&e, item.get())));
+        parsed.push(Parsed {
+            origin,
+            raw: item.get(),
+            value,
+        });
+    }
+    Ok(parsed)
+}
+
+/// A document that starts with `{` and whose first line is not a whole JSON value is
+/// either JSON Lines with a broken first line (read on, line by line) or one JSON object
+/// spread over lines: a LLaMA-Factory `dataset_info.json`, a pretty-printed example, a
+/// `{"data": [...]}` wrapper. The last is one error naming the file, not a reject per line.
+fn object_document(body: &[u8], file: &str) -> Result<(), FormatError> {
+    let first_line = body.split(|b| *b == b'\n').next().unwrap_or(body);
+    if first_line.len() == body.trim_ascii_end().len()
+        || serde_json::from_slice::<Value>(first_line).is_ok()
+    {
+        return Ok(());
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    let mut keys: Vec<String> = obj.keys().take(5).map(|k| format!("`{k}`")).collect();
+    if obj.len() > keys.len() {
+        keys.push(format!("… {} keys in all", obj.len()));
+    }
+    let is_dataset_info = !obj.is_empty()
+        && obj.values().all(|v| {
+            v.as_object().is_some_and(|d| {
+                [
+                    "file_name",
+                    "hf_hub_url",
+                    "ms_hub_url",
+                    "script_url",
+                    "formatting",
+                ]
+                .iter()
+                .any(|k| d.contains_key(*k))
+            })
+        });
+    let hint = if is_dataset_info {
+        let files: Vec<String> = obj
+            .values()
+            .filter_map(|d| d.get("file_name").and_then(Value::as_str))
+            .take(3)
+            .map(|f| format!("`{f}`"))
+            .collect();
+        let named = if files.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", files.join(", "))
+        };
+        format!(
+            "it looks like LLaMA-Factory's `dataset_info.json`, which describes datasets; convert the data files it names{named} instead"
+        )
+    } else if let [(key, Value::Array(_))] = obj.iter().collect::<Vec<_>>().as_slice() {
+        format!(
+            "its `{key}` holds a list; save that list by itself (a JSON array) or one example per line"
+        )
+    } else if EXAMPLE_KEYS.iter().any(|k| obj.contains_key(*k)) {
+        "it looks like one example spread over several lines; JSON Lines takes each example on one line".to_owned()
+    } else {
+        "convert takes JSON Lines (one example per line) or a JSON array of examples".to_owned()
+    };
+    Err(FormatError::JsonObjectDocument {
+        file: file.to_owned(),
+        keys: keys.join(", "),
+        hint,
+    })
+}
+
+/// Interprets the parsed rows, with the file's legacy completion markers found first.
+fn finish(parsed: Vec<Parsed<'_>>, opts: &ReadOptions, out: &mut ReadOutput) {
+    let found = file_markers(&parsed, &opts.completion);
+    let mut framing = opts.completion.clone();
+    if !found.is_empty() {
+        let what = found.describe();
+        if opts.keep_markers {
+            out.info.notes.push(format!(
+                "Legacy completion markers kept (--keep-markers): {what}"
+            ));
+        } else {
+            out.info.notes.push(format!(
+                "Legacy completion markers removed: {what}; pass --keep-markers to keep them"
+            ));
+            let take = |m: &Option<markers::Marker>| m.as_ref().map(|m| m.text.clone());
+            framing.prompt_suffix = take(&found.prompt_suffix).unwrap_or(framing.prompt_suffix);
+            framing.completion_prefix =
+                take(&found.completion_prefix).unwrap_or(framing.completion_prefix);
+            framing.completion_suffix =
+                take(&found.completion_suffix).unwrap_or(framing.completion_suffix);
         }
     }
-    Ok(())
+    let mut tally = Tally::default();
+    for p in parsed {
+        let item = p
+            .value
+            .and_then(|v| item(v, &p.origin, opts, &framing, &mut tally));
+        match item {
+            Ok(Item::Example(e)) => out.examples.push(e),
+            Ok(Item::Preference(pref)) => out.preferences.push(*pref),
+            Err(e) => out.rejects.push(e.reject(p.origin, p.raw)),
+        }
+    }
+    if tally.kto_kept + tally.kto_rejected > 0 {
+        out.info.notes.push(format!(
+            "{} KTO rows (`label`/`kto_tag`): {} marked desirable read as chat examples, {} marked undesirable rejected",
+            tally.kto_kept + tally.kto_rejected,
+            tally.kto_kept,
+            tally.kto_rejected
+        ));
+    }
+}
+
+/// The markers shared by the file's prompt/completion rows, for the parts the user did
+/// not frame explicitly (`--prompt-suffix`, `--completion-prefix`, `--completion-suffix`).
+fn file_markers(parsed: &[Parsed<'_>], explicit: &CompletionOptions) -> Markers {
+    let rows = parsed.iter().filter_map(|p| match &p.value {
+        Ok(Value::Object(o)) if shape_of(o) == Shape::Completion => {
+            match (o.get("prompt"), o.get("completion")) {
+                (Some(Value::String(p)), Some(Value::String(c))) => Some((p.as_str(), c.as_str())),
+                _ => None,
+            }
+        }
+        _ => None,
+    });
+    let mut found = markers::detect_markers(rows);
+    if !explicit.prompt_suffix.is_empty() {
+        found.prompt_suffix = None;
+    }
+    if !explicit.completion_prefix.is_empty() {
+        found.completion_prefix = None;
+    }
+    if !explicit.completion_suffix.is_empty() {
+        found.completion_suffix = None;
+    }
+    found
 }
 
 /// One JSON record read: a (chat) example or a DPO preference.
@@ -137,13 +441,6 @@ fn read_array(
 pub enum Item {
     Example(Example),
     Preference(Box<Preference>),
-}
-
-fn push(out: &mut ReadOutput, item: Item) {
-    match item {
-        Item::Example(e) => out.examples.push(e),
-        Item::Preference(p) => out.preferences.push(*p),
-    }
 }
 
 fn line_of(body: &[u8], offset: usize) -> u64 {
@@ -174,207 +471,655 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// Turns one JSON value into an example, or says why not. A DPO preference line is
 /// refused here; [`interpret_item`] takes those too.
-pub fn interpret(value: Value, origin: &Origin, opts: &ReadOptions) -> Result<Example, String> {
+pub fn interpret(value: Value, origin: &Origin, opts: &ReadOptions) -> Result<Example, RowError> {
     match interpret_item(value, origin, opts)? {
         Item::Example(e) => Ok(e),
-        Item::Preference(_) => {
-            Err("Line is a DPO preference example, not a chat example".to_owned())
-        }
+        Item::Preference(_) => fail(
+            RowCode::NotChat,
+            "Line is a DPO preference example, not a chat example",
+        ),
     }
 }
 
 /// Turns one JSON value into an example or a preference, or says why not. The shape is
-/// told by its keys: `messages` (chat), `prompt`/`completion`, `instruction`/`output`
-/// (alpaca), `conversations` (ShareGPT), `preferred_output` (OpenAI DPO).
-pub fn interpret_item(value: Value, origin: &Origin, opts: &ReadOptions) -> Result<Item, String> {
-    let Value::Object(obj) = value else {
-        return Err(format!("Line is a JSON {}, not an object", kind_of(&value)));
-    };
-    if obj.contains_key("preferred_output") || obj.contains_key("non_preferred_output") {
-        dpo(obj, origin, opts).map(|p| Item::Preference(Box::new(p)))
-    } else if obj.contains_key("messages") {
-        chat(obj, origin, opts).map(Item::Example)
-    } else if obj.contains_key("prompt") || obj.contains_key("completion") {
-        completion(obj, origin, opts).map(Item::Example)
-    } else if obj.contains_key("instruction") {
-        alpaca(obj, origin, opts).map(Item::Example)
-    } else if obj.contains_key("conversations") {
-        sharegpt(obj, origin, opts).map(Item::Example)
+/// told by its keys (see the module docs). Prompt/completion framing is taken from
+/// `opts` as given; [`read_bytes`] also finds a file's legacy markers.
+pub fn interpret_item(value: Value, origin: &Origin, opts: &ReadOptions) -> Result<Item, RowError> {
+    item(value, origin, opts, &opts.completion, &mut Tally::default())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    OpenAiDpo,
+    Ranking,
+    Chat,
+    Completion,
+    Alpaca,
+    ShareGpt,
+    Unknown,
+}
+
+fn shape_of(obj: &Map<String, Value>) -> Shape {
+    let has = |k: &str| obj.contains_key(k);
+    if has("preferred_output") || has("non_preferred_output") {
+        Shape::OpenAiDpo
+    } else if has("chosen") || has("rejected") {
+        Shape::Ranking
+    } else if has("messages") {
+        Shape::Chat
+    } else if has("prompt") || has("completion") {
+        Shape::Completion
+    } else if has("instruction") {
+        Shape::Alpaca
+    } else if has("conversations") {
+        Shape::ShareGpt
     } else {
-        let keys: Vec<String> = obj.keys().map(|k| format!("`{k}`")).collect();
-        let found = if keys.is_empty() {
-            "no keys".to_owned()
-        } else {
-            keys.join(", ")
+        Shape::Unknown
+    }
+}
+
+fn item(
+    value: Value,
+    origin: &Origin,
+    opts: &ReadOptions,
+    framing: &CompletionOptions,
+    tally: &mut Tally,
+) -> Row<Item> {
+    let Value::Object(mut obj) = value else {
+        return fail(
+            RowCode::NotAnObject,
+            format!("Line is a JSON {}, not an object", kind_of(&value)),
+        );
+    };
+    media(&mut obj)?;
+    match kto_label(&mut obj)? {
+        Some(false) => {
+            tally.kto_rejected += 1;
+            return fail(
+                RowCode::KtoNotSupported,
+                "Row is KTO feedback marking its answer undesirable (`label: false`); afinar writes SFT and DPO data, and a KTO row is not a preferred/non-preferred pair, so it is not a training target. Pair it with a desirable answer as a DPO row (`chosen`/`rejected`) to use it",
+            );
+        }
+        Some(true) => tally.kto_kept += 1,
+        None => {}
+    }
+    match shape_of(&obj) {
+        Shape::OpenAiDpo => dpo(obj, origin, opts).map(|p| Item::Preference(Box::new(p))),
+        Shape::Ranking => ranking(obj, origin, opts).map(|p| Item::Preference(Box::new(p))),
+        Shape::Chat => chat(obj, origin, opts).map(Item::Example),
+        Shape::Completion => completion(obj, origin, opts, framing).map(Item::Example),
+        Shape::Alpaca => alpaca(obj, origin, opts).map(Item::Example),
+        Shape::ShareGpt => sharegpt(obj, origin, opts).map(Item::Example),
+        Shape::Unknown => {
+            let keys: Vec<String> = obj.keys().map(|k| format!("`{k}`")).collect();
+            let found = if keys.is_empty() {
+                "no keys".to_owned()
+            } else {
+                keys.join(", ")
+            };
+            fail(
+                RowCode::UnknownShape,
+                format!(
+                    "Line has none of `messages`, `prompt`/`completion`, `instruction`/`output`, `conversations`, `chosen`/`rejected` or `preferred_output` (found {found})"
+                ),
+            )
+        }
+    }
+}
+
+/// LLaMA-Factory's `images`/`videos`/`audios` are local file paths with `<image>`
+/// placeholders in the text; chat lines take images only as URLs inside content parts,
+/// so a row with media is rejected (an empty list holds nothing and is dropped).
+fn media(obj: &mut Map<String, Value>) -> Row<()> {
+    for key in MEDIA_KEYS {
+        match obj.get(*key) {
+            None => {}
+            Some(Value::Null) => {
+                obj.remove(*key);
+            }
+            Some(Value::Array(list)) if list.is_empty() => {
+                obj.remove(*key);
+            }
+            Some(v) => {
+                let first = match v {
+                    Value::Array(list) => list.first().cloned().unwrap_or(Value::Null),
+                    other => other.clone(),
+                };
+                let shown = match &first {
+                    Value::String(s) => format!(" (`{s}`)"),
+                    _ => String::new(),
+                };
+                let placeholder = match *key {
+                    "images" => "<image>",
+                    "videos" => "<video>",
+                    _ => "<audio>",
+                };
+                return fail(
+                    RowCode::MediaNotSupported,
+                    format!(
+                        "Row has `{key}`{shown}; convert writes text-only examples, and chat lines take media only as URLs or data URIs inside a message's content parts, not as file paths. Remove `{key}` and the `{placeholder}` placeholders, or build those lines yourself and run `afinar check` on them"
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A KTO row's boolean feedback (`label` in LLaMA-Factory's OpenAI-style files, `kto_tag`
+/// in its alpaca ones), taken out of the row. A `label` that is not a boolean is an
+/// ordinary meta column.
+fn kto_label(obj: &mut Map<String, Value>) -> Row<Option<bool>> {
+    if let Some(v) = obj.get("kto_tag") {
+        return match v {
+            Value::Bool(b) => {
+                let b = *b;
+                obj.remove("kto_tag");
+                Ok(Some(b))
+            }
+            Value::Null => {
+                obj.remove("kto_tag");
+                Ok(None)
+            }
+            other => Err(wrong("`kto_tag`", other, "true or false")),
         };
-        Err(format!(
-            "Line has none of `messages`, `prompt`/`completion`, `instruction`/`output`, `conversations` or `preferred_output` (found {found})"
-        ))
+    }
+    match obj.get("label") {
+        Some(Value::Bool(b)) => {
+            let b = *b;
+            obj.remove("label");
+            Ok(Some(b))
+        }
+        _ => Ok(None),
     }
 }
 
 /// A required string field, normalised.
-fn string_field(
+fn string_field(obj: &mut Map<String, Value>, key: &str, opts: &ReadOptions) -> Row<String> {
+    match obj.remove(key) {
+        Some(Value::String(s)) => Ok(text(&s, opts)),
+        Some(Value::Null) => fail(RowCode::MissingField, format!("`{key}` is null")),
+        Some(other) => Err(wrong(format!("`{key}`"), &other, "a string")),
+        None => Err(missing(key)),
+    }
+}
+
+/// An optional string field: absent or null is `None`; empty after normalisation too.
+fn optional_string(
     obj: &mut Map<String, Value>,
     key: &str,
     opts: &ReadOptions,
-) -> Result<String, String> {
-    match obj.remove(key) {
-        Some(Value::String(s)) => Ok(text(&s, opts)),
-        Some(Value::Null) => Err(format!("`{key}` is null")),
-        Some(other) => Err(format!("`{key}` is a {}, not a string", kind_of(&other))),
-        None => Err(format!("Line has no `{key}`")),
+) -> Row<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => {
+            obj.remove(key);
+            Ok(None)
+        }
+        Some(_) => Ok(Some(string_field(obj, key, opts)?).filter(|s| !s.is_empty())),
     }
 }
 
-/// Alpaca: the user turn is the instruction, then a blank line and the input when there
-/// is one; the assistant turn is the output. A `system` string becomes the system message.
-fn alpaca(
-    mut obj: Map<String, Value>,
-    origin: &Origin,
-    opts: &ReadOptions,
-) -> Result<Example, String> {
-    let instruction = string_field(&mut obj, "instruction", opts)?;
-    let input = match obj.get("input") {
-        None | Some(Value::Null) => {
-            obj.remove("input");
-            String::new()
-        }
-        Some(_) => string_field(&mut obj, "input", opts)?,
-    };
-    let output = string_field(&mut obj, "output", opts)?;
-    let system = match obj.get("system") {
-        Some(Value::String(_)) => {
-            Some(string_field(&mut obj, "system", opts)?).filter(|s| !s.is_empty())
-        }
-        _ => None,
-    };
-    if instruction.is_empty() {
-        return Err("`instruction` is empty".to_owned());
+/// Whatever is left of the row becomes meta, unless it holds part of an example.
+fn rest(obj: Map<String, Value>, shape: &str) -> Row<Meta> {
+    if let Some(key) = obj
+        .iter()
+        .find(|(k, v)| EXAMPLE_KEYS.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, _)| k)
+    {
+        return fail(
+            RowCode::MixedShapes,
+            format!(
+                "Row is {shape} but also has `{key}`, which belongs to another shape; keep one shape per row"
+            ),
+        );
     }
-    if output.is_empty() {
-        return Err("`output` is empty".to_owned());
+    Ok(meta(obj))
+}
+
+/// Messages being built, with the tool calls still waiting for their results, so that a
+/// ShareGPT `observation` answers the `function_call` before it by id.
+#[derive(Default)]
+struct Turns {
+    messages: Vec<Message>,
+    /// Calls made so far in the example, which numbers their ids.
+    calls: usize,
+    pending: VecDeque<String>,
+    /// The turn that made the pending calls, and how many results it has had.
+    call_turn: usize,
+    answered: usize,
+}
+
+impl Turns {
+    /// Before a turn other than a tool result: calls are answered all, or none (the
+    /// example may end on a call, which is what the model learns to make).
+    fn settle(&mut self) -> Row<()> {
+        if !self.pending.is_empty() && self.answered > 0 {
+            return fail(
+                RowCode::UnmatchedToolResult,
+                format!(
+                    "Turn {} makes {} tool calls but only {} results follow it; each call needs its result",
+                    self.call_turn,
+                    self.answered + self.pending.len(),
+                    self.answered
+                ),
+            );
+        }
+        self.pending.clear();
+        self.answered = 0;
+        Ok(())
     }
-    let user = if input.is_empty() {
-        instruction
-    } else {
-        format!("{instruction}\n\n{input}")
+
+    fn push(&mut self, m: Message) -> Row<()> {
+        self.settle()?;
+        self.messages.push(m);
+        Ok(())
+    }
+
+    /// A `function_call` turn: `{"name", "arguments"}` or a list of them, as a JSON string.
+    fn call(&mut self, n: usize, value: &str) -> Row<()> {
+        self.settle()?;
+        let bad = |why: String| {
+            RowError::new(
+                RowCode::InvalidToolCall,
+                format!(
+                    "Turn {n} (`function_call`) {why}; it takes {{\"name\": …, \"arguments\": {{…}}}} or a list of those"
+                ),
+            )
+        };
+        let parsed: Value = serde_json::from_str(value).map_err(|e| {
+            bad(format!(
+                "is not JSON ({})",
+                afinar_core::json_error_at(&e, value).message
+            ))
+        })?;
+        let list = match parsed {
+            Value::Array(list) if !list.is_empty() => list,
+            Value::Array(_) => return Err(bad("holds no call".into())),
+            obj @ Value::Object(_) => vec![obj],
+            other => return Err(bad(format!("is a JSON {}", kind_of(&other)))),
+        };
+        let mut calls = Vec::with_capacity(list.len());
+        for call in list {
+            let Value::Object(mut call) = call else {
+                return Err(bad("holds a call that is not an object".into()));
+            };
+            let name = match call.remove("name") {
+                Some(Value::String(s)) if !s.is_empty() => s,
+                _ => return Err(bad("has a call without a `name`".into())),
+            };
+            let arguments = match call.remove("arguments") {
+                None | Some(Value::Null) => "{}".to_owned(),
+                Some(Value::String(s)) => s,
+                Some(other) => other.to_string(),
+            };
+            if let Some(key) = call.keys().next() {
+                return Err(bad(format!("has a call with unknown key `{key}`")));
+            }
+            self.calls += 1;
+            let id = format!("call_{}", self.calls);
+            self.pending.push_back(id.clone());
+            calls.push(json!({
+                "id": id,
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }));
+        }
+        self.call_turn = n;
+        let mut m = Message::new(Role::Assistant, "");
+        m.tool_calls = Some(Value::Array(calls));
+        self.messages.push(m);
+        Ok(())
+    }
+
+    /// A tool result. Without an id it answers the oldest pending call; `required` says a
+    /// result with no call before it is an error (a ShareGPT `observation` must answer one).
+    fn result(&mut self, n: usize, mut m: Message, required: bool) -> Row<()> {
+        match &m.tool_call_id {
+            Some(id) => {
+                if let Some(at) = self.pending.iter().position(|p| p == id) {
+                    self.pending.remove(at);
+                    self.answered += 1;
+                }
+            }
+            None => match self.pending.pop_front() {
+                Some(id) => {
+                    self.answered += 1;
+                    m.tool_call_id = Some(id);
+                }
+                None if required => {
+                    return fail(
+                        RowCode::UnmatchedToolResult,
+                        format!(
+                            "Turn {n} is a tool result (`observation`) with no `function_call` before it to answer"
+                        ),
+                    );
+                }
+                None => {}
+            },
+        }
+        self.messages.push(m);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Row<Vec<Message>> {
+        self.settle()?;
+        Ok(self.messages)
+    }
+}
+
+/// LLaMA-Factory's role names for tool calls and results, which are not OpenAI roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Speaker {
+    Role(Role),
+    FunctionCall,
+    Observation,
+}
+
+fn speaker(who: &str, opts: &ReadOptions) -> Option<Speaker> {
+    match who.trim().to_ascii_lowercase().as_str() {
+        "function_call" => Some(Speaker::FunctionCall),
+        "observation" => Some(Speaker::Observation),
+        _ => opts.aliases.resolve(who).map(Speaker::Role),
+    }
+}
+
+/// One ShareGPT turn, `{from, value}` (or `{role, content}`).
+fn turn(value: Value, n: usize, opts: &ReadOptions, turns: &mut Turns) -> Row<()> {
+    let Value::Object(mut t) = value else {
+        return fail(
+            RowCode::NotAnObject,
+            format!("Turn {n} is a JSON {}, not an object", kind_of(&value)),
+        );
     };
-    let mut example = Example::single_turn(system.as_deref(), user, output, origin.clone());
-    example.meta = meta(obj);
-    Ok(example)
+    if let Some(key) = t.keys().find(|k| !TURN_KEYS.contains(&k.as_str())) {
+        return fail(
+            RowCode::UnknownKey,
+            format!("Turn {n} has unknown key `{key}`; ShareGPT turns take `from` and `value`"),
+        );
+    }
+    let who = match (t.remove("from"), t.remove("role")) {
+        (Some(Value::String(r)), _) | (None, Some(Value::String(r))) => r,
+        (None, None) => return fail(RowCode::MissingField, format!("Turn {n} has no `from`")),
+        _ => {
+            return fail(
+                RowCode::WrongType,
+                format!("Turn {n} has a `from` that is not a string"),
+            );
+        }
+    };
+    let Some(who_is) = speaker(&who, opts) else {
+        return fail(
+            RowCode::UnknownRole,
+            format!(
+                "Turn {n} is from unknown role `{who}`; use human, gpt, system, function_call, observation (or user, assistant, tool), or add an alias"
+            ),
+        );
+    };
+    let label = match who_is {
+        Speaker::Role(r) => r.to_string(),
+        _ => who.clone(),
+    };
+    let raw = match (t.remove("value"), t.remove("content")) {
+        (Some(Value::String(s)), _) | (None, Some(Value::String(s))) => s,
+        (None, None) => {
+            return fail(
+                RowCode::MissingField,
+                format!("Turn {n} ({label}) has no `value`"),
+            );
+        }
+        _ => {
+            return fail(
+                RowCode::WrongType,
+                format!("Turn {n} ({label}) has a `value` that is not a string"),
+            );
+        }
+    };
+    if who_is == Speaker::FunctionCall {
+        return turns.call(n, &raw);
+    }
+    let content = text(&raw, opts);
+    if content.is_empty() {
+        return fail(
+            RowCode::EmptyContent,
+            format!("Turn {n} ({label}) has an empty `value`"),
+        );
+    }
+    match who_is {
+        Speaker::Observation | Speaker::Role(Role::Tool) => {
+            turns.result(n, Message::new(Role::Tool, content), true)
+        }
+        Speaker::Role(role) => turns.push(Message::new(role, content)),
+        Speaker::FunctionCall => unreachable!("handled above"),
+    }
+}
+
+/// A list of turns under `key`.
+fn list(obj: &mut Map<String, Value>, key: &str) -> Row<Vec<Value>> {
+    match obj.remove(key) {
+        Some(Value::Array(list)) if list.is_empty() => {
+            fail(RowCode::EmptyContent, format!("`{key}` is empty"))
+        }
+        Some(Value::Array(list)) => Ok(list),
+        Some(other) => Err(wrong(format!("`{key}`"), &other, "a list")),
+        None => Err(missing(key)),
+    }
+}
+
+/// ShareGPT's `conversations`, behind the `system` string when there is one.
+fn sharegpt_turns(obj: &mut Map<String, Value>, opts: &ReadOptions) -> Row<Vec<Message>> {
+    let list = list(obj, "conversations")?;
+    let mut turns = Turns::default();
+    if let Some(system) = optional_string(obj, "system", opts)? {
+        turns.push(Message::new(Role::System, system))?;
+    }
+    for (i, t) in list.into_iter().enumerate() {
+        turn(t, i + 1, opts, &mut turns)?;
+    }
+    turns.finish()
 }
 
 /// ShareGPT: `conversations` of `{from, value}` (or `{role, content}`), roles through
-/// the aliases (`human`, `gpt`…); a top-level `system` string goes first.
-fn sharegpt(
-    mut obj: Map<String, Value>,
-    origin: &Origin,
-    opts: &ReadOptions,
-) -> Result<Example, String> {
-    let turns = match obj.remove("conversations") {
-        Some(Value::Array(list)) => list,
-        Some(other) => {
-            return Err(format!(
-                "`conversations` is a {}, not a list",
-                kind_of(&other)
-            ));
-        }
-        None => return Err("Line has no `conversations`".to_owned()),
-    };
-    if turns.is_empty() {
-        return Err("`conversations` is empty".to_owned());
-    }
-    let mut messages = Vec::with_capacity(turns.len() + 1);
-    if let Some(Value::String(_)) = obj.get("system") {
-        let system = string_field(&mut obj, "system", opts)?;
-        if !system.is_empty() {
-            messages.push(Message::new(Role::System, system));
-        }
-    }
-    for (i, turn) in turns.into_iter().enumerate() {
-        let n = i + 1;
-        let Value::Object(mut t) = turn else {
-            return Err(format!(
-                "Turn {n} is a JSON {}, not an object",
-                kind_of(&turn)
-            ));
-        };
-        let who = match (t.remove("from"), t.remove("role")) {
-            (Some(Value::String(r)), _) | (None, Some(Value::String(r))) => r,
-            (None, None) => return Err(format!("Turn {n} has no `from`")),
-            _ => return Err(format!("Turn {n} has a `from` that is not a string")),
-        };
-        let role = opts.aliases.resolve(&who).ok_or_else(|| {
-            format!("Turn {n} is from unknown role `{who}`; use human, gpt, system (or user, assistant), or add an alias")
-        })?;
-        let content = match (t.remove("value"), t.remove("content")) {
-            (Some(Value::String(s)), _) | (None, Some(Value::String(s))) => text(&s, opts),
-            (None, None) => return Err(format!("Turn {n} ({role}) has no `value`")),
-            _ => {
-                return Err(format!(
-                    "Turn {n} ({role}) has a `value` that is not a string"
-                ));
-            }
-        };
-        if content.is_empty() {
-            return Err(format!("Turn {n} ({role}) has an empty `value`"));
-        }
-        messages.push(Message::new(role, content));
-    }
+/// the aliases (`human`, `gpt`…), `function_call` turns as assistant tool calls and
+/// `observation` turns as the tool messages answering them; a top-level `system` string
+/// goes first and `tools` become the chat line's tools.
+fn sharegpt(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> Row<Example> {
+    let messages = sharegpt_turns(&mut obj, opts)?;
     let mut example = Example::new(messages, origin.clone());
-    example.meta = meta(obj);
+    if let Some(tools) = take_tools(&mut obj)? {
+        example.extra.insert("tools".into(), tools);
+    }
+    example.meta = rest(obj, "a ShareGPT row")?;
     Ok(example)
+}
+
+/// Alpaca's prompt: the system string, the `history` pairs, then the user turn (the
+/// instruction, and after a blank line the input when there is one).
+fn alpaca_prompt(obj: &mut Map<String, Value>, opts: &ReadOptions) -> Row<Vec<Message>> {
+    let instruction = string_field(obj, "instruction", opts)?;
+    let input = optional_string(obj, "input", opts)?;
+    let system = optional_string(obj, "system", opts)?;
+    if instruction.is_empty() {
+        return fail(RowCode::EmptyContent, "`instruction` is empty");
+    }
+    let mut messages = Vec::new();
+    if let Some(system) = system {
+        messages.push(Message::new(Role::System, system));
+    }
+    match obj.remove("history") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(pairs)) => {
+            for (i, pair) in pairs.into_iter().enumerate() {
+                let n = i + 1;
+                let texts = match &pair {
+                    Value::Array(p) if p.len() == 2 => p.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let [q, a] = texts.as_slice() else {
+                    return fail(
+                        RowCode::WrongType,
+                        format!("`history` item {n} is not a [question, answer] pair of strings"),
+                    );
+                };
+                let (q, a) = (text(q, opts), text(a, opts));
+                if q.is_empty() || a.is_empty() {
+                    return fail(
+                        RowCode::EmptyContent,
+                        format!("`history` item {n} has an empty question or answer"),
+                    );
+                }
+                messages.push(Message::new(Role::User, q));
+                messages.push(Message::new(Role::Assistant, a));
+            }
+        }
+        Some(other) => return Err(wrong("`history`", &other, "a list of pairs")),
+    }
+    let user = match input {
+        Some(input) => format!("{instruction}\n\n{input}"),
+        None => instruction,
+    };
+    messages.push(Message::new(Role::User, user));
+    Ok(messages)
+}
+
+/// Alpaca: the prompt as [`alpaca_prompt`] builds it, and the output as the answer.
+fn alpaca(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> Row<Example> {
+    let output = string_field(&mut obj, "output", opts);
+    let mut messages = alpaca_prompt(&mut obj, opts)?;
+    let output = output?;
+    if output.is_empty() {
+        return fail(RowCode::EmptyContent, "`output` is empty");
+    }
+    messages.push(Message::new(Role::Assistant, output));
+    let mut example = Example::new(messages, origin.clone());
+    if let Some(tools) = take_tools(&mut obj)? {
+        example.extra.insert("tools".into(), tools);
+    }
+    example.meta = rest(obj, "an alpaca row")?;
+    Ok(example)
+}
+
+/// LLaMA-Factory preference rows (`ranking: true`): the prompt in any of its shapes
+/// (ShareGPT `conversations`, OpenAI-style `messages`, alpaca `instruction`), and the
+/// answers in `chosen` and `rejected`: strings (alpaca) or one turn each (ShareGPT).
+fn ranking(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> Row<Preference> {
+    let chosen = obj.remove("chosen").filter(|v| !v.is_null());
+    let rejected = obj.remove("rejected").filter(|v| !v.is_null());
+    let (chosen, rejected) = match (chosen, rejected) {
+        (Some(c), Some(r)) => (c, r),
+        (c, _) => {
+            let (has, lacks) = if c.is_some() {
+                ("chosen", "rejected")
+            } else {
+                ("rejected", "chosen")
+            };
+            return fail(
+                RowCode::IncompletePair,
+                format!("Row has `{has}` but no `{lacks}`; a preference pair needs both answers"),
+            );
+        }
+    };
+    let input = if obj.contains_key("conversations") {
+        sharegpt_turns(&mut obj, opts)?
+    } else if obj.contains_key("messages") {
+        chat_messages(&mut obj, opts)?
+    } else if obj.contains_key("instruction") {
+        alpaca_prompt(&mut obj, opts)?
+    } else {
+        return fail(
+            RowCode::MissingField,
+            "Row has `chosen` and `rejected` but no `conversations`, `messages` or `instruction` saying what they answer",
+        );
+    };
+    if take_tools(&mut obj)?.is_some() {
+        return fail(
+            RowCode::ToolsInPreference,
+            "Preference row has `tools`; afinar's DPO lines do not carry tool definitions yet, so the pair would lose them",
+        );
+    }
+    let preferred = answer(chosen, "chosen", opts)?;
+    let non_preferred = answer(rejected, "rejected", opts)?;
+    Ok(Preference {
+        input,
+        preferred,
+        non_preferred,
+        origin: origin.clone(),
+        meta: rest(obj, "a preference row")?,
+    })
+}
+
+/// One answer of a pair: a string, or one assistant turn or message (alone or in a list).
+fn answer(value: Value, key: &str, opts: &ReadOptions) -> Row<Message> {
+    let one = match value {
+        Value::String(s) => {
+            let content = text(&s, opts);
+            if content.is_empty() {
+                return fail(RowCode::EmptyContent, format!("`{key}` is empty"));
+            }
+            return Ok(Message::new(Role::Assistant, content));
+        }
+        Value::Array(list) if list.len() == 1 => list.into_iter().next().unwrap_or_default(),
+        Value::Array(list) => {
+            return fail(
+                RowCode::WrongType,
+                format!(
+                    "`{key}` has {} messages; it takes exactly one assistant answer",
+                    list.len()
+                ),
+            );
+        }
+        other => other,
+    };
+    let mut turns = Turns::default();
+    let sharegpt = one
+        .as_object()
+        .is_some_and(|o| o.contains_key("from") || o.contains_key("value"));
+    if sharegpt {
+        turn(one, 1, opts, &mut turns)
+    } else if one.is_object() {
+        message(one, 1, opts, &mut turns)
+    } else {
+        Err(wrong(
+            format!("`{key}`"),
+            &one,
+            "a string or an answer turn",
+        ))
+    }
+    .map_err(|e| RowError::new(e.code, format!("In `{key}`: {}", e.message)))?;
+    let mut messages = turns.finish()?;
+    match messages.pop() {
+        Some(m) if m.role == Role::Assistant && messages.is_empty() => Ok(m),
+        Some(m) => fail(
+            RowCode::WrongType,
+            format!(
+                "`{key}` holds a {} message; it must be from the assistant",
+                m.role
+            ),
+        ),
+        None => fail(RowCode::EmptyContent, format!("`{key}` is empty")),
+    }
 }
 
 /// OpenAI DPO: `input.messages`, and one assistant message in each of
 /// `preferred_output` and `non_preferred_output`.
-fn dpo(
-    mut obj: Map<String, Value>,
-    origin: &Origin,
-    opts: &ReadOptions,
-) -> Result<Preference, String> {
+fn dpo(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> Row<Preference> {
     let input = match obj.remove("input") {
         Some(Value::Object(input)) => input,
-        Some(other) => {
-            return Err(format!(
-                "`input` is a {}, not an object with `messages`",
-                kind_of(&other)
-            ));
-        }
-        None => return Err("Line has no `input`".to_owned()),
+        Some(other) => return Err(wrong("`input`", &other, "an object with `messages`")),
+        None => return Err(missing("input")),
     };
-    let input = chat(input, origin, opts).map_err(|e| format!("In `input`: {e}"))?;
-    let mut output = |key: &str| -> Result<Message, String> {
-        let list = match obj.remove(key) {
-            Some(Value::Array(list)) => list,
-            Some(Value::Object(m)) => vec![Value::Object(m)],
-            Some(other) => {
-                return Err(format!(
-                    "`{key}` is a {}, not a list of one message",
-                    kind_of(&other)
-                ));
-            }
-            None => return Err(format!("Line has no `{key}`")),
-        };
-        if list.len() != 1 {
-            return Err(format!(
-                "`{key}` has {} messages; it takes exactly one assistant message",
-                list.len()
-            ));
-        }
-        let m = list
-            .into_iter()
-            .next()
-            .map(|m| message(m, 1, opts))
-            .transpose()?;
-        match m {
-            Some(m) if m.role == Role::Assistant => Ok(m),
-            Some(m) => Err(format!(
-                "`{key}` holds a {} message; it must be from the assistant",
-                m.role
-            )),
-            None => Err(format!("`{key}` is empty")),
+    let input = chat(input, origin, opts)
+        .map_err(|e| RowError::new(e.code, format!("In `input`: {}", e.message)))?;
+    if !input.extra.is_empty() {
+        return fail(
+            RowCode::ToolsInPreference,
+            "`input` has tool definitions; afinar's DPO lines do not carry them yet, so the pair would lose them",
+        );
+    }
+    let mut output = |key: &str| -> Row<Message> {
+        match obj.remove(key) {
+            None => Err(missing(key)),
+            Some(v @ (Value::Array(_) | Value::Object(_))) => answer(v, key, opts),
+            Some(other) => Err(wrong(format!("`{key}`"), &other, "a list of one message")),
         }
     };
     let preferred = output("preferred_output")?;
@@ -384,88 +1129,134 @@ fn dpo(
         preferred,
         non_preferred,
         origin: origin.clone(),
-        meta: meta(obj),
+        meta: rest(obj, "an OpenAI DPO row")?,
     })
 }
 
-fn chat(
-    mut obj: Map<String, Value>,
-    origin: &Origin,
-    opts: &ReadOptions,
-) -> Result<Example, String> {
-    let messages = match obj.remove("messages") {
-        Some(Value::Array(list)) => list,
-        Some(other) => return Err(format!("`messages` is a {}, not a list", kind_of(&other))),
-        None => return Err("Line has no `messages`".to_owned()),
-    };
-    if messages.is_empty() {
-        return Err("`messages` is empty".to_owned());
+/// `messages`, with a top-level `system` string put first when there is no system
+/// message already.
+fn chat_messages(obj: &mut Map<String, Value>, opts: &ReadOptions) -> Row<Vec<Message>> {
+    let list = list(obj, "messages")?;
+    let mut turns = Turns::default();
+    for (i, m) in list.into_iter().enumerate() {
+        message(m, i + 1, opts, &mut turns)?;
     }
-    let parsed = messages
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| message(m, i + 1, opts))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut example = Example::new(parsed, origin.clone());
+    let mut messages = turns.finish()?;
+    if let Some(system) = optional_string(obj, "system", opts)? {
+        if messages.iter().any(|m| m.role.is_instruction()) {
+            return fail(
+                RowCode::MixedShapes,
+                "Row has both a `system` key and a system message in `messages`; keep one",
+            );
+        }
+        messages.insert(0, Message::new(Role::System, system));
+    }
+    Ok(messages)
+}
+
+fn chat(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> Row<Example> {
+    let messages = chat_messages(&mut obj, opts)?;
+    let mut example = Example::new(messages, origin.clone());
     let mut extra = BTreeMap::new();
+    if let Some(tools) = take_tools(&mut obj)? {
+        extra.insert("tools".to_owned(), tools);
+    }
     for key in CHAT_EXTRA_KEYS {
-        if let Some(v) = obj.remove(*key) {
+        if let Some(v) = obj.remove(*key).filter(|v| !v.is_null()) {
             extra.insert((*key).to_owned(), v);
         }
     }
     example.extra = extra;
-    example.meta = meta(obj);
+    example.meta = rest(obj, "a chat row")?;
     Ok(example)
 }
 
-fn message(value: Value, n: usize, opts: &ReadOptions) -> Result<Message, String> {
+/// One OpenAI chat message (LLaMA-Factory's `function_call` and `observation` roles
+/// included).
+fn message(value: Value, n: usize, opts: &ReadOptions, turns: &mut Turns) -> Row<()> {
     let Value::Object(mut m) = value else {
-        return Err(format!(
-            "Message {n} is a JSON {}, not an object",
-            kind_of(&value)
-        ));
+        return fail(
+            RowCode::NotAnObject,
+            format!("Message {n} is a JSON {}, not an object", kind_of(&value)),
+        );
     };
     if let Some(key) = m.keys().find(|k| !MESSAGE_KEYS.contains(&k.as_str())) {
-        return Err(format!(
-            "Message {n} has unknown key `{key}`; messages take role, content, name, weight, tool_calls and tool_call_id"
-        ));
+        return fail(
+            RowCode::UnknownKey,
+            format!(
+                "Message {n} has unknown key `{key}`; messages take role, content, name, weight, tool_calls and tool_call_id"
+            ),
+        );
     }
-    let role = match m.remove("role") {
-        Some(Value::String(r)) => opts.aliases.resolve(&r).ok_or_else(|| {
-            format!("Message {n} has unknown role `{r}`; use system, developer, user, assistant or tool, or add an alias")
-        })?,
-        Some(other) => return Err(format!("Message {n} has a {} `role`, not a string", kind_of(&other))),
-        None => return Err(format!("Message {n} has no `role`")),
+    let (who, role) = match m.remove("role") {
+        Some(Value::String(r)) => match speaker(&r, opts) {
+            Some(s) => (r, s),
+            None => {
+                return fail(
+                    RowCode::UnknownRole,
+                    format!(
+                        "Message {n} has unknown role `{r}`; use system, developer, user, assistant or tool, or add an alias"
+                    ),
+                );
+            }
+        },
+        Some(other) => {
+            return fail(
+                RowCode::WrongType,
+                format!("Message {n} has a {} `role`, not a string", kind_of(&other)),
+            );
+        }
+        None => return fail(RowCode::MissingField, format!("Message {n} has no `role`")),
+    };
+    let label = match role {
+        Speaker::Role(r) => r.to_string(),
+        _ => who,
     };
     let tool_calls = m.remove("tool_calls").filter(|v| !v.is_null());
-    let content = match m.remove("content") {
-        Some(Value::String(s)) => text(&s, opts),
+    let raw = match m.remove("content") {
+        Some(Value::String(s)) => s,
         Some(Value::Null) | None if tool_calls.is_some() => String::new(),
-        Some(Value::Null) => return Err(format!("Message {n} ({role}) has null `content`")),
-        None => return Err(format!("Message {n} ({role}) has no `content`")),
-        Some(Value::Array(_)) => {
-            return Err(format!(
-                "Message {n} ({role}) has a list of content parts; convert takes text content only"
-            ));
+        Some(Value::Null) => {
+            return fail(
+                RowCode::MissingField,
+                format!("Message {n} ({label}) has null `content`"),
+            );
         }
+        None => {
+            return fail(
+                RowCode::MissingField,
+                format!("Message {n} ({label}) has no `content`"),
+            );
+        }
+        Some(Value::Array(parts)) => text_parts(parts, n, &label)?,
         Some(other) => {
-            return Err(format!(
-                "Message {n} ({role}) has a {} `content`, not a string",
-                kind_of(&other)
-            ));
+            return fail(
+                RowCode::WrongType,
+                format!(
+                    "Message {n} ({label}) has a {} `content`, not a string",
+                    kind_of(&other)
+                ),
+            );
         }
     };
+    if role == Speaker::FunctionCall {
+        return turns.call(n, &raw);
+    }
+    let content = text(&raw, opts);
     if content.is_empty() && tool_calls.is_none() {
-        return Err(format!("Message {n} ({role}) has empty `content`"));
+        return fail(
+            RowCode::EmptyContent,
+            format!("Message {n} ({label}) has empty `content`"),
+        );
     }
     let name = match m.remove("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(other) => {
-            return Err(format!(
-                "Message {n} has a {} `name`, not a string",
-                kind_of(&other)
-            ));
+            return fail(
+                RowCode::WrongType,
+                format!("Message {n} has a {} `name`, not a string", kind_of(&other)),
+            );
         }
     };
     let weight = match m.remove("weight") {
@@ -473,57 +1264,146 @@ fn message(value: Value, n: usize, opts: &ReadOptions) -> Result<Message, String
         Some(Value::Number(w)) if w.as_u64() == Some(0) => Some(0),
         Some(Value::Number(w)) if w.as_u64() == Some(1) => Some(1),
         Some(other) => {
-            return Err(format!(
-                "Message {n} has `weight` {other}; it must be 0 or 1"
-            ));
+            return fail(
+                RowCode::InvalidWeight,
+                format!("Message {n} has `weight` {other}; it must be 0 or 1"),
+            );
         }
     };
     let tool_call_id = match m.remove("tool_call_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(other) => {
-            return Err(format!(
-                "Message {n} has a {} `tool_call_id`, not a string",
-                kind_of(&other)
-            ));
+            return fail(
+                RowCode::WrongType,
+                format!(
+                    "Message {n} has a {} `tool_call_id`, not a string",
+                    kind_of(&other)
+                ),
+            );
         }
     };
-    Ok(Message {
-        role,
+    let m = Message {
+        role: match role {
+            Speaker::Role(r) => r,
+            _ => Role::Tool,
+        },
         content,
         name,
         weight,
         tool_calls,
         tool_call_id,
-    })
+    };
+    match role {
+        Speaker::Observation => turns.result(n, m, true),
+        Speaker::Role(Role::Tool) => turns.result(n, m, false),
+        _ => turns.push(m),
+    }
+}
+
+/// A content given as a list of parts: text parts are read, joined by line breaks;
+/// images, audio and files are refused, since convert writes text-only messages.
+fn text_parts(parts: Vec<Value>, n: usize, label: &str) -> Row<String> {
+    let mut texts = Vec::with_capacity(parts.len());
+    for (i, part) in parts.into_iter().enumerate() {
+        let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
+        // LLaMA-Factory's v1 files say `value` where OpenAI says `text`.
+        match (kind, part.get("text").or_else(|| part.get("value"))) {
+            ("text" | "input_text", Some(Value::String(t))) => texts.push(t.clone()),
+            ("" | "text" | "input_text", _) => {
+                return fail(
+                    RowCode::WrongType,
+                    format!(
+                        "Message {n} ({label}) content part {} is not a `{{\"type\": \"text\", \"text\": …}}` part",
+                        i + 1
+                    ),
+                );
+            }
+            (other, _) => {
+                return fail(
+                    RowCode::MediaNotSupported,
+                    format!(
+                        "Message {n} ({label}) has a `{other}` content part; convert writes text-only messages. Check such a file as it is with `afinar check`"
+                    ),
+                );
+            }
+        }
+    }
+    Ok(texts.join("\n"))
+}
+
+/// `tools` as the chat format has them: `[{"type": "function", "function": {…}}]`.
+/// LLaMA-Factory writes them as a JSON string holding a list of bare function
+/// definitions (`{"name", "description", "parameters"}`); those are parsed and wrapped.
+/// An empty list (`"[]"`) holds nothing and gives `None`.
+fn take_tools(obj: &mut Map<String, Value>) -> Row<Option<Value>> {
+    let bad = |why: String| {
+        RowError::new(
+            RowCode::InvalidTools,
+            format!(
+                "`tools` {why}; it takes a list of function definitions (`name`, `description`, `parameters`)"
+            ),
+        )
+    };
+    let value = match obj.remove("tools") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => serde_json::from_str::<Value>(&s).map_err(|e| {
+            bad(format!(
+                "is a string that is not JSON ({})",
+                afinar_core::json_error_at(&e, &s).message
+            ))
+        })?,
+        Some(v) => v,
+    };
+    let list = match value {
+        Value::Array(list) => list,
+        obj @ Value::Object(_) => vec![obj],
+        other => return Err(bad(format!("is a {}", kind_of(&other)))),
+    };
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut tools = Vec::with_capacity(list.len());
+    for (i, tool) in list.into_iter().enumerate() {
+        match tool {
+            Value::Object(t) if t.contains_key("type") => tools.push(Value::Object(t)),
+            Value::Object(t) if t.get("name").is_some_and(Value::is_string) => {
+                tools.push(json!({"type": "function", "function": t}));
+            }
+            _ => return Err(bad(format!("item {} has no `name`", i + 1))),
+        }
+    }
+    Ok(Some(Value::Array(tools)))
 }
 
 fn completion(
     mut obj: Map<String, Value>,
     origin: &Origin,
     opts: &ReadOptions,
-) -> Result<Example, String> {
+    framing: &CompletionOptions,
+) -> Row<Example> {
     let mut field = |key: &str| match obj.remove(key) {
         Some(Value::String(s)) => Ok(s),
-        Some(Value::Null) => Err(format!("`{key}` is null")),
-        Some(other) => Err(format!("`{key}` is a {}, not a string", kind_of(&other))),
-        None => Err(format!("Line has no `{key}`")),
+        Some(Value::Null) => fail(RowCode::MissingField, format!("`{key}` is null")),
+        Some(other) => Err(wrong(format!("`{key}`"), &other, "a string")),
+        None => Err(missing(key)),
     };
     let pc = Completion {
         prompt: field("prompt")?,
         completion: field("completion")?,
     };
     // Separators are stripped before normalisation, which would trim them.
-    let mut example = pc.to_example(None, &opts.completion, origin.clone());
+    let mut example = pc.to_example(None, framing, origin.clone());
     for m in &mut example.messages {
         m.content = text(&m.content, opts);
     }
     for (key, m) in ["prompt", "completion"].iter().zip(&example.messages) {
         if m.content.is_empty() {
-            return Err(format!("`{key}` is empty"));
+            return fail(RowCode::EmptyContent, format!("`{key}` is empty"));
         }
     }
-    example.meta = meta(obj);
+    example.meta = rest(obj, "a prompt/completion row")?;
     Ok(example)
 }
 
@@ -571,6 +1451,372 @@ mod tests {
         assert_eq!(out.examples[1].origin.to_string(), "t.jsonl:3");
     }
 
+    fn codes(out: &ReadOutput) -> Vec<(String, &'static str)> {
+        out.rejects
+            .iter()
+            .map(|r| (r.origin.to_string(), r.code))
+            .collect()
+    }
+
+    #[test]
+    fn every_reject_carries_a_stable_code() {
+        let out = read(concat!(
+            "{\"messages\": [\n",
+            "[1]\n",
+            "{\"text\": \"x\"}\n",
+            "{\"messages\": [{\"role\": \"robot\", \"content\": \"a\"}]}\n",
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"\"}]}\n",
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"a\", \"extra\": 1}]}\n",
+        ));
+        assert_eq!(
+            codes(&out),
+            vec![
+                ("t.jsonl:1".into(), "invalid_json"),
+                ("t.jsonl:2".into(), "not_an_object"),
+                ("t.jsonl:3".into(), "unknown_shape"),
+                ("t.jsonl:4".into(), "unknown_role"),
+                ("t.jsonl:5".into(), "empty_content"),
+                ("t.jsonl:6".into(), "unknown_key"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_cut_inside_a_string_says_so() {
+        let out = read("{\"prompt\": \"Qual o prazo?\", \"completion\": \"Até o dia 2\n");
+        assert_eq!(
+            out.rejects[0].reason,
+            "Invalid JSON at column 54: the line ends inside the string that starts at column 43; a closing `\"` is missing (was the line cut short?)"
+        );
+    }
+
+    #[test]
+    fn sharegpt_and_alpaca_preference_rows_are_dpo_pairs() {
+        let out = read(concat!(
+            r#"{"conversations": [{"from": "human", "value": "Prazo do DAS?"}], "chosen": {"from": "gpt", "value": "Dia 20."}, "rejected": {"from": "gpt", "value": "Fim do ano."}, "id": 1}"#,
+            "\n",
+            r#"{"instruction": "Alíquota?", "input": "Anexo III", "chosen": "6%.", "rejected": "20%."}"#,
+            "\n",
+            r#"{"messages": [{"role": "user", "content": "Oi"}], "chosen": {"role": "assistant", "content": "Olá!"}, "rejected": [{"role": "assistant", "content": "Hm."}]}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "Só uma?"}], "chosen": {"from": "gpt", "value": "Sim."}}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "Quem?"}], "chosen": {"from": "human", "value": "Eu."}, "rejected": "Ele."}"#,
+            "\n",
+        ));
+        assert!(out.examples.is_empty());
+        assert_eq!(out.preferences.len(), 3);
+        let p = &out.preferences[0];
+        assert_eq!(p.input, vec![Message::new(Role::User, "Prazo do DAS?")]);
+        assert_eq!(p.preferred, Message::new(Role::Assistant, "Dia 20."));
+        assert_eq!(
+            p.non_preferred,
+            Message::new(Role::Assistant, "Fim do ano.")
+        );
+        assert_eq!(p.meta["id"], "1");
+        let a = &out.preferences[1];
+        assert_eq!(a.input[0].content, "Alíquota?\n\nAnexo III");
+        assert_eq!(
+            (
+                a.preferred.content.as_str(),
+                a.non_preferred.content.as_str()
+            ),
+            ("6%.", "20%.")
+        );
+        assert_eq!(out.preferences[2].non_preferred.content, "Hm.");
+        assert_eq!(
+            reasons(&out),
+            vec![
+                (
+                    "t.jsonl:4".into(),
+                    "Row has `chosen` but no `rejected`; a preference pair needs both answers"
+                        .into()
+                ),
+                (
+                    "t.jsonl:5".into(),
+                    "`chosen` holds a user message; it must be from the assistant".into()
+                ),
+            ]
+        );
+        assert_eq!(out.rejects[0].code, "incomplete_pair");
+    }
+
+    #[test]
+    fn kto_rows_keep_desirable_answers_and_reject_undesirable_ones() {
+        let out = read(concat!(
+            r#"{"messages": [{"role": "user", "content": "A?"}, {"role": "assistant", "content": "Boa."}], "label": true}"#,
+            "\n",
+            r#"{"messages": [{"role": "user", "content": "B?"}, {"role": "assistant", "content": "Ruim."}], "label": false}"#,
+            "\n",
+            r#"{"instruction": "C?", "output": "Ruim.", "kto_tag": false}"#,
+            "\n",
+            r#"{"messages": [{"role": "user", "content": "D?"}, {"role": "assistant", "content": "x"}], "label": "MEI"}"#,
+            "\n",
+        ));
+        assert_eq!(out.examples.len(), 2);
+        assert!(!out.examples[0].meta.contains_key("label"));
+        assert_eq!(out.examples[1].meta["label"], "MEI");
+        assert_eq!(
+            codes(&out),
+            vec![
+                ("t.jsonl:2".into(), "kto_not_supported"),
+                ("t.jsonl:3".into(), "kto_not_supported")
+            ]
+        );
+        assert!(
+            out.rejects[0]
+                .reason
+                .contains("not a preferred/non-preferred pair")
+        );
+        assert_eq!(
+            out.info.notes,
+            vec![
+                "3 KTO rows (`label`/`kto_tag`): 1 marked desirable read as chat examples, 2 marked undesirable rejected"
+            ]
+        );
+    }
+
+    #[test]
+    fn tools_function_calls_and_observations_become_openai_tool_messages() {
+        let tools = r#"[{\"name\": \"calcular_das\", \"description\": \"Calcula o DAS\", \"parameters\": {\"type\": \"object\", \"properties\": {\"receita\": {\"type\": \"number\"}}}}]"#;
+        let line = format!(
+            r#"{{"conversations": [{{"from": "human", "value": "DAS de R$ 20 mil?"}}, {{"from": "function_call", "value": "[{{\"name\": \"calcular_das\", \"arguments\": {{\"receita\": 20000}}}}, {{\"name\": \"calcular_das\", \"arguments\": \"{{\\\"receita\\\": 1}}\"}}]"}}, {{"from": "observation", "value": "{{\"valor\": 1200}}"}}, {{"from": "observation", "value": "{{\"valor\": 0.06}}"}}, {{"from": "gpt", "value": "R$ 1.200,00."}}], "tools": "{tools}"}}"#
+        );
+        let out = read(&line);
+        assert!(out.rejects.is_empty(), "{:?}", out.rejects);
+        let ex = &out.examples[0];
+        assert_eq!(
+            serde_json::to_value(&ex.extra["tools"]).unwrap(),
+            serde_json::json!([{"type": "function", "function": {"name": "calcular_das", "description": "Calcula o DAS", "parameters": {"type": "object", "properties": {"receita": {"type": "number"}}}}}])
+        );
+        let roles: Vec<Role> = ex.messages.iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            [
+                Role::User,
+                Role::Assistant,
+                Role::Tool,
+                Role::Tool,
+                Role::Assistant
+            ]
+        );
+        assert_eq!(
+            ex.messages[1].tool_calls,
+            Some(serde_json::json!([
+                {"id": "call_1", "type": "function", "function": {"name": "calcular_das", "arguments": "{\"receita\":20000}"}},
+                {"id": "call_2", "type": "function", "function": {"name": "calcular_das", "arguments": "{\"receita\": 1}"}}
+            ]))
+        );
+        assert_eq!(ex.messages[1].content, "");
+        assert_eq!(ex.messages[2].tool_call_id.as_deref(), Some("call_1"));
+        assert_eq!(ex.messages[3].tool_call_id.as_deref(), Some("call_2"));
+        assert_eq!(ex.messages[3].content, "{\"valor\": 0.06}");
+        assert!(ex.meta.is_empty(), "{:?}", ex.meta);
+    }
+
+    #[test]
+    fn tool_rows_that_do_not_add_up_are_rejected() {
+        let out = read(concat!(
+            r#"{"conversations": [{"from": "human", "value": "a"}, {"from": "observation", "value": "{}"}]}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "a"}, {"from": "function_call", "value": "[{\"name\": \"f\"}, {\"name\": \"g\"}]"}, {"from": "observation", "value": "1"}, {"from": "gpt", "value": "b"}]}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "a"}, {"from": "function_call", "value": "{\"name\": \"f\", \"arguments\": {"}]}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "a"}, {"from": "gpt", "value": "b"}], "tools": "não"}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "a"}, {"from": "function_call", "value": "{\"name\": \"f\"}"}]}"#,
+            "\n",
+        ));
+        assert_eq!(
+            codes(&out),
+            vec![
+                ("t.jsonl:1".into(), "unmatched_tool_result"),
+                ("t.jsonl:2".into(), "unmatched_tool_result"),
+                ("t.jsonl:3".into(), "invalid_tool_call"),
+                ("t.jsonl:4".into(), "invalid_tools"),
+            ]
+        );
+        assert_eq!(
+            out.rejects[1].reason,
+            "Turn 2 makes 2 tool calls but only 1 results follow it; each call needs its result"
+        );
+        // An example may end on the call itself: that is what the model learns to make.
+        assert_eq!(out.examples.len(), 1);
+        assert_eq!(
+            out.examples[0].messages[1].tool_calls.as_ref().unwrap()[0]["function"]["arguments"],
+            "{}"
+        );
+    }
+
+    #[test]
+    fn media_rows_are_rejected_naming_the_field() {
+        let out = read(concat!(
+            r#"{"messages": [{"role": "user", "content": "<image>Que guia é esta?"}, {"role": "assistant", "content": "DAS."}], "images": ["mllm_demo_data/1.jpg"]}"#,
+            "\n",
+            r#"{"instruction": "<video>O quê?", "output": "x", "videos": "v.mp4"}"#,
+            "\n",
+            r#"{"messages": [{"role": "user", "content": "Oi"}, {"role": "assistant", "content": "Olá"}], "images": []}"#,
+            "\n",
+        ));
+        assert_eq!(out.examples.len(), 1);
+        assert!(out.examples[0].meta.is_empty());
+        assert_eq!(
+            codes(&out),
+            vec![
+                ("t.jsonl:1".into(), "media_not_supported"),
+                ("t.jsonl:2".into(), "media_not_supported")
+            ]
+        );
+        assert!(
+            out.rejects[0].reason.starts_with(
+                "Row has `images` (`mllm_demo_data/1.jpg`); convert writes text-only examples"
+            ),
+            "{}",
+            out.rejects[0].reason
+        );
+        assert!(
+            out.rejects[1]
+                .reason
+                .starts_with("Row has `videos` (`v.mp4`)")
+        );
+    }
+
+    #[test]
+    fn text_content_parts_are_joined_and_image_parts_refused() {
+        let out = read(concat!(
+            r#"{"messages": [{"role": "user", "content": [{"type": "text", "text": "Leia:"}, {"type": "text", "text": "R$ 76,60"}]}, {"role": "assistant", "content": [{"type": "text", "text": "Ok."}]}]}"#,
+            "\n",
+            r#"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}, {"role": "assistant", "content": "DAS."}]}"#,
+            "\n",
+        ));
+        assert_eq!(out.examples[0].messages[0].content, "Leia:\nR$ 76,60");
+        assert_eq!(out.examples[0].messages[1].content, "Ok.");
+        assert_eq!(
+            reasons(&out),
+            vec![(
+                "t.jsonl:2".into(),
+                "Message 1 (user) has a `image_url` content part; convert writes text-only messages. Check such a file as it is with `afinar check`".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn alpaca_history_system_and_tools_are_read_whole() {
+        let out = read(
+            r#"{"instruction": "E do MEI?", "input": "", "output": "R$ 81 mil.", "system": "Seja breve.", "history": [["Limite do Simples?", "R$ 4,8 milhões."]], "tools": [{"name": "f"}], "tema": "limites"}"#,
+        );
+        assert!(out.rejects.is_empty(), "{:?}", out.rejects);
+        let ex = &out.examples[0];
+        let texts: Vec<(&str, &str)> = ex
+            .messages
+            .iter()
+            .map(|m| (m.role.as_str(), m.content.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("system", "Seja breve."),
+                ("user", "Limite do Simples?"),
+                ("assistant", "R$ 4,8 milhões."),
+                ("user", "E do MEI?"),
+                ("assistant", "R$ 81 mil."),
+            ]
+        );
+        assert_eq!(ex.extra["tools"][0]["type"], "function");
+        assert_eq!(ex.meta.keys().collect::<Vec<_>>(), ["tema"]);
+    }
+
+    #[test]
+    fn keys_of_another_shape_are_an_error_not_meta() {
+        let out = read(concat!(
+            r#"{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "instruction": "c"}"#,
+            "\n",
+            r#"{"prompt": "a", "completion": "b", "system": "s"}"#,
+            "\n",
+            r#"{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "system": "Seja breve."}"#,
+            "\n",
+        ));
+        assert_eq!(
+            reasons(&out),
+            vec![
+                (
+                    "t.jsonl:1".into(),
+                    "Row is a chat row but also has `instruction`, which belongs to another shape; keep one shape per row".into()
+                ),
+                (
+                    "t.jsonl:2".into(),
+                    "Row is a prompt/completion row but also has `system`, which belongs to another shape; keep one shape per row".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            out.examples[0].messages[0],
+            Message::new(Role::System, "Seja breve.")
+        );
+    }
+
+    #[test]
+    fn a_json_object_document_is_one_error_naming_the_file() {
+        let info = "{\n  \"alpaca_pt\": {\n    \"file_name\": \"alpaca_pt.json\"\n  },\n  \"kto\": {\"file_name\": \"kto.json\", \"formatting\": \"sharegpt\"}\n}\n";
+        let err = read_bytes(
+            info.as_bytes(),
+            "data/dataset_info.json",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`data/dataset_info.json` holds one JSON object (`alpaca_pt`, `kto`), not JSON Lines or a list of examples; it looks like LLaMA-Factory's `dataset_info.json`, which describes datasets; convert the data files it names (`alpaca_pt.json`, `kto.json`) instead"
+        );
+        let wrapped = "{\n  \"data\": [{\"prompt\": \"a\", \"completion\": \"b\"}]\n}\n";
+        let err = read_bytes(wrapped.as_bytes(), "w.json", &ReadOptions::default()).unwrap_err();
+        assert!(err.to_string().ends_with("its `data` holds a list; save that list by itself (a JSON array) or one example per line"), "{err}");
+        // JSON Lines whose first line is broken is still read line by line.
+        let out = read("{\"prompt\": \n{\"prompt\": \"a\", \"completion\": \"b\"}\n");
+        assert_eq!((out.examples.len(), out.rejects.len()), (1, 1));
+    }
+
+    #[test]
+    fn legacy_markers_are_found_stripped_and_reported_or_kept() {
+        let mut text = String::new();
+        for i in 0..9 {
+            text.push_str(&format!(
+                "{{\"prompt\": \"Pergunta {i}?\\n\\n###\\n\\n\", \"completion\": \" Resposta {i}. END\"}}\n"
+            ));
+        }
+        text.push_str("{\"prompt\": \"Sem marcador?\", \"completion\": \"Resposta.\"}\n");
+        let out = read(&text);
+        assert_eq!(out.examples[0].messages[0].content, "Pergunta 0?");
+        assert_eq!(out.examples[0].messages[1].content, "Resposta 0.");
+        assert_eq!(out.examples[9].messages[1].content, "Resposta.");
+        assert_eq!(
+            out.info.notes,
+            vec![
+                "Legacy completion markers removed: prompts end with `\\n\\n###\\n\\n` (9 of 10 rows), completions start with ` ` (9 of 10 rows), completions end with ` END` (9 of 10 rows); pass --keep-markers to keep them"
+            ]
+        );
+        let keep = ReadOptions {
+            keep_markers: true,
+            ..Default::default()
+        };
+        let kept = read_bytes(text.as_bytes(), "t.jsonl", &keep).unwrap();
+        assert_eq!(kept.examples[0].messages[0].content, "Pergunta 0?\n\n###");
+        assert_eq!(kept.examples[0].messages[1].content, "Resposta 0. END");
+        assert!(kept.info.notes[0].starts_with("Legacy completion markers kept (--keep-markers)"));
+        // An explicit suffix wins over detection for its part.
+        let explicit = ReadOptions {
+            completion: CompletionOptions {
+                completion_suffix: ". END".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let out = read_bytes(text.as_bytes(), "t.jsonl", &explicit).unwrap();
+        assert_eq!(out.examples[0].messages[1].content, "Resposta 0");
+        assert!(!out.info.notes[0].contains("END"), "{}", out.info.notes[0]);
+    }
+
     #[test]
     fn every_bad_line_is_a_reject_with_its_reason() {
         let out = read(concat!(
@@ -598,7 +1844,7 @@ mod tests {
                 ("t.jsonl:6".into(), "Line is a JSON list, not an object".into()),
                 (
                     "t.jsonl:7".into(),
-                    "Line has none of `messages`, `prompt`/`completion`, `instruction`/`output`, `conversations` or `preferred_output` (found `text`)".into()
+                    "Line has none of `messages`, `prompt`/`completion`, `instruction`/`output`, `conversations`, `chosen`/`rejected` or `preferred_output` (found `text`)".into()
                 ),
                 ("t.jsonl:8".into(), "Message 1 has `weight` 2; it must be 0 or 1".into()),
             ]

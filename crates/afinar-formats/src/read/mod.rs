@@ -89,6 +89,9 @@ pub struct ReadOptions {
     pub normalize: bool,
     /// The framing of prompt/completion input (separators are stripped on reading).
     pub completion: CompletionOptions,
+    /// Keep the legacy separator and stop markers found in prompt/completion input
+    /// (by default they are removed, and the summary says so).
+    pub keep_markers: bool,
 }
 
 impl Default for ReadOptions {
@@ -102,6 +105,7 @@ impl Default for ReadOptions {
             aliases: RoleAliases::default(),
             normalize: true,
             completion: CompletionOptions::default(),
+            keep_markers: false,
         }
     }
 }

@@ -65,7 +65,8 @@ impl Transform for System {
 impl System {
     fn example(&self, ex: &mut Example) {
         if let Some(text) = &self.spec.text {
-            ex.set_system(text);
+            // Unfolds a system prompt that `--to completion` put before the prompt.
+            afinar_core::set_system_unfolded(ex, text);
         }
         if self.spec.drop {
             ex.drop_instructions();
