@@ -555,9 +555,15 @@ fn classify(text: &str, gs: &[Group]) -> Option<(Kind, Range<usize>)> {
 /// (rare), so the scan's hot path does not change.
 fn in_arithmetic(text: &str, start: usize, end: usize) -> bool {
     let op = |c: char| matches!(c, '=' | '+' | '*' | '×' | '÷');
-    let after = text[end..].trim_start_matches(' ').chars().next();
+    let mut after = text[end..].trim_start_matches(' ').chars();
+    // `+55 11 …` right after is the next phone's country code, not a sum.
+    let sum_after = match after.next() {
+        Some('+') => !after.next().is_some_and(|c| c.is_ascii_digit()),
+        Some(c) => op(c),
+        None => false,
+    };
     let before = text[..start].trim_end_matches(' ').chars().next_back();
-    after.is_some_and(op) || before.is_some_and(|c| op(c) || c == '<')
+    sum_after || before.is_some_and(|c| op(c) || c == '<')
 }
 
 /// Group lengths and the separators between groups (`gs` holds 1..=MAX_GROUPS groups).
@@ -1029,6 +1035,14 @@ mod tests {
         one("fixo 11 3456-7890, ramal 2", Kind::Phone, "11 3456-7890");
         one("Telefone - 3456-7890", Kind::Phone, "3456-7890");
         one("Telefone: 3456-7890 (comercial)", Kind::Phone, "3456-7890");
+        // Found by the property tests: the next phone's `+55` is not a sum.
+        assert_eq!(
+            kinds("(11) 90000-0000  +55 11 90000-0000"),
+            vec![
+                (Kind::Phone, "(11) 90000-0000".to_owned()),
+                (Kind::Phone, "+55 11 90000-0000".to_owned())
+            ]
+        );
     }
 
     #[test]

@@ -144,7 +144,7 @@ fn placeholders_mask_every_planted_value() {
     assert_eq!(counts, expected_counts());
     assert_eq!(
         (counts.cpf, counts.cnpj, counts.email, counts.phone),
-        (7, 5, 6, 9)
+        (7, 5, 6, 12)
     );
     let text = all_text(&redacted);
     for (_, value) in planted().into_values().flatten() {
