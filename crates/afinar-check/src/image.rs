@@ -63,8 +63,16 @@ pub fn url_problem(url: &str) -> Option<String> {
     let bytes = match base64::engine::general_purpose::STANDARD.decode(data) {
         Ok(b) => b,
         Err(e) => {
+            use base64::DecodeError as E;
+            let why = match e {
+                E::InvalidByte(at, b) | E::InvalidLastSymbol(at, b) => {
+                    format!("`{}` at offset {at} is not base64", char::from(b).escape_default())
+                }
+                E::InvalidLength(n) => format!("its length, {n}, is not a multiple of 4"),
+                E::InvalidPadding => "its `=` padding is wrong".to_owned(),
+            };
             return Some(format!(
-                "the base64 data of the `{mime}` image does not decode ({e}); encode the file again without line breaks"
+                "the base64 data of the `{mime}` image does not decode ({why}); encode the image file again, without line breaks"
             ));
         }
     };
@@ -166,8 +174,9 @@ mod tests {
             (data("image/svg+xml", b"<svg/>"), "`image/svg+xml` images"),
             (data("image/png", JPEG), "a JPEG image but is declared `image/png`"),
             (data("image/jpeg", b"hello world"), "not a JPEG image"),
-            ("data:image/png;base64,iVBORw0KGgo=!!".to_owned(), "does not decode"),
-            ("data:image/png;base64,iVBO\nRw0KGgo=".to_owned(), "does not decode"),
+            ("data:image/png;base64,iVBORw0KGgo=!!".to_owned(), "does not decode (`=` at offset 11 is not base64)"),
+            ("data:image/png;base64,iVBO\nRw0KGgo=".to_owned(), "(`\\n` at offset 4 is not base64)"),
+            ("data:image/png;base64,iVBORw0KGgoA".to_owned(), "(its length, 13, is not a multiple of 4)"),
         ];
         for (url, expected) in cases {
             let problem = url_problem(&url).unwrap_or_else(|| panic!("{url} passed"));
