@@ -178,8 +178,14 @@ fn images_are_checked_for_vision_models_and_refused_for_others() {
     // A model not fine-tuned with images: one error for the cause (with the lines), and
     // the broken images still reported at their lines.
     for (model, hint) in [
-        ("gpt-4o-mini", "`gpt-4o-mini` is not fine-tuned with images on `openai`;"),
-        ("gpt-4.1-2025-04-14", "`gpt-4.1` is not fine-tuned with images on `openai` (it does on `azure`);"),
+        (
+            "gpt-4o-mini",
+            "`gpt-4o-mini` is not fine-tuned with images on `openai`;",
+        ),
+        (
+            "gpt-4.1-2025-04-14",
+            "`gpt-4.1` is not fine-tuned with images on `openai` (it does on `azure`);",
+        ),
     ] {
         let (code, report) = check_json(&[VISION, "--model", model]);
         assert_eq!(code, 1);
@@ -188,7 +194,10 @@ fn images_are_checked_for_vision_models_and_refused_for_others() {
         assert_eq!(found[1..7], expected[..6], "{model}");
         let first = report["errors"][0]["message"].as_str().unwrap();
         assert!(first.contains(hint), "{first}");
-        assert!(first.ends_with("(14 lines: 1, 2, 3, 4, 5 and 9 more)"), "{first}");
+        assert!(
+            first.ends_with("(14 lines: 1, 2, 3, 4, 5 and 9 more)"),
+            "{first}"
+        );
         assert_eq!(report["codes"]["images_not_supported"], 1);
     }
 }
@@ -224,7 +233,13 @@ fn consecutive_turns_are_an_error_where_a_model_needs_alternation() {
             "formats": ["chat"], "price_per_million": null, "turn_order": "alternate"}]}"#,
     )
     .unwrap();
-    let (_, report) = check_json(&[RULES, "--model", "alternating-7b", "--models", models.to_str().unwrap()]);
+    let (_, report) = check_json(&[
+        RULES,
+        "--model",
+        "alternating-7b",
+        "--models",
+        models.to_str().unwrap(),
+    ]);
     let turn: Vec<&Value> = report["errors"]
         .as_array()
         .unwrap()

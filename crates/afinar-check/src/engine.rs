@@ -803,7 +803,13 @@ mod tests {
                 r.errors[0].message,
                 "Lines in prompt/completion format, which `gpt-4o-mini` does not take (it takes chat, dpo); convert the file with `afinar convert --to chat` or pick another --model (10 lines: 1, 2, 3, 4, 5 and 5 more)"
             );
-            assert!(r.errors[1].message.ends_with("keep one format per file (2 lines: 8, 10)"), "{}", r.errors[1].message);
+            assert!(
+                r.errors[1]
+                    .message
+                    .ends_with("keep one format per file (2 lines: 8, 10)"),
+                "{}",
+                r.errors[1].message
+            );
             assert_eq!((r.errors_total, r.codes["format_not_supported"]), (3, 1));
             // Every line with the cause still counts as invalid.
             assert_eq!(r.valid, 0);
@@ -815,7 +821,11 @@ mod tests {
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.errors_total, 4); // + missing_completion, mixed_formats, too_few_examples
         assert_eq!(r.errors[0].code, Code::FormatNotSupported);
-        assert!(r.errors[0].message.ends_with("(line 3)"), "{}", r.errors[0].message);
+        assert!(
+            r.errors[0].message.ends_with("(line 3)"),
+            "{}",
+            r.errors[0].message
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ const TYPES: [(&str, &str); 3] = [("jpeg", "JPEG"), ("png", "PNG"), ("webp", "WE
 pub fn url_problem(url: &str) -> Option<String> {
     if let Some(rest) = strip_prefix_ci(url, "https://") {
         return if rest.is_empty() || rest.starts_with('/') {
-            Some(format!("`{}` has no host; write the image's full `https://` address", shorten(url)))
+            Some(format!(
+                "`{}` has no host; write the image's full `https://` address",
+                shorten(url)
+            ))
         } else {
             None
         };
@@ -32,7 +35,10 @@ pub fn url_problem(url: &str) -> Option<String> {
         ));
     };
     let Some((head, data)) = rest.split_once(',') else {
-        return Some("the `data:` URI has no `,` before its data; write `data:image/png;base64,<data>`".into());
+        return Some(
+            "the `data:` URI has no `,` before its data; write `data:image/png;base64,<data>`"
+                .into(),
+        );
     };
     let Some(mime) = head.strip_suffix(";base64") else {
         return Some(format!(
@@ -45,9 +51,7 @@ pub fn url_problem(url: &str) -> Option<String> {
         "image/png" => "PNG",
         "image/webp" => "WEBP",
         "image/jpg" => {
-            return Some(
-                "`image/jpg` is not a MIME type; write `data:image/jpeg;base64,`".into(),
-            );
+            return Some("`image/jpg` is not a MIME type; write `data:image/jpeg;base64,`".into());
         }
         "image/gif" => {
             return Some("GIF images are not taken; convert it to PNG, JPEG or WEBP".into());
@@ -66,7 +70,10 @@ pub fn url_problem(url: &str) -> Option<String> {
             use base64::DecodeError as E;
             let why = match e {
                 E::InvalidByte(at, b) | E::InvalidLastSymbol(at, b) => {
-                    format!("`{}` at offset {at} is not base64", char::from(b).escape_default())
+                    format!(
+                        "`{}` at offset {at} is not base64",
+                        char::from(b).escape_default()
+                    )
                 }
                 E::InvalidLength(n) => format!("its length, {n}, is not a multiple of 4"),
                 E::InvalidPadding => "its `=` padding is wrong".to_owned(),
@@ -117,7 +124,8 @@ fn sniff(b: &[u8]) -> Option<&'static str> {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// A URL as a message shows it: data URIs and long URLs cut, on a character boundary.
@@ -162,7 +170,10 @@ mod tests {
     #[test]
     fn everything_else_says_what_is_wrong() {
         let cases = [
-            ("http://exemplo.com.br/nota.png".to_owned(), "plain `http://`"),
+            (
+                "http://exemplo.com.br/nota.png".to_owned(),
+                "plain `http://`",
+            ),
             ("https://".to_owned(), "no host"),
             ("ftp://x/y.png".to_owned(), "neither an `https://` URL"),
             ("nota.png".to_owned(), "neither an `https://` URL"),
@@ -172,11 +183,23 @@ mod tests {
             (data("image/png", GIF), "the data is a GIF image"),
             (data("image/jpg", JPEG), "`image/jpg` is not a MIME type"),
             (data("image/svg+xml", b"<svg/>"), "`image/svg+xml` images"),
-            (data("image/png", JPEG), "a JPEG image but is declared `image/png`"),
+            (
+                data("image/png", JPEG),
+                "a JPEG image but is declared `image/png`",
+            ),
             (data("image/jpeg", b"hello world"), "not a JPEG image"),
-            ("data:image/png;base64,iVBORw0KGgo=!!".to_owned(), "does not decode (`=` at offset 11 is not base64)"),
-            ("data:image/png;base64,iVBO\nRw0KGgo=".to_owned(), "(`\\n` at offset 4 is not base64)"),
-            ("data:image/png;base64,iVBORw0KGgoA".to_owned(), "(its length, 13, is not a multiple of 4)"),
+            (
+                "data:image/png;base64,iVBORw0KGgo=!!".to_owned(),
+                "does not decode (`=` at offset 11 is not base64)",
+            ),
+            (
+                "data:image/png;base64,iVBO\nRw0KGgo=".to_owned(),
+                "(`\\n` at offset 4 is not base64)",
+            ),
+            (
+                "data:image/png;base64,iVBORw0KGgoA".to_owned(),
+                "(its length, 13, is not a multiple of 4)",
+            ),
         ];
         for (url, expected) in cases {
             let problem = url_problem(&url).unwrap_or_else(|| panic!("{url} passed"));

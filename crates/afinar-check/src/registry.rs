@@ -235,7 +235,12 @@ mod tests {
         assert!(m("gpt-4o-2024-08-06").takes_images("azure"));
         assert!(!m("gpt-4.1-2025-04-14").takes_images("openai"));
         assert!(m("gpt-4.1-2025-04-14").takes_images("azure"));
-        for other in ["gpt-4o-mini", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-3.5-turbo"] {
+        for other in [
+            "gpt-4o-mini",
+            "gpt-4.1-mini",
+            "gpt-4.1-nano",
+            "gpt-3.5-turbo",
+        ] {
             assert!(m(other).vision.is_empty(), "{other}");
         }
         // Every OpenAI model takes consecutive user turns.
@@ -251,9 +256,11 @@ mod tests {
         assert_eq!(alt.turn_order, TurnOrder::Alternate);
         assert!(alt.takes_images("together") && !alt.takes_images("openai"));
         assert!(
-            r.extend_from_str(r#"{"models": [{"name": "x", "encoding": "cl100k_base", "max_tokens": 1,
-               "formats": ["chat"], "price_per_million": null, "turn_order": "strict"}]}"#)
-                .is_err()
+            r.extend_from_str(
+                r#"{"models": [{"name": "x", "encoding": "cl100k_base", "max_tokens": 1,
+               "formats": ["chat"], "price_per_million": null, "turn_order": "strict"}]}"#
+            )
+            .is_err()
         );
     }
 

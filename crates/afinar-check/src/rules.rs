@@ -297,7 +297,10 @@ fn messages_rules(
         match role {
             Some("system" | "developer") if conversation_started => out.push(cx.finding(
                 Code::SystemNotFirst,
-                format!("Message {n} ({}) comes after the conversation started; move it to the start", role.unwrap_or("system")),
+                format!(
+                    "Message {n} ({}) comes after the conversation started; move it to the start",
+                    role.unwrap_or("system")
+                ),
             )),
             Some(r @ ("user" | "assistant")) if prev_role == Some(r) => {
                 let prev = n - 1;
@@ -408,13 +411,11 @@ fn content_part_problem(p: &Value, role: Option<&str>) -> Option<(Code, String)>
 
 /// Whether a message's content list holds an image part.
 fn holds_image(content: Option<&Value>) -> bool {
-    content
-        .and_then(Value::as_array)
-        .is_some_and(|parts| {
-            parts
-                .iter()
-                .any(|p| p.get("type").and_then(Value::as_str) == Some("image_url"))
-        })
+    content.and_then(Value::as_array).is_some_and(|parts| {
+        parts
+            .iter()
+            .any(|p| p.get("type").and_then(Value::as_str) == Some("image_url"))
+    })
 }
 
 /// File-wide: the same message for every line, so the engine reports it once.
@@ -632,7 +633,17 @@ mod tests {
         }
         // The documented text-then-image pattern is not even a warning.
         let v = vision_example("https://exemplo.com.br/quadro.png");
-        assert_eq!(findings_for(&v, &Registry::builtin().lookup("gpt-4o-2024-08-06").cloned().unwrap(), "openai"), vec![]);
+        assert_eq!(
+            findings_for(
+                &v,
+                &Registry::builtin()
+                    .lookup("gpt-4o-2024-08-06")
+                    .cloned()
+                    .unwrap(),
+                "openai"
+            ),
+            vec![]
+        );
         // Where the trainer needs alternation (a registry entry says so), it is an error.
         let mut alt = openai.clone();
         alt.name = "alternating".into();
@@ -641,19 +652,42 @@ mod tests {
         for v in [&two_users, &two_answers, &v] {
             let f = findings_for(v, &alt, "openai");
             assert_eq!(f.len(), 1, "{v}");
-            assert_eq!((f[0].code, f[0].severity()), (Code::ConsecutiveTurns, Severity::Error));
-            assert!(f[0].message.contains("`alternating` needs user and assistant turns to alternate"), "{}", f[0].message);
+            assert_eq!(
+                (f[0].code, f[0].severity()),
+                (Code::ConsecutiveTurns, Severity::Error)
+            );
+            assert!(
+                f[0].message
+                    .contains("`alternating` needs user and assistant turns to alternate"),
+                "{}",
+                f[0].message
+            );
         }
     }
 
     #[test]
     fn images_only_for_models_fine_tuned_with_them() {
         let v = vision_example("https://exemplo.com.br/quadro.png");
-        assert_eq!(codes_for(v.clone(), "gpt-4o-2024-08-06"), Vec::<&str>::new());
-        assert_eq!(codes_at(v.clone(), "gpt-4o-2024-08-06", "azure"), Vec::<&str>::new());
-        assert_eq!(codes_at(v.clone(), "gpt-4.1-2025-04-14", "azure"), Vec::<&str>::new());
-        assert_eq!(codes_for(v.clone(), "gpt-4.1-2025-04-14"), vec!["images_not_supported"]);
-        assert_eq!(codes_for(v.clone(), "gpt-4o-mini"), vec!["images_not_supported"]);
+        assert_eq!(
+            codes_for(v.clone(), "gpt-4o-2024-08-06"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_at(v.clone(), "gpt-4o-2024-08-06", "azure"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_at(v.clone(), "gpt-4.1-2025-04-14", "azure"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_for(v.clone(), "gpt-4.1-2025-04-14"),
+            vec!["images_not_supported"]
+        );
+        assert_eq!(
+            codes_for(v.clone(), "gpt-4o-mini"),
+            vec!["images_not_supported"]
+        );
         // Once per line, however many images.
         let two = json!({"messages": [
             {"role": "user", "content": [{"type": "text", "text": "Compare"},
@@ -663,7 +697,11 @@ mod tests {
         assert_eq!(codes_for(two, "gpt-4.1-mini"), vec!["images_not_supported"]);
         let model = Registry::builtin().lookup("gpt-4.1").cloned().unwrap();
         let f = findings_for(&v, &model, "openai");
-        assert!(f[0].message.contains("(it does on `azure`)"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("(it does on `azure`)"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -681,7 +719,12 @@ mod tests {
         }
         let model = Registry::builtin().lookup("gpt-4o").cloned().unwrap();
         let f = findings_for(&vision_example(gif), &model, "openai");
-        assert!(f[0].message.starts_with("Message 3, content part 1: GIF images are not taken"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .starts_with("Message 3, content part 1: GIF images are not taken"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -689,23 +732,43 @@ mod tests {
         let v = json!({"messages": [
             {"role": "user", "content": "Fim <|endoftext|> do texto"},
             {"role": "assistant", "content": [{"type": "text", "text": "a <|fim_prefix|> b <|im_start|>"}]}]});
-        let model = Registry::builtin().lookup("gpt-3.5-turbo").cloned().unwrap();
+        let model = Registry::builtin()
+            .lookup("gpt-3.5-turbo")
+            .cloned()
+            .unwrap();
         let f = findings_for(&v, &model, "openai");
-        let got: Vec<(&str, &str)> = f.iter().map(|f| (f.code.as_str(), f.message.as_str())).collect();
+        let got: Vec<(&str, &str)> = f
+            .iter()
+            .map(|f| (f.code.as_str(), f.message.as_str()))
+            .collect();
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got.iter().all(|(c, _)| *c == "special_token"));
-        assert!(got[0].1.starts_with("`messages[0].content` holds `<|endoftext|>`, a special token of `cl100k_base`"), "{}", got[0].1);
+        assert!(
+            got[0].1.starts_with(
+                "`messages[0].content` holds `<|endoftext|>`, a special token of `cl100k_base`"
+            ),
+            "{}",
+            got[0].1
+        );
         assert!(got[1].1.starts_with("`messages[1].content[0].text` holds `<|fim_prefix|>`, `<|im_start|>`, special tokens of `cl100k_base` or of the chat markup"), "{}", got[1].1);
         // `<|fim_prefix|>` is ordinary text for o200k_base; completion and DPO lines too.
         let v = json!({"prompt": "a <|fim_prefix|>", "completion": " b <|endofprompt|>"});
-        assert_eq!(codes_for(v.clone(), "davinci-002"), vec!["special_token", "special_token"]);
+        assert_eq!(
+            codes_for(v.clone(), "davinci-002"),
+            vec!["special_token", "special_token"]
+        );
         let model = Registry::builtin().lookup("gpt-4o").cloned().unwrap();
         let dpo = json!({"input": {"messages": [{"role": "user", "content": "q <|fim_prefix|>"}]},
                          "preferred_output": [{"role": "assistant", "content": "a"}],
                          "non_preferred_output": [{"role": "assistant", "content": "<|endoftext|>"}]});
         let f = findings_for(&dpo, &model, "openai");
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].message.starts_with("`non_preferred_output[0].content` holds `<|endoftext|>`"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .starts_with("`non_preferred_output[0].content` holds `<|endoftext|>`"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

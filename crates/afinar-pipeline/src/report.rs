@@ -166,7 +166,11 @@ impl Histogram {
         let note = if over > 0 {
             format!(
                 "{over} {} over the {}-token limit (right of the dashed line): the trainer truncates them.",
-                if over == 1 { "example is" } else { "examples are" },
+                if over == 1 {
+                    "example is"
+                } else {
+                    "examples are"
+                },
                 group(limit)
             )
         } else {
@@ -214,7 +218,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -245,7 +249,12 @@ mod tests {
         assert_eq!(h.bars.iter().map(|b| b.count).sum::<u64>(), 5);
         let x = h.limit_x.unwrap();
         assert!(x > 550.0 && x < 640.0, "{x}");
-        assert!(h.note.starts_with("1 example is over the 65,536-token limit"), "{}", h.note);
+        assert!(
+            h.note
+                .starts_with("1 example is over the 65,536-token limit"),
+            "{}",
+            h.note
+        );
         let empty = Histogram::new(&[], 100);
         assert_eq!(empty.bars.iter().map(|b| b.count).sum::<u64>(), 0);
         assert_eq!(empty.note, "No examples.");
@@ -258,7 +267,11 @@ mod tests {
         let h = Histogram::new(&tokens, 65536);
         assert_eq!(h.bars.iter().map(|b| b.count).sum::<u64>(), 200);
         let filled = h.bars.iter().filter(|b| b.count > 0).count();
-        assert!(filled >= 15, "{filled} of {} bars have examples", h.bars.len());
+        assert!(
+            filled >= 15,
+            "{filled} of {} bars have examples",
+            h.bars.len()
+        );
         assert!(h.bars.len() <= 21);
         assert_eq!(h.limit_x, None); // far off the chart: said, not drawn
         assert_eq!((h.min_label.as_str(), h.max_label.as_str()), ("60", "400"));
@@ -272,7 +285,11 @@ mod tests {
         let near = Histogram::new(&tokens, 700);
         let x = near.limit_x.unwrap();
         assert!(x > 500.0 && x <= 640.0, "{x}");
-        assert!(near.note.contains("below the 700-token limit"), "{}", near.note);
+        assert!(
+            near.note.contains("below the 700-token limit"),
+            "{}",
+            near.note
+        );
         // One example, or all the same length: one bar, no division by zero.
         let one = Histogram::new(&[42], 65536);
         assert_eq!(one.bars.len(), 1);

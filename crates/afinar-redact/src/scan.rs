@@ -1030,8 +1030,16 @@ mod tests {
 
     #[test]
     fn phones_next_to_arithmetic_are_still_found() {
-        one("5000-2800 = 2200; ligue (11) 98765-4321.", Kind::Phone, "(11) 98765-4321");
-        one("Ligue +55 11 98765-4321 hoje", Kind::Phone, "+55 11 98765-4321");
+        one(
+            "5000-2800 = 2200; ligue (11) 98765-4321.",
+            Kind::Phone,
+            "(11) 98765-4321",
+        );
+        one(
+            "Ligue +55 11 98765-4321 hoje",
+            Kind::Phone,
+            "+55 11 98765-4321",
+        );
         one("fixo 11 3456-7890, ramal 2", Kind::Phone, "11 3456-7890");
         one("Telefone - 3456-7890", Kind::Phone, "3456-7890");
         one("Telefone: 3456-7890 (comercial)", Kind::Phone, "3456-7890");

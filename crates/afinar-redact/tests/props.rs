@@ -141,7 +141,13 @@ fn joins_the_value(filler: &str) -> bool {
 fn planted_value_is_found(filler: &str, v: &str) -> Result<(), TestCaseError> {
     let t = format!("Dados:{filler} {v}. Obrigado");
     let found = values(&Scanner::new(), &t);
-    prop_assert!(found.iter().any(|f| f == v), "{:?} not found in {:?}: {:?}", v, t, found);
+    prop_assert!(
+        found.iter().any(|f| f == v),
+        "{:?} not found in {:?}: {:?}",
+        v,
+        t,
+        found
+    );
     Ok(())
 }
 
