@@ -37,8 +37,9 @@ Examples:
   format                    chat | completion | dpo (of the first example), or null
   examples, valid           non-blank lines, and those without any error
   blank_lines               blank lines skipped
-  errors, warnings          [{line, code, message}] in input order (line null for
-                            file-level findings), at most listed_max of each
+  errors, warnings          [{line, code, message}]: file-wide causes first, then in
+                            input order (line null for file-level findings), at most
+                            listed_max of each
   errors_total, warnings_total, codes   counts of all findings, and per code
   tokens                    {min, max, mean, p50, p95, total, counted} over examples
                             without errors other than over_token_limit, or null

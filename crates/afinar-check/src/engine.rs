@@ -715,7 +715,7 @@ mod tests {
         (report, per)
     }
 
-    const POOL: [&str; 10] = [
+    const POOL: [&str; 11] = [
         r#"{"messages":[{"role":"user","content":"Olá"},{"role":"assistant","content":"Oi!"}]}"#,
         r#"{"messages":[{"role":"system","content":"Você é contador."},{"role":"user","content":"Qual o limite do MEI?"},{"role":"assistant","content":"R$ 81 mil."}]}"#,
         r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","weight":3}]}"#,
@@ -726,6 +726,8 @@ mod tests {
         "   \r",
         "[]",
         r#"{"messages":[{"role":"user","content":"ação 🧾 <|endoftext|>"},{"role":"assistant","content":"x","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]}]}"#,
+        // a file-wide cause for gpt-4o-mini (images), next to a per-line one (GIF)
+        r#"{"messages":[{"role":"user","content":"q"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/gif;base64,R0lGODdhAQABAAAAACw="}}]},{"role":"assistant","content":"a"}]}"#,
     ];
 
     proptest! {
