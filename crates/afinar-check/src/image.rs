@@ -197,7 +197,7 @@ mod tests {
                 "(`\\n` at offset 4 is not base64)",
             ),
             (
-                "data:image/png;base64,iVBORw0KGgoA".to_owned(),
+                "data:image/png;base64,iVBORw0KGgoAA".to_owned(),
                 "(its length, 13, is not a multiple of 4)",
             ),
         ];
