@@ -37,8 +37,9 @@ Examples:
   format                    chat | completion | dpo (of the first example), or null
   examples, valid           non-blank lines, and those without any error
   blank_lines               blank lines skipped
-  errors, warnings          [{line, code, message}] in input order (line null for
-                            file-level findings), at most listed_max of each
+  errors, warnings          [{line, code, message}]: file-wide causes first, then in
+                            input order (line null for file-level findings), at most
+                            listed_max of each
   errors_total, warnings_total, codes   counts of all findings, and per code
   tokens                    {min, max, mean, p50, p95, total, counted} over examples
                             without errors other than over_token_limit, or null
@@ -55,12 +56,15 @@ Examples:
 Rule codes: invalid_utf8, invalid_json, data_type, missing_messages_list,
 message_missing_key, message_unrecognized_key, unrecognized_role, missing_content,
 empty_content, example_missing_assistant_message, invalid_weight, weight_not_on_assistant,
-invalid_name, invalid_content_part, invalid_tool_calls, invalid_tool_message,
-developer_role_unsupported, consecutive_turns, system_not_first, format_not_supported,
-mixed_formats, missing_prompt, missing_completion, prompt_not_string,
-completion_not_string, unrecognized_key, invalid_dpo, schema_violation, over_token_limit,
-too_few_examples, personal_data_denied (errors); blank_line, utf8_bom,
-duplicate_example, few_examples, file_too_large, personal_data (warnings).
+invalid_name, invalid_content_part, invalid_image, invalid_tool_calls,
+invalid_tool_message, special_token, system_not_first, missing_prompt,
+missing_completion, prompt_not_string, completion_not_string, unrecognized_key,
+invalid_dpo, schema_violation, over_token_limit, too_few_examples, personal_data_denied
+(errors); blank_line, utf8_bom, duplicate_example, few_examples, file_too_large,
+personal_data (warnings); consecutive_turns (a warning, an error for a model whose turns
+must alternate). A cause that holds for the whole file is reported once, first, at its
+first line with the count and the first lines: format_not_supported, mixed_formats,
+images_not_supported, developer_role_unsupported (errors).
 
 Personal data (CPF and CNPJ confirmed by their check digits, e-mails, Brazilian phone
 numbers) is looked for in every string, on by default, and reported with a masked
@@ -422,6 +426,15 @@ fn render(r: &Report) -> String {
                 "  {pad}{l}  {:<40}  {}\n",
                 "█".repeat(bar),
                 thousands(b.count)
+            ));
+        }
+        // The buckets cover the examples' own range; say where the limit stands.
+        if t.max <= r.limit {
+            s.push_str(&format!(
+                "  longest {} tokens, {} below the {}-token limit\n",
+                thousands(t.max),
+                thousands(r.limit - t.max),
+                thousands(r.limit)
             ));
         }
     }

@@ -12,6 +12,7 @@ const RULES: &str = "fixtures/check/rules.jsonl";
 const GOOD: &str = "fixtures/check/good.jsonl";
 const COMPLETION: &str = "fixtures/check/completion.jsonl";
 const DPO: &str = "fixtures/check/dpo.jsonl";
+const VISION: &str = "fixtures/check/vision.jsonl";
 
 /// Runs `afinar check ARGS --format json` and returns (exit code, report).
 fn check_json(args: &[&str]) -> (i32, Value) {
@@ -45,6 +46,11 @@ fn every_chat_rule_is_reported_at_its_line() {
     ]);
     assert_eq!(code, 1);
     let expected = vec![
+        // file-wide causes first, once each, at their first line
+        at(19, "developer_role_unsupported"),
+        at(23, "format_not_supported"),
+        at(23, "mixed_formats"),
+        at(33, "images_not_supported"),
         at(3, "invalid_json"),
         at(4, "invalid_utf8"),
         at(5, "data_type"),
@@ -61,27 +67,25 @@ fn every_chat_rule_is_reported_at_its_line() {
         at(16, "invalid_content_part"),
         at(17, "invalid_tool_calls"),
         at(18, "invalid_tool_message"),
-        at(19, "developer_role_unsupported"),
-        at(20, "consecutive_turns"),
         at(21, "system_not_first"),
-        at(23, "format_not_supported"),
-        at(23, "mixed_formats"),
         at(24, "schema_violation"),
         at(25, "over_token_limit"),
+        at(32, "special_token"),
         // warnings
         at(1, "utf8_bom"),
+        at(20, "consecutive_turns"), // OpenAI takes two user turns in a row
         at(22, "blank_line"),
         at(26, "duplicate_example"),
         (None, "few_examples".to_owned()),
     ];
     assert_eq!(findings(&report), expected);
-    assert_eq!(report["examples"], 30);
+    assert_eq!(report["examples"], 32);
     assert_eq!(report["blank_lines"], 1);
-    assert_eq!(report["valid"], 8); // lines 1, 2, 26 and 27–31
+    assert_eq!(report["valid"], 9); // lines 1, 2, 20, 26 and 27–31
     assert_eq!(report["over_limit"], 1);
     assert_eq!(report["limit"], 300);
     // the column of a JSON error is counted in characters (`Olá, ação` is 4 bytes longer)
-    let json_err = &report["errors"][0]["message"];
+    let json_err = &report["errors"][4]["message"];
     assert!(
         json_err
             .as_str()
@@ -106,27 +110,155 @@ fn every_completion_rule_is_reported_at_its_line() {
     let (code, report) = check_json(&[COMPLETION, "--model", "davinci-002"]);
     assert_eq!(code, 1);
     let expected = vec![
+        at(15, "format_not_supported"),
+        at(15, "mixed_formats"),
         at(9, "missing_prompt"),
         at(10, "missing_completion"),
         at(11, "prompt_not_string"),
         at(12, "completion_not_string"),
         at(13, "unrecognized_key"),
         at(14, "empty_content"),
-        at(15, "format_not_supported"),
-        at(15, "mixed_formats"),
         (None, "few_examples".to_owned()),
     ];
     assert_eq!(findings(&report), expected);
     assert_eq!(report["format"], "completion");
 
-    // the same file for a chat-only model: every line is the wrong format
+    // The same file for a chat-only model: one finding for the cause, with the count and
+    // the first lines, then the real per-line defects, not buried under one per line.
     let (code, report) = check_json(&[COMPLETION, "--model", "gpt-4o-mini"]);
     assert_eq!(code, 1);
-    let unsupported = findings(&report)
+    let expected = vec![
+        at(1, "format_not_supported"),
+        at(15, "mixed_formats"),
+        at(9, "missing_prompt"),
+        at(10, "missing_completion"),
+        at(11, "prompt_not_string"),
+        at(12, "completion_not_string"),
+        at(13, "unrecognized_key"),
+        at(14, "empty_content"),
+        (None, "few_examples".to_owned()),
+    ];
+    assert_eq!(findings(&report), expected);
+    assert_eq!(
+        report["errors"][0]["message"],
+        "Lines in prompt/completion format, which `gpt-4o-mini` does not take (it takes chat, dpo); convert the file with `afinar convert --to chat` or pick another --model (14 lines: 1, 2, 3, 4, 5 and 9 more)"
+    );
+    assert_eq!(report["codes"]["format_not_supported"], 1);
+    assert_eq!(report["valid"], 0);
+    let (_, stdout, stderr) = run(afinar().args(["check", COMPLETION, "--model", "gpt-4o-mini"]));
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!("check_completion_for_a_chat_model_text", stderr);
+}
+
+#[test]
+fn images_are_checked_for_vision_models_and_refused_for_others() {
+    let (code, report) = check_json(&[VISION, "--model", "gpt-4o-2024-08-06"]);
+    assert_eq!(code, 1);
+    let expected = vec![
+        at(11, "invalid_image"),
+        at(12, "invalid_image"),
+        at(13, "invalid_image"),
+        at(14, "invalid_image"),
+        at(15, "invalid_image"),
+        at(16, "invalid_content_part"),
+        // two text turns from the user: taken, a warning; text then image: nothing
+        at(10, "consecutive_turns"),
+        (None, "few_examples".to_owned()),
+    ];
+    assert_eq!(findings(&report), expected);
+    assert_eq!(report["valid"], 10);
+    let messages: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|(_, c)| c == "format_not_supported")
-        .count();
-    assert_eq!(unsupported, 14);
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    insta::assert_debug_snapshot!("check_vision_messages", messages);
+
+    // A model not fine-tuned with images: one error for the cause (with the lines), and
+    // the broken images still reported at their lines.
+    for (model, hint) in [
+        (
+            "gpt-4o-mini",
+            "`gpt-4o-mini` is not fine-tuned with images on `openai`;",
+        ),
+        (
+            "gpt-4.1-2025-04-14",
+            "`gpt-4.1` is not fine-tuned with images on `openai` (it does on `azure`);",
+        ),
+    ] {
+        let (code, report) = check_json(&[VISION, "--model", model]);
+        assert_eq!(code, 1);
+        let found = findings(&report);
+        assert_eq!(found[0], at(1, "images_not_supported"), "{model}");
+        assert_eq!(found[1..7], expected[..6], "{model}");
+        let first = report["errors"][0]["message"].as_str().unwrap();
+        assert!(first.contains(hint), "{first}");
+        assert!(
+            first.ends_with("(14 lines: 1, 2, 3, 4, 5 and 9 more)"),
+            "{first}"
+        );
+        assert_eq!(report["codes"]["images_not_supported"], 1);
+    }
+}
+
+#[test]
+fn special_tokens_are_errors_naming_the_token_and_the_field() {
+    let (_, report) = check_json(&[RULES, "--model", "gpt-4o-mini"]);
+    let special: Vec<&Value> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "special_token")
+        .collect();
+    assert_eq!(special.len(), 1);
+    assert_eq!(special[0]["line"], 32);
+    assert_eq!(
+        special[0]["message"],
+        "`messages[0].content` holds `<|endoftext|>`, a special token of `o200k_base`; the service rejects the file after upload. Remove it or break it up (`< |endoftext| >`)"
+    );
+    // good.jsonl's `<| endoftext |>` and `<|fim` are ordinary text.
+    let (code, report) = check_json(&[GOOD]);
+    assert_eq!(code, 0);
+    assert!(report["codes"].get("special_token").is_none());
+}
+
+#[test]
+fn consecutive_turns_are_an_error_where_a_model_needs_alternation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tmp.path().join("models.json");
+    std::fs::write(
+        &models,
+        r#"{"models": [{"name": "alternating-7b", "encoding": "cl100k_base", "max_tokens": 4096,
+            "formats": ["chat"], "price_per_million": null, "turn_order": "alternate"}]}"#,
+    )
+    .unwrap();
+    let (_, report) = check_json(&[
+        RULES,
+        "--model",
+        "alternating-7b",
+        "--models",
+        models.to_str().unwrap(),
+    ]);
+    let turn: Vec<&Value> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "consecutive_turns")
+        .collect();
+    assert_eq!(turn.len(), 1);
+    assert_eq!(turn[0]["line"], 20);
+    assert_eq!(
+        turn[0]["message"],
+        "Messages 1 and 2 are both user turns, and `alternating-7b` needs user and assistant turns to alternate; merge them or add the missing turn between them"
+    );
+    let (_, report) = check_json(&[RULES, "--model", "gpt-4o-mini"]);
+    let warned = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "consecutive_turns" && f["line"] == 20);
+    assert!(warned);
 }
 
 #[test]
@@ -201,7 +333,7 @@ fn json_report_has_the_documented_fields() {
     let tokens = report["tokens"]["total"].as_u64().unwrap();
     let over = 816 - 300; // the one over-limit example is billed up to the limit
     let epochs = report["epochs"].as_u64().unwrap();
-    assert_eq!(epochs, 11); // 9 counted examples: 100 / 9
+    assert_eq!(epochs, 10); // 10 counted examples: 100 / 10
     assert_eq!(
         report["billed_tokens"].as_u64().unwrap(),
         (tokens - over) * epochs
@@ -222,10 +354,11 @@ fn github_format_prints_annotations() {
     ]));
     assert_eq!(code, 1);
     insta::assert_snapshot!("check_rules_github", stdout);
-    assert!(stdout.starts_with("::error file=fixtures/check/rules.jsonl,line=3,title=invalid_json::Invalid JSON at column 78"));
+    assert!(stdout.starts_with("::error file=fixtures/check/rules.jsonl,line=19,title=developer_role_unsupported::Messages with role `developer`"));
+    assert!(stdout.contains("\n::error file=fixtures/check/rules.jsonl,line=3,title=invalid_json::Invalid JSON at column 78"));
     assert_eq!(
         stderr,
-        "fixtures/check/rules.jsonl: 30 examples, 8 valid, 23 errors, 4 warnings\n"
+        "fixtures/check/rules.jsonl: 32 examples, 9 valid, 24 errors, 5 warnings\n"
     );
 }
 
@@ -517,6 +650,6 @@ fn per_example_output_is_written_in_order_for_every_line() {
         .arg(&out));
     assert_eq!(code, 1);
     let lines: Vec<u64> = per_example(&read(&out)).keys().copied().collect();
-    let expected: Vec<u64> = (1..=31).filter(|l| *l != 22).collect(); // the blank line has none
+    let expected: Vec<u64> = (1..=33).filter(|l| *l != 22).collect(); // the blank line has none
     assert_eq!(lines, expected);
 }

@@ -45,6 +45,9 @@ pub struct CheckOptions {
     pub max_listed: usize,
     /// More per-example rules, run after the built-in ones.
     pub extra_rules: Vec<Arc<dyn LineRule>>,
+    /// Where the model is trained (`openai`, the default, or `azure`): decides
+    /// target-specific properties of the model, such as whether it takes images.
+    pub target: String,
 }
 
 impl CheckOptions {
@@ -58,6 +61,7 @@ impl CheckOptions {
             parallel: true,
             max_listed: 1000,
             extra_rules: Vec::new(),
+            target: "openai".to_owned(),
         }
     }
 
@@ -342,6 +346,7 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
         value: &value,
         format,
         model: &opts.model,
+        target: &opts.target,
     };
     rules::check_example(&cx, &opts.extra_rules, &mut findings);
     let counts = match (&value, format) {
@@ -407,6 +412,37 @@ struct Accumulator<'o> {
     over_limit: u64,
     worst: BinaryHeap<Reverse<(u64, Reverse<u64>)>>,
     seen: FxHashMap<u128, u64>,
+    /// File-wide causes ([`Code::is_file_wide`]), in order of first appearance.
+    groups: Vec<Group>,
+}
+
+/// One file-wide cause: the first finding and the lines that have it.
+struct Group {
+    first: Finding,
+    lines: u64,
+    last: u64,
+    /// The first [`GROUP_LINES_SHOWN`] lines.
+    shown: Vec<u64>,
+}
+
+/// How many lines a file-wide finding names.
+const GROUP_LINES_SHOWN: usize = 5;
+
+impl Group {
+    /// One finding for the whole cause, at its first line: the cause, then how many lines
+    /// have it and which.
+    fn finding(self) -> Finding {
+        let list: Vec<String> = self.shown.iter().map(u64::to_string).collect();
+        let more = self.lines - self.shown.len() as u64;
+        let which = match (self.lines, more) {
+            (1, _) => format!("line {}", list.join("")),
+            (n, 0) => format!("{n} lines: {}", list.join(", ")),
+            (n, more) => format!("{n} lines: {} and {more} more", list.join(", ")),
+        };
+        let message = format!("{} ({which})", self.first.message);
+        let severity = self.first.severity();
+        Finding::new(self.first.line, self.first.code, message).with_severity(severity)
+    }
 }
 
 impl<'o> Accumulator<'o> {
@@ -427,6 +463,28 @@ impl<'o> Accumulator<'o> {
             over_limit: 0,
             worst: BinaryHeap::new(),
             seen: FxHashMap::default(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// Records a file-wide finding of line `line` in its group (a line counts once).
+    fn group(&mut self, line: u64, f: Finding) {
+        let same = |g: &&mut Group| g.first.code == f.code && g.first.message == f.message;
+        match self.groups.iter_mut().find(same) {
+            Some(g) if g.last == line => {}
+            Some(g) => {
+                g.lines += 1;
+                g.last = line;
+                if g.shown.len() < GROUP_LINES_SHOWN {
+                    g.shown.push(line);
+                }
+            }
+            None => self.groups.push(Group {
+                first: f,
+                lines: 1,
+                last: line,
+                shown: vec![line],
+            }),
         }
     }
 
@@ -459,7 +517,7 @@ impl<'o> Accumulator<'o> {
                         Some(r.line),
                         Code::MixedFormats,
                         format!(
-                            "The line is in {} format but the file's first example is in {} format; keep one format per file",
+                            "Lines in {} format in a file whose first example is in {} format; keep one format per file",
                             format.describe(),
                             first.describe()
                         ),
@@ -511,12 +569,42 @@ impl<'o> Accumulator<'o> {
             .map_err(CheckError::Output)?;
         }
         for f in r.findings {
-            self.push(f);
+            if f.code.is_file_wide() {
+                self.group(r.line, f);
+            } else {
+                self.push(f);
+            }
         }
         Ok(())
     }
 
+    /// Puts the file-wide findings first in their lists (they explain the most, and the
+    /// text report shows only the first few), keeping at most `max_listed` in each.
+    fn place_file_wide(&mut self) {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        for g in std::mem::take(&mut self.groups) {
+            let f = g.finding();
+            *self.codes.entry(f.code).or_default() += 1;
+            if f.is_error() {
+                self.errors_total += 1;
+                errors.push(f);
+            } else {
+                self.warnings_total += 1;
+                warnings.push(f);
+            }
+        }
+        let max = self.opts.max_listed;
+        for (list, front) in [(&mut self.errors, errors), (&mut self.warnings, warnings)] {
+            let rest = std::mem::take(list);
+            list.extend(front);
+            list.extend(rest);
+            list.truncate(max);
+        }
+    }
+
     fn finish(mut self, name: &str, size: Option<u64>) -> Report {
+        self.place_file_wide();
         if self.examples < MIN_EXAMPLES {
             self.push(Finding::new(
                 None,
@@ -627,7 +715,7 @@ mod tests {
         (report, per)
     }
 
-    const POOL: [&str; 10] = [
+    const POOL: [&str; 11] = [
         r#"{"messages":[{"role":"user","content":"Olá"},{"role":"assistant","content":"Oi!"}]}"#,
         r#"{"messages":[{"role":"system","content":"Você é contador."},{"role":"user","content":"Qual o limite do MEI?"},{"role":"assistant","content":"R$ 81 mil."}]}"#,
         r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","weight":3}]}"#,
@@ -638,9 +726,19 @@ mod tests {
         "   \r",
         "[]",
         r#"{"messages":[{"role":"user","content":"ação 🧾 <|endoftext|>"},{"role":"assistant","content":"x","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]}]}"#,
+        // a file-wide cause for gpt-4o-mini (images), next to a per-line one (GIF)
+        r#"{"messages":[{"role":"user","content":"q"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/gif;base64,R0lGODdhAQABAAAAACw="}}]},{"role":"assistant","content":"a"}]}"#,
     ];
 
     proptest! {
+        // A fixed seed and no persisted failures: a green run stays green (same cases
+        // every run, on every machine).
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
         #[test]
         fn parallel_equals_sequential_whatever_the_batches(
             picks in proptest::collection::vec(0..POOL.len(), 0..80),
@@ -667,6 +765,69 @@ mod tests {
             r_par.listed_max = r_seq.listed_max;
             prop_assert_eq!(r_seq, r_par);
         }
+    }
+
+    #[test]
+    fn an_empty_input_in_tiny_batches_equals_one_batch() {
+        // Once found by the property test above (picks = [], batch of 1 line, 1 byte).
+        let mut par = opts("gpt-4o-mini");
+        par.batch_lines = 1;
+        par.batch_bytes = 1;
+        let mut seq = opts("gpt-4o-mini");
+        seq.parallel = false;
+        assert_eq!(run(b"", None, &par), run(b"", None, &seq));
+    }
+
+    #[test]
+    fn file_wide_causes_are_reported_once_at_their_first_line() {
+        let pc = r#"{"prompt":"Qual o prazo?","completion":" Dia 20."}"#;
+        let chat = POOL[1];
+        let bad = r#"{"prompt":"Qual o prazo?"}"#;
+        let mut lines: Vec<&str> = vec![pc; 12];
+        lines[3] = bad;
+        lines[7] = chat;
+        lines[9] = chat;
+        let data = lines.join("\n");
+        for batch_lines in [1, 3, 8192] {
+            let mut o = opts("gpt-4o-mini");
+            o.batch_lines = batch_lines;
+            let (r, _) = run(data.as_bytes(), None, &o);
+            let got: Vec<(Option<u64>, Code)> = r.errors.iter().map(|f| (f.line, f.code)).collect();
+            assert_eq!(
+                got,
+                vec![
+                    (Some(1), Code::FormatNotSupported),
+                    (Some(8), Code::MixedFormats),
+                    (Some(4), Code::MissingCompletion),
+                ]
+            );
+            assert_eq!(
+                r.errors[0].message,
+                "Lines in prompt/completion format, which `gpt-4o-mini` does not take (it takes chat, dpo); convert the file with `afinar convert --to chat` or pick another --model (10 lines: 1, 2, 3, 4, 5 and 5 more)"
+            );
+            assert!(
+                r.errors[1]
+                    .message
+                    .ends_with("keep one format per file (2 lines: 8, 10)"),
+                "{}",
+                r.errors[1].message
+            );
+            assert_eq!((r.errors_total, r.codes["format_not_supported"]), (3, 1));
+            // Every line with the cause still counts as invalid.
+            assert_eq!(r.valid, 0);
+        }
+        // One line: named as such, and the cap keeps the file-wide finding first.
+        let mut o = opts("davinci-002");
+        o.max_listed = 1;
+        let (r, _) = run(format!("{pc}\n{bad}\n{chat}\n").as_bytes(), None, &o);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors_total, 4); // + missing_completion, mixed_formats, too_few_examples
+        assert_eq!(r.errors[0].code, Code::FormatNotSupported);
+        assert!(
+            r.errors[0].message.ends_with("(line 3)"),
+            "{}",
+            r.errors[0].message
+        );
     }
 
     #[test]

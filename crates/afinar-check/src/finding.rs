@@ -69,14 +69,25 @@ codes! {
     InvalidToolMessage = "invalid_tool_message", Error;
     /// A developer message for a model that does not take the developer role.
     DeveloperRoleUnsupported = "developer_role_unsupported", Error;
-    /// Two user or two assistant turns in a row.
-    ConsecutiveTurns = "consecutive_turns", Error;
+    /// Two user or two assistant turns in a row: a warning where the service takes them
+    /// (OpenAI), an error for a model whose trainer needs alternating turns
+    /// (`"turn_order": "alternate"` in the registry).
+    ConsecutiveTurns = "consecutive_turns", Warning;
     /// A system or developer message after the conversation started.
     SystemNotFirst = "system_not_first", Error;
-    /// A line format (prompt/completion, DPO) the model does not take.
+    /// A line format (prompt/completion, DPO) the model does not take (reported once per
+    /// file, with the count and the first lines).
     FormatNotSupported = "format_not_supported", Error;
-    /// A line in another format than the file's first example.
+    /// Lines in another format than the file's first example (reported once per file).
     MixedFormats = "mixed_formats", Error;
+    /// An image for a model that is not fine-tuned with images (reported once per file).
+    ImagesNotSupported = "images_not_supported", Error;
+    /// An `image_url` that is neither an `https://` URL nor a decodable JPEG, PNG or WEBP
+    /// `data:` URI (GIFs included).
+    InvalidImage = "invalid_image", Error;
+    /// A special token of the model's encoding (`<|endoftext|>`…) or of the chat markup
+    /// (`<|im_start|>`…) in the text: the service rejects the file after upload.
+    SpecialToken = "special_token", Error;
     /// A prompt/completion line without `prompt`.
     MissingPrompt = "missing_prompt", Error;
     /// A prompt/completion line without `completion`.
@@ -123,6 +134,22 @@ impl Serialize for Code {
     }
 }
 
+impl Code {
+    /// Codes whose cause is the file or the model rather than the line (a format the model
+    /// does not take, images for a text-only model): the report gives them once, at the
+    /// first line, with the count and the first lines, so they do not bury the per-line
+    /// defects. Their messages name the cause without the line.
+    pub fn is_file_wide(self) -> bool {
+        matches!(
+            self,
+            Code::FormatNotSupported
+                | Code::MixedFormats
+                | Code::ImagesNotSupported
+                | Code::DeveloperRoleUnsupported
+        )
+    }
+}
+
 /// One problem: its code, the 1-based line (absent for file-level findings) and a
 /// message saying how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,6 +157,10 @@ pub struct Finding {
     pub line: Option<u64>,
     pub code: Code,
     pub message: String,
+    /// The code's severity unless a model's rules say otherwise (see
+    /// [`Finding::with_severity`]); the report's `errors`/`warnings` lists show it.
+    #[serde(skip)]
+    severity: Severity,
 }
 
 impl Finding {
@@ -138,11 +169,20 @@ impl Finding {
             line,
             code,
             message: message.into(),
+            severity: code.severity(),
         }
     }
 
+    /// The same finding with another severity: `consecutive_turns` is a warning for
+    /// OpenAI and an error where turns must alternate.
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
     pub fn severity(&self) -> Severity {
-        self.code.severity()
+        self.severity
     }
 
     pub fn is_error(&self) -> bool {

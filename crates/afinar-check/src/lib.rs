@@ -36,16 +36,18 @@ pub mod count;
 mod engine;
 mod error;
 mod finding;
+pub mod image;
 pub mod pii;
 pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod special;
 
 pub use engine::{CheckOptions, ExampleTokens, check_path, check_reader};
 pub use error::CheckError;
 pub use finding::{Code, Finding, Severity};
-pub use registry::{ModelInfo, Registry};
+pub use registry::{ModelInfo, Registry, TurnOrder};
 pub use report::{Report, default_epochs};
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! The model registry: which encoding a model uses, its per-example token limit, the
-//! formats it takes, its training price and whether it takes the developer role.
+//! formats it takes, its training price, whether it takes the developer role, whether its
+//! turns must alternate and where it is fine-tuned with images.
 //!
 //! The built-in table is `models.json` in this crate; users extend or override it with a
 //! file of the same shape (`afinar check --models FILE`).
@@ -31,11 +32,36 @@ pub struct ModelInfo {
     /// Whether `developer` messages are accepted.
     #[serde(default)]
     pub developer_role: bool,
+    /// Whether user and assistant turns must alternate; OpenAI takes two user turns in a
+    /// row (its vision example has a text turn, then an image turn).
+    #[serde(default)]
+    pub turn_order: TurnOrder,
+    /// The targets where this model is fine-tuned with images (`openai`, `azure`); empty
+    /// for text only. Images for any other model are an error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vision: Vec<String>,
+}
+
+/// How strictly a trainer orders the turns of a conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnOrder {
+    /// Two user (or two assistant) turns in a row are taken; `check` warns, except for
+    /// the documented text-then-image pattern.
+    #[default]
+    Free,
+    /// User and assistant turns must alternate: consecutive turns are an error.
+    Alternate,
 }
 
 impl ModelInfo {
     pub fn takes(&self, format: Format) -> bool {
         self.formats.contains(&format)
+    }
+
+    /// Whether the model is fine-tuned with images at `target` (`openai`, `azure`).
+    pub fn takes_images(&self, target: &str) -> bool {
+        self.vision.iter().any(|t| t == target)
     }
 }
 
@@ -198,6 +224,44 @@ mod tests {
             m("davinci-002").takes(Format::Completion) && !m("davinci-002").takes(Format::Chat)
         );
         assert!(m("gpt-4.1").developer_role && !m("gpt-3.5-turbo").developer_role);
+    }
+
+    #[test]
+    fn vision_and_turn_order() {
+        let r = Registry::builtin();
+        let m = |n: &str| r.lookup(n).cloned().unwrap();
+        // OpenAI: vision fine-tuning for gpt-4o-2024-08-06 only; Azure also gpt-4.1.
+        assert!(m("gpt-4o-2024-08-06").takes_images("openai"));
+        assert!(m("gpt-4o-2024-08-06").takes_images("azure"));
+        assert!(!m("gpt-4.1-2025-04-14").takes_images("openai"));
+        assert!(m("gpt-4.1-2025-04-14").takes_images("azure"));
+        for other in [
+            "gpt-4o-mini",
+            "gpt-4.1-mini",
+            "gpt-4.1-nano",
+            "gpt-3.5-turbo",
+        ] {
+            assert!(m(other).vision.is_empty(), "{other}");
+        }
+        // Every OpenAI model takes consecutive user turns.
+        assert!(r.models().iter().all(|m| m.turn_order == TurnOrder::Free));
+        let mut r = Registry::builtin();
+        r.extend_from_str(
+            r#"{"models": [{"name": "alt-7b", "encoding": "cl100k_base", "max_tokens": 4096,
+               "formats": ["chat"], "price_per_million": null, "turn_order": "alternate",
+               "vision": ["together"]}]}"#,
+        )
+        .unwrap();
+        let alt = r.lookup("alt-7b").unwrap();
+        assert_eq!(alt.turn_order, TurnOrder::Alternate);
+        assert!(alt.takes_images("together") && !alt.takes_images("openai"));
+        assert!(
+            r.extend_from_str(
+                r#"{"models": [{"name": "x", "encoding": "cl100k_base", "max_tokens": 1,
+               "formats": ["chat"], "price_per_million": null, "turn_order": "strict"}]}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

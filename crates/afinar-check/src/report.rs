@@ -38,9 +38,12 @@ pub fn default_epochs(n: u64) -> u64 {
 ///   null when there is none.
 /// - `examples`: non-blank lines (each is one example, parsable or not);
 ///   `valid`: examples without any error; `blank_lines`: blank lines skipped.
-/// - `errors`, `warnings`: `[{line, code, message}]` in input order (`line` is null for
-///   file-level findings), at most `listed_max` of each; `errors_total` and
-///   `warnings_total` count them all; `codes`: how many findings of each code.
+/// - `errors`, `warnings`: `[{line, code, message}]`, at most `listed_max` of each: first
+///   the file-wide causes (`format_not_supported`, `mixed_formats`, `images_not_supported`,
+///   `developer_role_unsupported`), once each at their first line with the count and the
+///   first lines in the message; then the per-line findings in input order; then the
+///   file-level ones (`line` null). `errors_total` and `warnings_total` count them all;
+///   `codes`: how many findings of each code.
 /// - `tokens`: `{min, max, mean, p50, p95, total, counted}` over the examples that have
 ///   no error other than `over_token_limit` (`counted` of them; percentiles interpolated
 ///   like numpy); null when there are none.

@@ -10,7 +10,8 @@ use std::fmt::Debug;
 
 use serde_json::{Map, Value};
 
-use crate::{Code, Finding, Format, ModelInfo, schema};
+use crate::registry::TurnOrder;
+use crate::{Code, Finding, Format, ModelInfo, Severity, image, schema, special};
 
 /// One parsed example as the rules see it.
 #[derive(Debug)]
@@ -20,6 +21,9 @@ pub struct LineContext<'a> {
     pub value: &'a Value,
     pub format: Format,
     pub model: &'a ModelInfo,
+    /// Where the model is trained (`openai`, `azure`): decides target-specific
+    /// properties, such as whether it takes images.
+    pub target: &'a str,
 }
 
 impl LineContext<'_> {
@@ -72,11 +76,12 @@ pub fn check_example(
         return;
     };
     if !cx.model.takes(cx.format) {
+        // File-wide: the engine reports it once, with the count and the first lines.
         let takes: Vec<&str> = cx.model.formats.iter().map(|f| f.name()).collect();
         out.push(cx.finding(
             Code::FormatNotSupported,
             format!(
-                "The line is in {} format, which `{}` does not take (it takes {}); convert the file with `afinar convert --to {}` or pick another --model",
+                "Lines in {} format, which `{}` does not take (it takes {}); convert the file with `afinar convert --to {}` or pick another --model",
                 cx.format.describe(),
                 cx.model.name,
                 takes.join(", "),
@@ -106,6 +111,7 @@ pub fn check_example(
             ),
         ));
     }
+    special::SpecialTokenRule.check(cx, out);
     for rule in extra {
         rule.check(cx, out);
     }
@@ -177,8 +183,10 @@ fn messages_rules(
 ) {
     let mut tool_ids: HashSet<&str> = HashSet::new();
     let mut prev_role: Option<&str> = None;
+    let mut prev_has_image = false;
     let mut conversation_started = false;
     let mut has_assistant = false;
+    let mut has_image = false;
     for (i, m) in messages.iter().enumerate() {
         let n = i + 1;
         let Value::Object(m) = m else {
@@ -227,6 +235,8 @@ fn messages_rules(
         }
 
         content_rules(cx, n, role, m.get("content"), calls_tools, out);
+        let image_here = holds_image(m.get("content"));
+        has_image |= image_here && role == Some("user");
 
         if let Some(w) = m.get("weight") {
             if !assistant && role.is_some() {
@@ -270,32 +280,55 @@ fn messages_rules(
             }
         }
         if role == Some("developer") && !cx.model.developer_role {
+            // File-wide (one message per model, reported once with the lines).
             out.push(cx.finding(
                 Code::DeveloperRoleUnsupported,
                 format!(
-                    "Message {n} has role `developer`, which `{}` does not take; use `system`",
+                    "Messages with role `developer`, which `{}` does not take; use `system`",
                     cx.model.name
                 ),
             ));
         }
 
-        // Turn order: system/developer only before the conversation; no two user or two
-        // assistant turns in a row (tool results may sit between assistant turns).
+        // Turn order: system/developer only before the conversation; two user or two
+        // assistant turns in a row (tool results may sit between assistant turns) are an
+        // error where the model's trainer needs alternation, else a warning, and nothing
+        // for a user turn next to a user image turn (OpenAI's own vision example).
         match role {
             Some("system" | "developer") if conversation_started => out.push(cx.finding(
                 Code::SystemNotFirst,
-                format!("Message {n} ({}) comes after the conversation started; move it to the start", role.unwrap_or("system")),
+                format!(
+                    "Message {n} ({}) comes after the conversation started; move it to the start",
+                    role.unwrap_or("system")
+                ),
             )),
-            Some(r @ ("user" | "assistant")) if prev_role == Some(r) => out.push(cx.finding(
-                Code::ConsecutiveTurns,
-                format!("Messages {} and {n} are both {r} turns; merge them or add the missing turn between them", n - 1),
-            )),
+            Some(r @ ("user" | "assistant")) if prev_role == Some(r) => {
+                let prev = n - 1;
+                match cx.model.turn_order {
+                    TurnOrder::Alternate => out.push(
+                        cx.finding(
+                            Code::ConsecutiveTurns,
+                            format!("Messages {prev} and {n} are both {r} turns, and `{}` needs user and assistant turns to alternate; merge them or add the missing turn between them", cx.model.name),
+                        )
+                        .with_severity(Severity::Error),
+                    ),
+                    TurnOrder::Free if r == "user" && (image_here || prev_has_image) => {}
+                    TurnOrder::Free => out.push(cx.finding(
+                        Code::ConsecutiveTurns,
+                        format!("Messages {prev} and {n} are both {r} turns; `{}` takes that, but check that no turn is missing between them", cx.model.name),
+                    )),
+                }
+            }
             _ => {}
         }
         if matches!(role, Some(r) if r != "system" && r != "developer") {
             conversation_started = true;
         }
         prev_role = role;
+        prev_has_image = image_here;
+    }
+    if has_image && !cx.model.takes_images(cx.target) {
+        out.push(cx.finding(Code::ImagesNotSupported, images_not_supported(cx)));
     }
     if need_assistant && !has_assistant {
         out.push(cx.finding(
@@ -332,8 +365,8 @@ fn content_rules(
         }
         Some(Value::Array(parts)) => {
             for (j, p) in parts.iter().enumerate() {
-                if let Some(problem) = content_part_problem(p, role) {
-                    out.push(cx.finding(Code::InvalidContentPart, format!("Message {n}, content part {}: {problem}", j + 1)));
+                if let Some((code, problem)) = content_part_problem(p, role) {
+                    out.push(cx.finding(code, format!("Message {n}, content part {}: {problem}", j + 1)));
                 }
             }
         }
@@ -344,9 +377,10 @@ fn content_rules(
     }
 }
 
-fn content_part_problem(p: &Value, role: Option<&str>) -> Option<String> {
+fn content_part_problem(p: &Value, role: Option<&str>) -> Option<(Code, String)> {
+    let part = |msg: String| Some((Code::InvalidContentPart, msg));
     let Value::Object(p) = p else {
-        return Some(format!(
+        return part(format!(
             "a {} is not a content part; use `{{\"type\": \"text\", \"text\": …}}`",
             kind_of(p)
         ));
@@ -354,23 +388,48 @@ fn content_part_problem(p: &Value, role: Option<&str>) -> Option<String> {
     match p.get("type").and_then(Value::as_str) {
         Some("text") => match p.get("text") {
             Some(Value::String(t)) if !t.trim().is_empty() => None,
-            Some(Value::String(_)) => Some("the text is empty; write it or remove the part".into()),
-            _ => Some("a text part needs `text` as a string".into()),
+            Some(Value::String(_)) => part("the text is empty; write it or remove the part".into()),
+            _ => part("a text part needs `text` as a string".into()),
         },
         Some("image_url") if role == Some("user") => {
             match p.get("image_url").and_then(|u| u.get("url")) {
-                Some(Value::String(u)) if !u.is_empty() => None,
-                _ => Some("an image part needs `image_url: {\"url\": …}`".into()),
+                Some(Value::String(u)) if !u.is_empty() => {
+                    image::url_problem(u).map(|m| (Code::InvalidImage, m))
+                }
+                _ => part("an image part needs `image_url: {\"url\": …}`".into()),
             }
         }
         Some("image_url") => {
-            Some("images are only taken in user messages; move it to a user message".into())
+            part("images are only taken in user messages; move it to a user message".into())
         }
-        Some(other) => Some(format!(
+        Some(other) => part(format!(
             "type `{other}` is not taken; use `text` (or `image_url` in user messages)"
         )),
-        None => Some("the part has no `type`; use `text` or `image_url`".into()),
+        None => part("the part has no `type`; use `text` or `image_url`".into()),
     }
+}
+
+/// Whether a message's content list holds an image part.
+fn holds_image(content: Option<&Value>) -> bool {
+    content.and_then(Value::as_array).is_some_and(|parts| {
+        parts
+            .iter()
+            .any(|p| p.get("type").and_then(Value::as_str) == Some("image_url"))
+    })
+}
+
+/// File-wide: the same message for every line, so the engine reports it once.
+fn images_not_supported(cx: &LineContext<'_>) -> String {
+    let takes = if cx.model.vision.is_empty() {
+        String::new()
+    } else {
+        let at: Vec<String> = cx.model.vision.iter().map(|t| format!("`{t}`")).collect();
+        format!(" (it does on {})", at.join(", "))
+    };
+    format!(
+        "Images in user messages, but `{}` is not fine-tuned with images on `{}`{takes}; on OpenAI only gpt-4o-2024-08-06 is (on Azure also gpt-4.1-2025-04-14). Remove the image parts or pick --model gpt-4o-2024-08-06",
+        cx.model.name, cx.target
+    )
 }
 
 fn tool_calls_rules<'v>(
@@ -524,18 +583,192 @@ mod tests {
     use super::*;
     use crate::Registry;
 
-    fn codes_for(v: Value, model: &str) -> Vec<&'static str> {
-        let model = Registry::builtin().lookup(model).cloned().unwrap();
+    fn findings_for(v: &Value, model: &ModelInfo, target: &str) -> Vec<Finding> {
         let cx = LineContext {
             line: 7,
-            format: detect_format(&v),
-            value: &v,
-            model: &model,
+            format: detect_format(v),
+            value: v,
+            model,
+            target,
         };
         let mut out = Vec::new();
         check_example(&cx, &[], &mut out);
         assert!(out.iter().all(|f| f.line == Some(7)));
-        out.iter().map(|f| f.code.as_str()).collect()
+        out
+    }
+
+    fn codes_at(v: Value, model: &str, target: &str) -> Vec<&'static str> {
+        let model = Registry::builtin().lookup(model).cloned().unwrap();
+        findings_for(&v, &model, target)
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect()
+    }
+
+    fn codes_for(v: Value, model: &str) -> Vec<&'static str> {
+        codes_at(v, model, "openai")
+    }
+
+    /// OpenAI's vision fine-tuning example: a text turn, then an image turn, both user.
+    fn vision_example(url: &str) -> Value {
+        json!({"messages": [
+            {"role": "system", "content": "You are an assistant that identifies and describes artworks."},
+            {"role": "user", "content": "Describe this artwork."},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url, "detail": "high"}}]},
+            {"role": "assistant", "content": "A painting of a starry night."}]})
+    }
+
+    #[test]
+    fn consecutive_turns_follow_the_models_turn_order() {
+        let u = json!({"role": "user", "content": "q"});
+        let a = json!({"role": "assistant", "content": "a"});
+        let two_users = json!({"messages": [u, u, a]});
+        let two_answers = json!({"messages": [u, a, a]});
+        let openai = Registry::builtin().lookup("gpt-4o-mini").cloned().unwrap();
+        for v in [&two_users, &two_answers] {
+            let f = findings_for(v, &openai, "openai");
+            assert_eq!(f.len(), 1, "{v}");
+            assert_eq!(f[0].code, Code::ConsecutiveTurns);
+            assert_eq!(f[0].severity(), Severity::Warning, "{}", f[0].message);
+        }
+        // The documented text-then-image pattern is not even a warning.
+        let v = vision_example("https://exemplo.com.br/quadro.png");
+        assert_eq!(
+            findings_for(
+                &v,
+                &Registry::builtin()
+                    .lookup("gpt-4o-2024-08-06")
+                    .cloned()
+                    .unwrap(),
+                "openai"
+            ),
+            vec![]
+        );
+        // Where the trainer needs alternation (a registry entry says so), it is an error.
+        let mut alt = openai.clone();
+        alt.name = "alternating".into();
+        alt.turn_order = TurnOrder::Alternate;
+        alt.vision = vec!["openai".into()];
+        for v in [&two_users, &two_answers, &v] {
+            let f = findings_for(v, &alt, "openai");
+            assert_eq!(f.len(), 1, "{v}");
+            assert_eq!(
+                (f[0].code, f[0].severity()),
+                (Code::ConsecutiveTurns, Severity::Error)
+            );
+            assert!(
+                f[0].message
+                    .contains("`alternating` needs user and assistant turns to alternate"),
+                "{}",
+                f[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn images_only_for_models_fine_tuned_with_them() {
+        let v = vision_example("https://exemplo.com.br/quadro.png");
+        assert_eq!(
+            codes_for(v.clone(), "gpt-4o-2024-08-06"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_at(v.clone(), "gpt-4o-2024-08-06", "azure"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_at(v.clone(), "gpt-4.1-2025-04-14", "azure"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes_for(v.clone(), "gpt-4.1-2025-04-14"),
+            vec!["images_not_supported"]
+        );
+        assert_eq!(
+            codes_for(v.clone(), "gpt-4o-mini"),
+            vec!["images_not_supported"]
+        );
+        // Once per line, however many images.
+        let two = json!({"messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Compare"},
+                {"type": "image_url", "image_url": {"url": "https://a.com.br/1.png"}},
+                {"type": "image_url", "image_url": {"url": "https://a.com.br/2.png"}}]},
+            {"role": "assistant", "content": "Iguais."}]});
+        assert_eq!(codes_for(two, "gpt-4.1-mini"), vec!["images_not_supported"]);
+        let model = Registry::builtin().lookup("gpt-4.1").cloned().unwrap();
+        let f = findings_for(&v, &model, "openai");
+        assert!(
+            f[0].message.contains("(it does on `azure`)"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn image_urls_must_be_https_or_a_jpeg_png_webp_data_uri() {
+        let gif = "data:image/gif;base64,R0lGODlhAQABAAAAACw=";
+        for (url, code) in [
+            ("http://exemplo.com.br/quadro.png", "invalid_image"),
+            (gif, "invalid_image"),
+            ("data:image/png;base64,%%%", "invalid_image"),
+            ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==", ""),
+        ] {
+            let got = codes_for(vision_example(url), "gpt-4o-2024-08-06");
+            let expected: Vec<&str> = if code.is_empty() { vec![] } else { vec![code] };
+            assert_eq!(got, expected, "{url}");
+        }
+        let model = Registry::builtin().lookup("gpt-4o").cloned().unwrap();
+        let f = findings_for(&vision_example(gif), &model, "openai");
+        assert!(
+            f[0].message
+                .starts_with("Message 3, content part 1: GIF images are not taken"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn special_tokens_are_errors_naming_the_token_and_the_field() {
+        let v = json!({"messages": [
+            {"role": "user", "content": "Fim <|endoftext|> do texto"},
+            {"role": "assistant", "content": [{"type": "text", "text": "a <|fim_prefix|> b <|im_start|>"}]}]});
+        let model = Registry::builtin()
+            .lookup("gpt-3.5-turbo")
+            .cloned()
+            .unwrap();
+        let f = findings_for(&v, &model, "openai");
+        let got: Vec<(&str, &str)> = f
+            .iter()
+            .map(|f| (f.code.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|(c, _)| *c == "special_token"));
+        assert!(
+            got[0].1.starts_with(
+                "`messages[0].content` holds `<|endoftext|>`, a special token of `cl100k_base`"
+            ),
+            "{}",
+            got[0].1
+        );
+        assert!(got[1].1.starts_with("`messages[1].content[0].text` holds `<|fim_prefix|>`, `<|im_start|>`, special tokens of `cl100k_base` or of the chat markup"), "{}", got[1].1);
+        // `<|fim_prefix|>` is ordinary text for o200k_base; completion and DPO lines too.
+        let v = json!({"prompt": "a <|fim_prefix|>", "completion": " b <|endofprompt|>"});
+        assert_eq!(
+            codes_for(v.clone(), "davinci-002"),
+            vec!["special_token", "special_token"]
+        );
+        let model = Registry::builtin().lookup("gpt-4o").cloned().unwrap();
+        let dpo = json!({"input": {"messages": [{"role": "user", "content": "q <|fim_prefix|>"}]},
+                         "preferred_output": [{"role": "assistant", "content": "a"}],
+                         "non_preferred_output": [{"role": "assistant", "content": "<|endoftext|>"}]});
+        let f = findings_for(&dpo, &model, "openai");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message
+                .starts_with("`non_preferred_output[0].content` holds `<|endoftext|>`"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -710,6 +943,7 @@ mod tests {
             format: Format::Chat,
             value: &v,
             model: &model,
+            target: "openai",
         };
         let mut out = Vec::new();
         check_example(&cx, &[std::sync::Arc::new(NoCpf)], &mut out);

@@ -220,6 +220,14 @@ mod tests {
     }
 
     proptest! {
+        // A fixed seed and no persisted failures: a green run stays green (same cases
+        // every run, on every machine).
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
         #[test]
         fn idempotent(text in "(\\PC|[ \t\r\n\u{00A0}\u{200B}|`~-]){0,200}") {
             let once = normalize(&text);
