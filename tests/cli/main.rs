@@ -9,6 +9,7 @@ mod curate;
 mod fuzz_replay;
 mod limits;
 mod malformed;
+mod open_models;
 mod pipeline;
 mod redact;
 mod reliability;
