@@ -130,7 +130,15 @@ fn render_open(registry: &Registry) -> String {
         let kind = m.tokenizer.map_or("-", |k| k.name()).to_owned();
         let context = m.context_length.map_or_else(|| "-".to_owned(), thousands);
         if m.trained_at.is_empty() {
-            rows.push(vec![m.name.clone(), kind, context, "-".into(), thousands(m.max_tokens), "-".into(), "-".into()]);
+            rows.push(vec![
+                m.name.clone(),
+                kind,
+                context,
+                "-".into(),
+                thousands(m.max_tokens),
+                "-".into(),
+                "-".into(),
+            ]);
             continue;
         }
         for (i, p) in m.trained_at.iter().enumerate() {
@@ -138,7 +146,11 @@ fn render_open(registry: &Registry) -> String {
             rows.push(vec![
                 if first { m.name.clone() } else { String::new() },
                 if first { kind.clone() } else { String::new() },
-                if first { context.clone() } else { String::new() },
+                if first {
+                    context.clone()
+                } else {
+                    String::new()
+                },
                 p.target.clone(),
                 thousands(p.max_tokens),
                 match p.over_limit {

@@ -145,7 +145,10 @@ pub fn with_template(
             conv(&msgs).map(Some)
         }
         crate::Format::Dpo => {
-            let input = obj.get("input").and_then(|i| i.get("messages")).and_then(Value::as_array);
+            let input = obj
+                .get("input")
+                .and_then(|i| i.get("messages"))
+                .and_then(Value::as_array);
             let pref = obj.get("preferred_output").and_then(Value::as_array);
             let rej = obj.get("non_preferred_output").and_then(Value::as_array);
             let (Some(input), Some(pref), Some(rej)) = (input, pref, rej) else {

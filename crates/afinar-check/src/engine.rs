@@ -16,9 +16,9 @@ use afinar_tokens::chat::ChatTokenizer;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::registry::TrainPlace;
 use crate::report::{Distribution, Report, Worst, default_epochs};
 use crate::rules::{self, LineContext, LineRule};
-use crate::registry::TrainPlace;
 use crate::{CheckError, Code, Finding, Format, ModelInfo, count};
 
 /// Files above this size need the Uploads API (multipart upload).
@@ -367,7 +367,11 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
         (Some(chat), Value::Object(o)) => match count::with_template(o, format, chat) {
             Ok(c) => c,
             Err(e) => {
-                findings.push(Finding::new(Some(line), Code::ChatTemplateError, e.to_string()));
+                findings.push(Finding::new(
+                    Some(line),
+                    Code::ChatTemplateError,
+                    e.to_string(),
+                ));
                 None
             }
         },

@@ -135,7 +135,10 @@ impl ModelInfo {
     /// The place `target` names (`azure`, `llama-factory`…), or the default one.
     pub fn place(&self, target: Option<&str>) -> Option<&TrainPlace> {
         match target {
-            Some(t) => self.trained_at.iter().find(|p| p.target.eq_ignore_ascii_case(t)),
+            Some(t) => self
+                .trained_at
+                .iter()
+                .find(|p| p.target.eq_ignore_ascii_case(t)),
             None => self.trained_at.first(),
         }
     }
@@ -231,7 +234,9 @@ impl Registry {
                     .flatten()
                     .any(|n| {
                         n.eq_ignore_ascii_case(name)
-                            || n.rsplit('/').next().is_some_and(|s| s.eq_ignore_ascii_case(name))
+                            || n.rsplit('/')
+                                .next()
+                                .is_some_and(|s| s.eq_ignore_ascii_case(name))
                     })
         }) {
             return Some(m);

@@ -31,7 +31,10 @@ pub fn options(registry: &Registry, args: &Args) -> anyhow::Result<CheckOptions>
             let repo = model.hf_repo.clone().unwrap_or_else(|| model.name.clone());
             let dir = hub::find(&repo)?;
             Some(Arc::new(ChatTokenizer::load(&dir).with_context(|| {
-                format!("Cannot use the tokenizer of `{repo}` at `{}`", dir.display())
+                format!(
+                    "Cannot use the tokenizer of `{repo}` at `{}`",
+                    dir.display()
+                )
             })?))
         }
         (None, None) => None,
@@ -41,7 +44,9 @@ pub fn options(registry: &Registry, args: &Args) -> anyhow::Result<CheckOptions>
         Some(t) => match model.place(Some(t)) {
             Some(p) => Some(p.clone()),
             None if model.trained_at.is_empty() => {
-                bail!("`{name}` has no training targets in the registry; drop --target (its limit is the model's) or pass --max-tokens")
+                bail!(
+                    "`{name}` has no training targets in the registry; drop --target (its limit is the model's) or pass --max-tokens"
+                )
             }
             None => bail!(
                 "`{name}` is not trained at `{t}` in the registry; pick one of {} (see `afinar models`), or pass --max-tokens for another trainer",
@@ -81,7 +86,11 @@ fn tokenizer_name(args: &Args) -> String {
     let Some(path) = &args.tokenizer else {
         return String::new();
     };
-    let dir = if path.is_dir() { Some(path.as_path()) } else { path.parent() };
+    let dir = if path.is_dir() {
+        Some(path.as_path())
+    } else {
+        path.parent()
+    };
     dir.and_then(|d| d.canonicalize().ok())
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| path.display().to_string())
@@ -97,7 +106,10 @@ fn from_tokenizer(args: &Args, tok: &ChatTokenizer) -> anyhow::Result<ModelInfo>
     let Some(max_tokens) = args.max_tokens.or(from_config) else {
         bail!(
             "The tokenizer at `{}` does not say how long an example may be; pass --max-tokens N (your trainer's cutoff_len, sequence_len or max_length)",
-            args.tokenizer.as_deref().unwrap_or(std::path::Path::new("")).display()
+            args.tokenizer
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
         );
     };
     // Through serde, so fields added to the registry later take their defaults.
@@ -111,4 +123,3 @@ fn from_tokenizer(args: &Args, tok: &ChatTokenizer) -> anyhow::Result<ModelInfo>
     });
     serde_json::from_value(entry).context("Cannot describe the model of --tokenizer")
 }
-
