@@ -271,8 +271,8 @@ fn compare(model: &str) {
         got.len(),
         "golden file and corpus differ in length"
     );
-    for i in 0..got.len() {
-        assert_eq!(got[i], want[i], "{model} line {}: {}", i + 1, corpus[i]);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "{model} line {}: {}", i + 1, corpus[i]);
     }
 }
 
