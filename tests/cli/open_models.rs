@@ -5,6 +5,9 @@
 //! (golden files written by `fixtures/tokenizers/oracle.py`, and the live oracle when it
 //! is installed).
 
+// Test helpers: a failed read or parse is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 

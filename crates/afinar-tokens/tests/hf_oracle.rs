@@ -11,6 +11,9 @@
 //! skip, unless `AFINAR_REQUIRE_HF_ORACLE=1` (CI), which makes either missing a failure.
 //! `AFINAR_BLESS=1` rewrites the golden files from the live oracle.
 
+// Test helpers: a failed read or parse is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
