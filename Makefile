@@ -32,9 +32,12 @@ lint:
 ## Benchmarks (speed and memory goals are measured here, never in tests):
 ## afinar check against the reference validator on 200,000 generated chat examples
 ## (ratio, both times, both peak memories, per-example counts compared), then
-## dedupe + split of 200,000 examples. Variables pass through: make bench MODE=tokens.
+## dedupe + split of 200,000 examples; then 200,000 examples counted with the Qwen3
+## tokenizer and chat template against Python transformers (bench/hf.sh).
+## Variables pass through: make bench MODE=tokens.
 bench:
 	bash bench/run.sh
+	bash bench/hf.sh
 	$(CARGO) run --release -q -p afinar-curate --example bench_curate
 
 clean-out:

@@ -13,6 +13,8 @@ use anyhow::{Context, bail};
 use clap::ValueEnum;
 
 use super::models::{load_registry, thousands};
+
+mod open_model;
 use crate::ui::{exit, paint};
 
 const EXAMPLES: &str = "\
@@ -32,8 +34,20 @@ Examples:
   # The JSON Schema of a line format, for your own tools
   afinar check --schema chat > chat.schema.json
 
+  # Open-weight models: exact counts with the model's own tokenizer and chat template,
+  # found in the local Hugging Face cache (`hf download Qwen/Qwen3-32B tokenizer.json
+  # tokenizer_config.json`), against the limit of where it is trained
+  afinar check train.jsonl --model Qwen/Qwen3-32B --target azure
+  afinar check train.jsonl --model Qwen/Qwen3-8B --target llama-factory --max-tokens 4096
+
+  # Any Hugging Face model directory (tokenizer.json + tokenizer_config.json and/or
+  # chat_template.jinja), with your trainer's cutoff
+  afinar check train.jsonl --tokenizer ./my-model --max-tokens 8192 --per-example tokens.jsonl
+
 --format json prints one report object per file (an array when several files are given):
-  file, model, model_family, encoding   what was checked, for which model
+  file, model, model_family, encoding   what was checked, for which model (encoding:
+                            o200k_base, cl100k_base, o200k_harmony or
+                            \"tokenizer.json + chat template\")
   format                    chat | completion | dpo (of the first example), or null
   examples, valid           non-blank lines, and those without any error
   blank_lines               blank lines skipped
@@ -44,6 +58,8 @@ Examples:
   tokens                    {min, max, mean, p50, p95, total, counted} over examples
                             without errors other than over_token_limit, or null
   limit, over_limit         tokens per example the model trains on; examples above it
+  target                    where the limit comes from (open-weight models), e.g.
+                            \"Azure AI Foundry\"; absent otherwise
   epochs                    the service's default epochs for those examples
   billed_tokens             sum of min(limit, tokens) times epochs
   price_per_million, cost   training price and cost estimate in US$ (null if unknown)
@@ -52,6 +68,9 @@ Examples:
 --per-example writes one line per non-blank input line:
   {\"line\": N, \"tokens\": T, \"assistant_tokens\": A}  (counts null when the line cannot
   be counted; a \"file\" field is added when several files are checked).
+  For open-weight models T is len(tokenizer.apply_chat_template(messages, tokenize=True))
+  as Python transformers gives it (no generation prompt), and A the tokens of the
+  assistant contents plus the special token closing each assistant turn.
 
 Rule codes: invalid_utf8, invalid_json, data_type, missing_messages_list,
 message_missing_key, message_unrecognized_key, unrecognized_role, missing_content,
@@ -59,7 +78,7 @@ empty_content, example_missing_assistant_message, invalid_weight, weight_not_on_
 invalid_name, invalid_content_part, invalid_image, invalid_tool_calls,
 invalid_tool_message, special_token, system_not_first, missing_prompt,
 missing_completion, prompt_not_string, completion_not_string, unrecognized_key,
-invalid_dpo, schema_violation, over_token_limit, too_few_examples, personal_data_denied
+invalid_dpo, schema_violation, over_token_limit, chat_template_error, too_few_examples, personal_data_denied
 (errors); blank_line, utf8_bom, duplicate_example, few_examples, file_too_large,
 personal_data (warnings); consecutive_turns (a warning, an error for a model whose turns
 must alternate). A cause that holds for the whole file is reported once, first, at its
@@ -83,13 +102,27 @@ pub struct Args {
     #[arg(value_name = "FILE", required_unless_present = "schema")]
     files: Vec<PathBuf>,
     /// The model to fine-tune (its encoding, token limit, formats and price); dated
-    /// snapshots such as gpt-4o-mini-2024-07-18 are understood. See `afinar models`.
-    #[arg(long, value_name = "MODEL", default_value = "gpt-4o-mini")]
-    model: String,
+    /// snapshots such as gpt-4o-mini-2024-07-18 are understood, and open-weight models
+    /// by their Hugging Face name (Qwen/Qwen3-8B). See `afinar models`. Default:
+    /// gpt-4o-mini, or the model of --tokenizer.
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Count with this Hugging Face tokenizer and chat template: a model directory
+    /// (tokenizer.json, and tokenizer_config.json with `chat_template` and/or
+    /// chat_template.jinja) or a tokenizer.json file. Without it, an open-weight --model
+    /// is looked up in AFINAR_TOKENIZERS and the Hugging Face cache (HF_HOME).
+    #[arg(long, value_name = "PATH")]
+    tokenizer: Option<PathBuf>,
+    /// Where an open-weight model is trained (its limit and what it does to a longer
+    /// example): azure, llama-factory, axolotl, trl… (see `afinar models`). Default:
+    /// the first place listed for the model.
+    #[arg(long, value_name = "TARGET")]
+    target: Option<String>,
     /// Add or override models from a JSON file shaped like `afinar models --format json`.
     #[arg(long, value_name = "FILE")]
     models: Option<PathBuf>,
-    /// Maximum tokens per example, instead of the model's.
+    /// Maximum tokens per example, instead of the model's (for local trainers: your
+    /// `cutoff_len`, `sequence_len` or `max_length`).
     #[arg(long, value_name = "N")]
     max_tokens: Option<u64>,
     /// Report format: text (stderr), json or github annotations (stdout).
@@ -144,26 +177,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(exit::OK));
     }
     let registry = load_registry(args.models.as_deref())?;
-    let Some(model) = registry.lookup(&args.model).cloned() else {
-        bail!(
-            "Unknown model `{}`; pick one of {} (see `afinar models`), or describe it in a file passed with --models",
-            args.model,
-            registry
-                .names()
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    };
     if args.max_tokens == Some(0) {
         bail!("--max-tokens must be at least 1");
     }
     for file in &args.files {
         refuse_sources(file)?;
     }
-    let mut opts = CheckOptions::new(model);
-    opts.model_name = args.model.clone();
+    let mut opts = open_model::options(&registry, &args)?;
     opts.max_tokens = args.max_tokens;
     if let Some(rule) = pii_rule(&args)? {
         opts.extra_rules.push(rule);
@@ -358,8 +378,13 @@ fn render(r: &Report) -> String {
     let format = r
         .format
         .map_or_else(|| "no".to_owned(), |f| f.name().to_owned());
+    let place = r
+        .target
+        .as_ref()
+        .map(|t| format!(" at {t}"))
+        .unwrap_or_default();
     s.push_str(&format!(
-        "{}\n  {} format, model {} ({}, limit {} tokens per example)\n",
+        "{}\n  {} format, model {} ({}, limit {} tokens per example{place})\n",
         paint(&r.file, "1"),
         format,
         r.model,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use afinar_check::Registry;
+use afinar_check::{OverLimit, Registry};
 use anyhow::Context;
 
 use crate::ui::exit;
@@ -19,11 +19,20 @@ Examples:
   # With your own models added (or built-in ones overridden)
   afinar models --models my-models.json
 
+  # Only the open-weight models: tokenizer, context, where they are trained, the
+  # per-example limit there and what the trainer does to a longer example
+  afinar models --open
+
 A dated snapshot (gpt-4o-mini-2024-07-18) or a fine-tuned model
-(ft:gpt-4o-mini-2024-07-18:org::id) uses its family's entry.";
+(ft:gpt-4o-mini-2024-07-18:org::id) uses its family's entry. Open-weight models are
+counted with their own tokenizer.json and chat template, read from the Hugging Face
+cache (`hf download ORG/NAME tokenizer.json tokenizer_config.json`); gpt-oss with
+harmony (o200k_harmony). For local trainers the limit is the setting's default: pass
+yours to `afinar check --max-tokens`.";
 
 /// List the models `afinar check` knows: encoding, maximum tokens per training example,
-/// formats taken, training price per 1M tokens and whether the developer role is taken.
+/// formats taken, training price per 1M tokens and whether the developer role is taken;
+/// for open-weight models their tokenizer, context and where they are trained.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
@@ -33,6 +42,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Only the open-weight models (tokenizer, context, training targets and limits).
+    #[arg(long)]
+    open: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,10 +57,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let registry = load_registry(args.models.as_deref())?;
     match args.format {
         Format::Json => {
-            let value = serde_json::json!({ "models": registry.models() });
+            let models: Vec<_> = registry
+                .models()
+                .iter()
+                .filter(|m| !args.open || m.is_open())
+                .collect();
+            let value = serde_json::json!({ "models": models });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        Format::Text => print!("{}", render(&registry)),
+        Format::Text if args.open => print!("{}", render_open(&registry)),
+        Format::Text => print!("{}\n{}", render(&registry), render_open(&registry)),
     }
     Ok(ExitCode::from(exit::OK))
 }
@@ -73,11 +91,12 @@ fn render(registry: &Registry) -> String {
         "US$ / 1M",
         "developer",
     ];
-    let rows: Vec<[String; 6]> = registry
+    let rows: Vec<Vec<String>> = registry
         .models()
         .iter()
+        .filter(|m| !m.is_open())
         .map(|m| {
-            [
+            vec![
                 m.name.clone(),
                 m.encoding.name().to_owned(),
                 thousands(m.max_tokens),
@@ -92,8 +111,65 @@ fn render(registry: &Registry) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
+    table(&header, &rows, &[2, 4])
+}
+
+/// Open-weight models, one row per place they are trained.
+fn render_open(registry: &Registry) -> String {
+    let header = [
+        "open model",
+        "tokenizer",
+        "context",
+        "trained at",
+        "max tokens",
+        "over limit",
+        "setting",
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for m in registry.models().iter().filter(|m| m.is_open()) {
+        let kind = m.tokenizer.map_or("-", |k| k.name()).to_owned();
+        let context = m.context_length.map_or_else(|| "-".to_owned(), thousands);
+        if m.trained_at.is_empty() {
+            rows.push(vec![
+                m.name.clone(),
+                kind,
+                context,
+                "-".into(),
+                thousands(m.max_tokens),
+                "-".into(),
+                "-".into(),
+            ]);
+            continue;
+        }
+        for (i, p) in m.trained_at.iter().enumerate() {
+            let first = i == 0;
+            rows.push(vec![
+                if first { m.name.clone() } else { String::new() },
+                if first { kind.clone() } else { String::new() },
+                if first {
+                    context.clone()
+                } else {
+                    String::new()
+                },
+                p.target.clone(),
+                thousands(p.max_tokens),
+                match p.over_limit {
+                    OverLimit::Truncate => "truncate",
+                    OverLimit::Drop => "drop",
+                    OverLimit::Reject => "reject",
+                }
+                .to_owned(),
+                p.setting.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    table(&header, &rows, &[2, 4])
+}
+
+/// Columns padded to their widest cell; the `right` ones right-aligned.
+fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -101,11 +177,9 @@ fn render(registry: &Registry) -> String {
     let mut out = String::new();
     let mut line = |cells: Vec<&str>| {
         let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            // Numbers right-aligned, text left-aligned.
-            let right = i == 2 || i == 4;
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
             let pad = " ".repeat(w - cell.chars().count());
-            if right {
+            if right.contains(&i) {
                 s.push_str(&format!("{pad}{cell}"))
             } else {
                 s.push_str(&format!("{cell}{pad}"))
@@ -116,7 +190,7 @@ fn render(registry: &Registry) -> String {
         out.push('\n');
     };
     line(header.to_vec());
-    for row in &rows {
+    for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
     out

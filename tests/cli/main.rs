@@ -12,6 +12,7 @@ mod flow;
 mod fuzz_replay;
 mod limits;
 mod malformed;
+mod open_models;
 mod pipeline;
 mod redact;
 mod reliability;

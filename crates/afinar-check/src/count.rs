@@ -13,10 +13,10 @@
 //! and the non-preferred output messages counted as one chat, so both replies are billed.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use afinar_tokens::Tokenizer;
-use serde_json::{Map, Number, Value};
+use afinar_tokens::chat::{ChatTokenizer, RenderError};
+use serde_json::{Map, Value};
 
 pub const TOKENS_PER_MESSAGE: u64 = 3;
 pub const TOKENS_PER_NAME: u64 = 1;
@@ -102,113 +102,71 @@ pub fn dpo(obj: &Map<String, Value>, tok: &Tokenizer) -> Option<Counts> {
     Some(c)
 }
 
-/// `json.dumps(v, ensure_ascii=False)` of Python: `", "` and `": "` separators, keys in
-/// their order, non-ASCII kept, control characters escaped, floats as Python's repr.
-pub fn python_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_py(v, &mut out);
-    out
-}
+pub use afinar_tokens::pyjson::{python_float, python_json};
 
-fn write_py(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => write_number(n, out),
-        Value::String(s) => write_str(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_py(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_str(k, out);
-                out.push_str(": ");
-                write_py(x, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn write_number(n: &Number, out: &mut String) {
-    if n.is_i64() || n.is_u64() {
-        let _ = write!(out, "{n}");
-    } else if let Some(f) = n.as_f64() {
-        out.push_str(&python_float(f));
-    }
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, scientific notation when the
-/// exponent is below -4 or at least 16 (`1e+16`, `1.5e-05`), else positional (`100.0`).
-pub fn python_float(f: f64) -> String {
-    if !f.is_finite() {
-        return if f.is_nan() {
-            "NaN".into()
-        } else if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let sci = format!("{f:e}"); // e.g. "-1.5e-5", "1e16"
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
+/// Counts with an open-weight model's own tokenizer and chat template (or harmony):
+/// chat lines as `apply_chat_template` renders them; DPO lines as the two conversations
+/// a DPO trainer tokenizes (input + preferred, input + non-preferred), the preferred
+/// reply being the assistant part; prompt/completion lines as a user/assistant pair.
+/// `Ok(None)` when the line is not shaped for its format.
+pub fn with_template(
+    obj: &Map<String, Value>,
+    format: crate::Format,
+    tok: &ChatTokenizer,
+) -> Result<Option<Counts>, RenderError> {
+    let tools = obj.get("tools");
+    let conv = |msgs: &[Value]| {
+        tok.count(msgs, tools).map(|c| Counts {
+            tokens: c.tokens,
+            assistant: c.assistant,
+        })
     };
-    if !(-4..16).contains(&exp) {
-        let e_sign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{mantissa}e{e_sign}{:02}", exp.abs());
-    }
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let n = digits.len() as i32;
-    let body = if exp >= 0 {
-        let int_len = exp + 1;
-        if n <= int_len {
-            format!("{digits}{}.0", "0".repeat((int_len - n) as usize))
-        } else {
-            format!(
-                "{}.{}",
-                &digits[..int_len as usize],
-                &digits[int_len as usize..]
-            )
+    match format {
+        crate::Format::Chat => {
+            let Some(msgs) = obj.get("messages").and_then(Value::as_array) else {
+                return Ok(None);
+            };
+            if msgs.is_empty() || !msgs.iter().all(Value::is_object) {
+                return Ok(None);
+            }
+            conv(msgs).map(Some)
         }
-    } else {
-        format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
-    };
-    format!("{sign}{body}")
+        crate::Format::Completion => {
+            let (Some(p), Some(c)) = (
+                obj.get("prompt").and_then(Value::as_str),
+                obj.get("completion").and_then(Value::as_str),
+            ) else {
+                return Ok(None);
+            };
+            let msgs = [
+                serde_json::json!({"role": "user", "content": p}),
+                serde_json::json!({"role": "assistant", "content": c}),
+            ];
+            conv(&msgs).map(Some)
+        }
+        crate::Format::Dpo => {
+            let input = obj
+                .get("input")
+                .and_then(|i| i.get("messages"))
+                .and_then(Value::as_array);
+            let pref = obj.get("preferred_output").and_then(Value::as_array);
+            let rej = obj.get("non_preferred_output").and_then(Value::as_array);
+            let (Some(input), Some(pref), Some(rej)) = (input, pref, rej) else {
+                return Ok(None);
+            };
+            if input.is_empty() || !input.iter().chain(pref).chain(rej).all(Value::is_object) {
+                return Ok(None);
+            }
+            let chosen: Vec<Value> = input.iter().chain(pref).cloned().collect();
+            let rejected: Vec<Value> = input.iter().chain(rej).cloned().collect();
+            let a = conv(&chosen)?;
+            let b = conv(&rejected)?;
+            Ok(Some(Counts {
+                tokens: a.tokens + b.tokens,
+                assistant: a.assistant,
+            }))
+        }
+    }
 }
 
 #[cfg(test)]

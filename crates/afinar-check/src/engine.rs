@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use afinar_core::limits::{MAX_LINE_BYTES, human_bytes};
 use afinar_tokens::Tokenizer;
+use afinar_tokens::chat::ChatTokenizer;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::registry::TrainPlace;
 use crate::report::{Distribution, Report, Worst, default_epochs};
 use crate::rules::{self, LineContext, LineRule};
 use crate::{CheckError, Code, Finding, Format, ModelInfo, count};
@@ -48,6 +50,11 @@ pub struct CheckOptions {
     /// Where the model is trained (`openai`, the default, or `azure`): decides
     /// target-specific properties of the model, such as whether it takes images.
     pub target: String,
+    /// Open-weight models: count with the model's own tokenizer and chat template (or
+    /// harmony) instead of the OpenAI cookbook's rule.
+    pub chat_tokenizer: Option<Arc<ChatTokenizer>>,
+    /// Where the model will be trained: its limit, and what it does over it.
+    pub place: Option<TrainPlace>,
 }
 
 impl CheckOptions {
@@ -62,11 +69,23 @@ impl CheckOptions {
             max_listed: 1000,
             extra_rules: Vec::new(),
             target: "openai".to_owned(),
+            chat_tokenizer: None,
+            place: None,
         }
     }
 
     pub fn limit(&self) -> u64 {
-        self.max_tokens.unwrap_or(self.model.max_tokens)
+        self.max_tokens
+            .or(self.place.as_ref().map(|p| p.max_tokens))
+            .unwrap_or(self.model.max_tokens)
+    }
+
+    /// What the tokens are counted with, for the report.
+    pub fn counted_with(&self) -> String {
+        match &self.chat_tokenizer {
+            Some(t) => t.describe(),
+            None => self.model.encoding.name().to_owned(),
+        }
     }
 }
 
@@ -349,23 +368,40 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
         target: &opts.target,
     };
     rules::check_example(&cx, &opts.extra_rules, &mut findings);
-    let counts = match (&value, format) {
-        (Value::Object(o), Format::Chat) => o
-            .get("messages")
-            .and_then(Value::as_array)
-            .and_then(|m| count::chat(m, tok)),
-        (Value::Object(o), Format::Completion) => Some(count::completion(o, tok)),
-        (Value::Object(o), Format::Dpo) => count::dpo(o, tok),
-        _ => None,
+    let counts = match (&opts.chat_tokenizer, &value) {
+        (Some(chat), Value::Object(o)) => match count::with_template(o, format, chat) {
+            Ok(c) => c,
+            Err(e) => {
+                findings.push(Finding::new(
+                    Some(line),
+                    Code::ChatTemplateError,
+                    e.to_string(),
+                ));
+                None
+            }
+        },
+        _ => match (&value, format) {
+            (Value::Object(o), Format::Chat) => o
+                .get("messages")
+                .and_then(Value::as_array)
+                .and_then(|m| count::chat(m, tok)),
+            (Value::Object(o), Format::Completion) => Some(count::completion(o, tok)),
+            (Value::Object(o), Format::Dpo) => count::dpo(o, tok),
+            _ => None,
+        },
     };
     if let Some(c) = counts {
         let limit = opts.limit();
         if c.tokens > limit {
+            let what = match &opts.place {
+                Some(p) => p.over_limit_text(limit),
+                None => "it will be truncated at the end".to_owned(),
+            };
             findings.push(Finding::new(
                 Some(line),
                 Code::OverTokenLimit,
                 format!(
-                    "The example has {} tokens, over the {limit}-token limit of `{}`; it will be truncated at the end. Shorten it or split it into several examples",
+                    "The example has {} tokens, over the {limit}-token limit of `{}`; {what}. Shorten it or split it into several examples",
                     c.tokens, opts.model_name
                 ),
             ));
@@ -655,7 +691,7 @@ impl<'o> Accumulator<'o> {
             file: name.to_owned(),
             model: opts.model_name.clone(),
             model_family: opts.model.name.clone(),
-            encoding: opts.model.encoding.name().to_owned(),
+            encoding: opts.counted_with(),
             format: self.format,
             examples: self.examples,
             valid: self.valid,
@@ -672,6 +708,7 @@ impl<'o> Accumulator<'o> {
             tokens: self.dist.stats(),
             histogram: self.dist.histogram(),
             limit: opts.limit(),
+            target: opts.place.as_ref().map(|p| p.name.clone()),
             over_limit: self.over_limit,
             epochs,
             billed_tokens,

@@ -104,6 +104,9 @@ codes! {
     SchemaViolation = "schema_violation", Error;
     /// The example has more tokens than the model trains on; it would be truncated.
     OverTokenLimit = "over_token_limit", Error;
+    /// The model's chat template cannot render the example (it raised, or uses a
+    /// feature afinar cannot render); the trainer would fail on it too.
+    ChatTemplateError = "chat_template_error", Error;
     /// Fewer than 10 examples: the service refuses the file.
     TooFewExamples = "too_few_examples", Error;
     /// A blank line (skipped).

@@ -17,6 +17,9 @@
 //!   prime the reply.
 //! - The [`Registry`] of models gives the encoding, the per-example token limit, the
 //!   formats a model takes and its training price.
+//! - Open-weight models are counted with their own tokenizer and chat template
+//!   ([`CheckOptions::chat_tokenizer`], from `afinar_tokens::chat`), against the limit of
+//!   the place they are trained ([`CheckOptions::place`]).
 //!
 //! This crate prints nothing: the binary renders the [`Report`].
 //!
@@ -47,7 +50,7 @@ pub mod special;
 pub use engine::{CheckOptions, ExampleTokens, check_path, check_reader};
 pub use error::CheckError;
 pub use finding::{Code, Finding, Severity};
-pub use registry::{ModelInfo, Registry, TurnOrder};
+pub use registry::{ModelInfo, OverLimit, Registry, TokenizerKind, TrainPlace, TurnOrder};
 pub use report::{Report, default_epochs};
 
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,11 @@
 //!
 //! The built-in table is `models.json` in this crate; users extend or override it with a
 //! file of the same shape (`afinar check --models FILE`).
+//!
+//! Open-weight models (Qwen, Llama, Gemma, gpt-oss, Ministral) name their Hugging Face
+//! repository and how they are tokenized ([`TokenizerKind`]), and list the places they
+//! can be trained ([`TrainPlace`]: Azure AI Foundry, Together, local trainers…), each with
+//! its per-example limit and what it does to a longer example.
 
 use std::path::Path;
 
@@ -21,7 +26,12 @@ pub struct ModelInfo {
     /// The family name; dated snapshots (`-2024-07-18`, `-0125`) and fine-tuned names
     /// (`ft:gpt-4o-mini-2024-07-18:org::id`) match it.
     pub name: String,
-    #[serde(serialize_with = "ser_encoding", deserialize_with = "de_encoding")]
+    /// The OpenAI encoding; open-weight models leave it out (their `tokenizer` counts).
+    #[serde(
+        default = "default_encoding",
+        serialize_with = "ser_encoding",
+        deserialize_with = "de_encoding"
+    )]
     pub encoding: Encoding,
     /// Maximum tokens per training example; longer examples are truncated at the end.
     pub max_tokens: u64,
@@ -40,6 +50,90 @@ pub struct ModelInfo {
     /// for text only. Images for any other model are an error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vision: Vec<String>,
+    /// Open-weight models: the Hugging Face repository whose tokenizer.json and chat
+    /// template count the tokens (found in the local Hugging Face cache).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hf_repo: Option<String>,
+    /// Open-weight models: how an example becomes tokens. Absent: the OpenAI way
+    /// (`encoding` and the cookbook's per-message overheads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<TokenizerKind>,
+    /// The model's context window, when it matters for local training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+    /// Where the model can be fine-tuned; the first is the default target and gives
+    /// `max_tokens`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trained_at: Vec<TrainPlace>,
+}
+
+/// How an open-weight model's examples are tokenized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenizerKind {
+    /// The model's tokenizer.json with its Hugging Face chat template.
+    ChatTemplate,
+    /// gpt-oss: the harmony format on o200k (o200k_harmony).
+    Harmony,
+}
+
+impl TokenizerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenizerKind::ChatTemplate => "chat template",
+            TokenizerKind::Harmony => "o200k_harmony",
+        }
+    }
+}
+
+/// What a trainer does with an example over its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverLimit {
+    /// Cut at the limit: the end of the answer is not trained on.
+    Truncate,
+    /// Left out of training.
+    Drop,
+    /// The job (or the upload) fails.
+    Reject,
+}
+
+/// One place a model can be fine-tuned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainPlace {
+    /// Short id, as `--target` takes it: `azure`, `together`, `llama-factory`…
+    pub target: String,
+    /// How people call it: `Azure AI Foundry`.
+    pub name: String,
+    /// Tokens per training example.
+    pub max_tokens: u64,
+    pub over_limit: OverLimit,
+    /// For local trainers, the setting that holds the limit (`cutoff_len`), whose
+    /// default `max_tokens` is; pass your value with `--max-tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
+    /// Where the limit comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl TrainPlace {
+    /// What the trainer does with an example of more than `limit` tokens, for messages.
+    pub fn over_limit_text(&self, limit: u64) -> String {
+        let what = match self.over_limit {
+            OverLimit::Truncate => format!(
+                "{} truncates it to the first {limit} tokens, so the end of the answer is not trained on",
+                self.name
+            ),
+            OverLimit::Drop => format!("{} drops it from training", self.name),
+            OverLimit::Reject => format!("{} rejects the training file", self.name),
+        };
+        match &self.setting {
+            Some(setting) => format!("{what} (`{setting}`; pass your value with --max-tokens)"),
+            None => what,
+        }
+    }
 }
 
 /// How strictly a trainer orders the turns of a conversation.
@@ -63,6 +157,26 @@ impl ModelInfo {
     pub fn takes_images(&self, target: &str) -> bool {
         self.vision.iter().any(|t| t == target)
     }
+
+    /// The place `target` names (`azure`, `llama-factory`…), or the default one.
+    pub fn place(&self, target: Option<&str>) -> Option<&TrainPlace> {
+        match target {
+            Some(t) => self
+                .trained_at
+                .iter()
+                .find(|p| p.target.eq_ignore_ascii_case(t)),
+            None => self.trained_at.first(),
+        }
+    }
+
+    /// Whether this is an open-weight model counted with its own tokenizer.
+    pub fn is_open(&self) -> bool {
+        self.tokenizer.is_some()
+    }
+}
+
+fn default_encoding() -> Encoding {
+    Encoding::O200kBase
 }
 
 fn ser_encoding<S: Serializer>(e: &Encoding, s: S) -> Result<S::Ok, S::Error> {
@@ -136,6 +250,21 @@ impl Registry {
             None => name,
         };
         if let Some(m) = self.models.iter().find(|m| m.name == name) {
+            return Some(m);
+        }
+        // Open models: `Qwen/Qwen3-8B`, `qwen3-8b` or the Hugging Face repo, any case.
+        if let Some(m) = self.models.iter().find(|m| {
+            m.is_open()
+                && [Some(m.name.as_str()), m.hf_repo.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| {
+                        n.eq_ignore_ascii_case(name)
+                            || n.rsplit('/')
+                                .next()
+                                .is_some_and(|s| s.eq_ignore_ascii_case(name))
+                    })
+        }) {
             return Some(m);
         }
         self.models

@@ -47,7 +47,7 @@ pub fn default_epochs(n: u64) -> u64 {
 /// - `tokens`: `{min, max, mean, p50, p95, total, counted}` over the examples that have
 ///   no error other than `over_token_limit` (`counted` of them; percentiles interpolated
 ///   like numpy); null when there are none.
-/// - `limit`: maximum tokens per example (the model's, or `--max-tokens`);
+/// - `limit`: maximum tokens per example (the model's, its `target`'s, or `--max-tokens`);
 ///   `over_limit`: examples above it (they would be truncated at the end).
 /// - `epochs`: the service's default epochs for `tokens.counted` examples;
 ///   `billed_tokens`: the sum over those examples of min(limit, tokens), times `epochs`;
@@ -73,6 +73,10 @@ pub struct Report {
     pub codes: BTreeMap<String, u64>,
     pub tokens: Option<TokenStats>,
     pub limit: u64,
+    /// Where the model is trained when the limit is that place's (open-weight models):
+    /// `Azure AI Foundry`, `LLaMA-Factory`…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub over_limit: u64,
     pub epochs: u64,
     pub billed_tokens: u64,

@@ -34,7 +34,9 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 mod cache;
+pub mod chat;
 mod pretok;
+pub mod pyjson;
 mod unicode;
 mod vocab;
 
