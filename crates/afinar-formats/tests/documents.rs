@@ -274,7 +274,7 @@ fn web_page_gives_every_style_once_and_nothing_from_its_chrome() {
     assert_eq!(
         out.info.warnings,
         vec![
-            "1 accordion or definition titles do not end in `?` and were read as text, not questions: `Saiba mais sobre o regime`"
+            "1 accordion or definition title does not end in `?` and was read as text, not a question: `Saiba mais sobre o regime`"
         ]
     );
     assert_no_trap(

@@ -161,9 +161,14 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
             .take(5)
             .map(|t| format!("`{t}`"))
             .collect();
+        let n = walker.not_questions.len();
+        let (noun, verb) = if n == 1 {
+            ("title does", "was")
+        } else {
+            ("titles do", "were")
+        };
         info.warnings.push(format!(
-            "{} accordion or definition titles do not end in `?` and were read as text, not questions: {}{}",
-            walker.not_questions.len(),
+            "{n} accordion or definition {noun} not end in `?` and {verb} read as text, not a question: {}{}",
             shown.join(", "),
             if walker.not_questions.len() > 5 { "…" } else { "" }
         ));
