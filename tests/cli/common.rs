@@ -46,3 +46,49 @@ pub fn filter(text: &str, tmp: &Path) -> String {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
+
+/// A headless Chromium on PATH, or `None` (which fails the test where CI requires it:
+/// `AFINAR_REQUIRE_CHROMIUM=1`, set by `.ci/run`, which installs it).
+pub fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("AFINAR_REQUIRE_CHROMIUM").is_none(),
+            "Chromium is required but missing"
+        );
+        eprintln!("skipped: no chromium on PATH");
+    }
+    found
+}
+
+/// The DOM Chromium builds from `page` (scripts run), with a fresh profile in `profile`.
+pub fn rendered_dom(chromium: &str, page: &Path, profile: &Path) -> String {
+    let dom = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    String::from_utf8(dom.stdout).expect("the DOM is UTF-8")
+}

@@ -2,7 +2,6 @@
 //! (and a judge). Nothing here touches the network.
 
 use std::path::Path;
-use std::process::Command as StdCommand;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,7 +9,8 @@ use afinar_openai::testing::{MockServer, Reply, Request, chat_route};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-use crate::common::{afinar, filter, read, run};
+use crate::common::{chromium, filter, read, rendered_dom, run};
+use crate::remote::clean;
 
 const KEY: &str = "sk-proj-EVALTESTSECRET77";
 const FILE: &str = "fixtures/eval/validacao.jsonl";
@@ -79,26 +79,6 @@ fn models() -> impl FnMut(&Request) -> Reply + Send + 'static {
         }
         answer(model, &last_user(messages)).map(str::to_owned)
     })
-}
-
-fn clean() -> Command {
-    let mut cmd = afinar();
-    for var in [
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "OPENAI_ORG_ID",
-        "OPENAI_ORGANIZATION",
-        "OPENAI_PROJECT_ID",
-        "OPENAI_API_VERSION",
-        "AZURE_OPENAI_ENDPOINT",
-        "AZURE_OPENAI_API_KEY",
-        "AZURE_OPENAI_API_VERSION",
-        "AFINAR_MAX_RETRIES",
-        "AFINAR_RETRY_BASE_MS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
 }
 
 /// `afinar eval FILE --out-dir OUT` against `server` as OpenAI.
@@ -533,20 +513,7 @@ fn eval_refuses_bad_input_before_sending_anything() {
 /// is required in CI (`AFINAR_REQUIRE_CHROMIUM=1`, set by `.ci/run`, which installs it).
 #[test]
 fn eval_report_renders_in_chromium() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            StdCommand::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    else {
-        assert!(
-            std::env::var_os("AFINAR_REQUIRE_CHROMIUM").is_none(),
-            "Chromium is required but missing"
-        );
-        eprintln!("skipped: no chromium on PATH");
+    let Some(chromium) = chromium() else {
         return;
     };
     let server = MockServer::start(models()).unwrap();
@@ -556,27 +523,7 @@ fn eval_report_renders_in_chromium() {
     let (code, _, stderr) = run(eval(&server, &out).args(["--model", BASE, "--baseline", TUNED]));
     assert_eq!(code, 0, "{stderr}");
     let profile = tmp.path().join("profile");
-    let dom = StdCommand::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", out.join("report.html").display()))
-        .output()
-        .unwrap();
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
-    let dom = String::from_utf8(dom.stdout).unwrap();
+    let dom = rendered_dom(chromium, &out.join("report.html"), &profile);
     assert!(
         dom.contains("id=\"mean-facts-0\">16.7 ["),
         "the base model's facts mean"

@@ -1,11 +1,10 @@
 //! `afinar run` on the bundled pipeline and on pipelines written by the tests.
 
 use std::path::Path;
-use std::process::Command as StdCommand;
 
 use serde_json::Value;
 
-use crate::common::{afinar, filter, read, run};
+use crate::common::{afinar, chromium, filter, read, rendered_dom, run};
 
 const OUTPUTS: [&str; 6] = [
     "train.jsonl",
@@ -216,20 +215,7 @@ fn a_filter_on_a_missing_column_is_an_error() {
 /// in CI (`AFINAR_REQUIRE_CHROMIUM=1`, set by `.ci/run`, which installs it).
 #[test]
 fn the_html_report_renders_in_chromium() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            StdCommand::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    else {
-        assert!(
-            std::env::var_os("AFINAR_REQUIRE_CHROMIUM").is_none(),
-            "Chromium is required but missing"
-        );
-        eprintln!("skipped: no chromium on PATH");
+    let Some(chromium) = chromium() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -237,27 +223,7 @@ fn the_html_report_renders_in_chromium() {
     let (code, _, _) = run_pipeline(Path::new("pipelines/simples-nacional.toml"), &out);
     assert_eq!(code, 0);
     let profile = tmp.path().join("profile");
-    let dom = StdCommand::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", out.join("report.html").display()))
-        .output()
-        .unwrap();
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
-    let dom = String::from_utf8(dom.stdout).unwrap();
+    let dom = rendered_dom(chromium, &out.join("report.html"), &profile);
     let m = manifest(&out);
     for (id, key) in [
         ("count-read", "rows_read"),

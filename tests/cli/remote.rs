@@ -26,7 +26,8 @@ fn remote(server: &MockServer) -> Command {
     cmd
 }
 
-fn clean() -> Command {
+/// `afinar` with no provider settings from the environment (keys, endpoints, retries).
+pub(crate) fn clean() -> Command {
     let mut cmd = afinar();
     for var in [
         "OPENAI_API_KEY",
