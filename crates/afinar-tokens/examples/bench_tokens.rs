@@ -11,7 +11,6 @@
 //! as they are, objects and arrays as Python's `json.dumps(v, ensure_ascii=False)`), +1
 //! for a `name` key, + 3 priming the reply. Prints wall time and throughput to stderr.
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
@@ -46,107 +45,6 @@ impl Counter {
     }
 }
 
-/// Python's `json.dumps(v, ensure_ascii=False)` (default separators `, ` and `: `).
-fn py_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-                py_float(f, out);
-            } else {
-                let _ = write!(out, "{n}");
-            }
-        }
-        Value::String(s) => py_str(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                py_json(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(o) => {
-            out.push('{');
-            for (i, (k, x)) in o.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                py_str(k, out);
-                out.push_str(": ");
-                py_json(x, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn py_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, scientific below 1e-4 and from 1e16.
-fn py_float(f: f64, out: &mut String) {
-    if f.is_nan() {
-        out.push_str("NaN");
-        return;
-    }
-    if f.is_infinite() {
-        out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
-        return;
-    }
-    let sci = format!("{f:e}"); // e.g. "-1.25e-7"
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mant) = mant.strip_prefix('-').map_or((false, mant), |m| (true, m));
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    if neg {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        let point = exp + 1; // digits before the decimal point
-        if point <= 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-point) as usize));
-            out.push_str(&digits);
-        } else if point as usize >= digits.len() {
-            out.push_str(&digits);
-            out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
-            out.push_str(".0");
-        } else {
-            out.push_str(&digits[..point as usize]);
-            out.push('.');
-            out.push_str(&digits[point as usize..]);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    }
-}
-
 /// (tokens, assistant_tokens) of one line as the reference counts a chat example, `None`
 /// when the line is not countable.
 fn example_tokens(obj: &Value, c: &Counter, buf: &mut String) -> Option<(usize, usize)> {
@@ -163,8 +61,7 @@ fn example_tokens(obj: &Value, c: &Counter, buf: &mut String) -> Option<(usize, 
             let n = match v {
                 Value::String(s) => c.count(s),
                 Value::Array(_) | Value::Object(_) => {
-                    buf.clear();
-                    py_json(v, buf);
+                    *buf = afinar_tokens::pyjson::python_json(v);
                     c.count(buf)
                 }
                 _ => continue,
