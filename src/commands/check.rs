@@ -40,6 +40,10 @@ Examples:
   afinar check train.jsonl --model Qwen/Qwen3-32B --target azure
   afinar check train.jsonl --model Qwen/Qwen3-8B --target llama-factory --max-tokens 4096
 
+  # Lines written for another service (`afinar convert --target vertex`), with its rules
+  afinar check train.jsonl --target vertex
+  afinar check train.jsonl --target together --model Qwen/Qwen3-8B
+
   # Any Hugging Face model directory (tokenizer.json + tokenizer_config.json and/or
   # chat_template.jinja), with your trainer's cutoff
   afinar check train.jsonl --tokenizer ./my-model --max-tokens 8192 --per-example tokens.jsonl
@@ -78,9 +82,11 @@ empty_content, example_missing_assistant_message, invalid_weight, weight_not_on_
 invalid_name, invalid_content_part, invalid_image, invalid_tool_calls,
 invalid_tool_message, special_token, system_not_first, missing_prompt,
 missing_completion, prompt_not_string, completion_not_string, unrecognized_key,
-invalid_dpo, schema_violation, over_token_limit, chat_template_error, too_few_examples, personal_data_denied
-(errors); blank_line, utf8_bom, duplicate_example, few_examples, file_too_large,
-personal_data (warnings); consecutive_turns (a warning, an error for a model whose turns
+invalid_dpo, schema_violation, over_token_limit, chat_template_error, too_few_examples, personal_data_denied,
+invalid_target_line, role_not_supported, feature_not_supported, first_turn_not_user,
+reserved_keyword, too_many_examples (errors); blank_line, utf8_bom, missing_bom,
+duplicate_example, few_examples, file_too_large, personal_data (warnings; with --target,
+utf8_bom and file_too_large are errors where the target refuses the file); consecutive_turns (a warning, an error for a model whose turns
 must alternate). A cause that holds for the whole file is reported once, first, at its
 first line with the count and the first lines: format_not_supported, mixed_formats,
 images_not_supported, developer_role_unsupported (errors).
@@ -113,9 +119,11 @@ pub struct Args {
     /// is looked up in AFINAR_TOKENIZERS and the Hugging Face cache (HF_HOME).
     #[arg(long, value_name = "PATH")]
     tokenizer: Option<PathBuf>,
-    /// Where an open-weight model is trained (its limit and what it does to a longer
-    /// example): azure, llama-factory, axolotl, trl… (see `afinar models`). Default:
-    /// the first place listed for the model.
+    /// Where the data goes: openai (the default), azure, together, fireworks, vertex,
+    /// bedrock, trl, llama-factory or axolotl. Reads that target's lines and applies its
+    /// rules (shapes, roles and turn order, minimum examples, file size, BOM). For an
+    /// open-weight model it also picks where the model is trained (its limit and what it
+    /// does to a longer example; see `afinar models`), by default the first place listed.
     #[arg(long, value_name = "TARGET")]
     target: Option<String>,
     /// Add or override models from a JSON file shaped like `afinar models --format json`.
@@ -391,6 +399,13 @@ fn render(r: &Report) -> String {
         r.encoding,
         thousands(r.limit)
     ));
+    if let Some(t) = r.checked_for.as_deref().and_then(|t| afinar_check::targets::lookup(t).ok()) {
+        s.push_str(&format!(
+            "  checked for {} ({} lines)\n",
+            t.name,
+            t.dialect
+        ));
+    }
     s.push_str(&format!(
         "  {} {}, {} valid, {} blank {}\n",
         thousands(r.examples),

@@ -10,6 +10,7 @@ use afinar_pipeline::convert::{ConvertOutputs, Summary, convert};
 use afinar_pipeline::flow::{ConvertSpec, ReadSpec};
 use afinar_pipeline::stage::redact::{Environment, RedactMode, RedactSpec};
 use afinar_pipeline::stage::shape::{Format, ShapeSpec};
+use afinar_pipeline::stage::target::TargetSpec;
 use afinar_pipeline::stage::system::SystemSpec;
 use anyhow::bail;
 use clap::ValueEnum;
@@ -75,6 +76,13 @@ pub struct Args {
     /// Output shape.
     #[arg(long, value_enum, default_value_t = Shape::Chat)]
     to: Shape,
+    /// Where the data goes: openai (the default), azure, together, fireworks, vertex,
+    /// bedrock, trl, llama-factory or axolotl. Writes that target's lines (Vertex AI
+    /// `contents`, Bedrock `bedrock-conversation-2024`, TRL `prompt`/`chosen`/`rejected`,
+    /// LLaMA-Factory ShareGPT; a BOM for Azure) and rejects, with the reason, what it
+    /// cannot take (a shape, a role, tool calls, turns that must alternate).
+    #[arg(long, value_name = "TARGET")]
+    target: Option<String>,
     /// Set this system message on every example (replacing any there).
     #[arg(long, value_name = "TEXT")]
     system: Option<String>,
@@ -232,6 +240,7 @@ fn spec(args: &Args) -> ConvertSpec {
                 completion_suffix: ui::unescape(&args.completion_suffix),
             },
         },
+        target: args.target.as_ref().map(|t| TargetSpec { target: t.clone() }),
     };
     spec.system_policy(match args.system_policy {
         Policy::Keep => SystemPolicy::Keep,
@@ -248,6 +257,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     if parquet_out && args.to != Shape::Chat {
         bail!("Parquet output holds question/answer pairs; use --to chat, or write JSONL");
+    }
+    let target = match &args.target {
+        Some(t) => Some(afinar_check::targets::lookup(t)?),
+        None => None,
+    };
+    if parquet_out && target.is_some() {
+        bail!("Parquet output has no target dialect; write JSONL with --target");
     }
     ui::check_output(
         &args.inputs,
@@ -266,7 +282,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         strict: args.strict,
     };
     let report = convert(&spec(&args), &args.inputs, &outputs, &Environment)?;
-    let summary = report.summary(format(args.to), &outputs);
+    let mut summary = report.summary(format(args.to), &outputs);
+    summary.target = target.map(|t| t.name.as_str());
     match args.format {
         SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
         SummaryFormat::Text => eprint!("{}", render(&summary, report.rejects())),
@@ -329,7 +346,8 @@ fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
     match s.not_written {
         None => {
             let n = ui::count(s.written as u64, "example", "examples");
-            let _ = writeln!(t, "Wrote {n} ({shape}) to {target}");
+            let lines = s.target.map(|n| format!(", {n} lines")).unwrap_or_default();
+            let _ = writeln!(t, "Wrote {n} ({shape}{lines}) to {target}");
         }
         Some(why) if s.output == "-" => {
             t.push_str(&ui::warning(&format!(

@@ -83,6 +83,16 @@ pub fn completion(obj: &Map<String, Value>, tok: &Tokenizer) -> Counts {
     }
 }
 
+/// A plain `{"text": …}` line: its text, all of it trained on.
+pub fn text(obj: &Map<String, Value>, tok: &Tokenizer) -> Option<Counts> {
+    let t = obj.get("text")?.as_str()?;
+    let n = tok.count(t) as u64;
+    Some(Counts {
+        tokens: n,
+        assistant: n,
+    })
+}
+
 /// Input, preferred and non-preferred messages as one chat; the preferred reply is the
 /// assistant part. `None` when the line is not shaped as DPO.
 pub fn dpo(obj: &Map<String, Value>, tok: &Tokenizer) -> Option<Counts> {
@@ -166,6 +176,8 @@ pub fn with_template(
                 assistant: a.assistant,
             }))
         }
+        // Plain text has no chat template to render.
+        crate::Format::Text => Ok(None),
     }
 }
 

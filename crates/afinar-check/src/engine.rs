@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::registry::TrainPlace;
+use crate::targets::{BomPolicy, Target};
 use crate::report::{Distribution, Report, Worst, default_epochs};
 use crate::rules::{self, LineContext, LineRule};
 use crate::{CheckError, Code, Finding, Format, ModelInfo, count};
@@ -55,6 +56,9 @@ pub struct CheckOptions {
     pub chat_tokenizer: Option<Arc<ChatTokenizer>>,
     /// Where the model will be trained: its limit, and what it does over it.
     pub place: Option<TrainPlace>,
+    /// The target's rules (`--target`): its line dialect, read back before the checks;
+    /// its shapes, roles, turn order, minimum examples, file size and BOM. `None`: OpenAI's.
+    pub rules: Option<Arc<Target>>,
 }
 
 impl CheckOptions {
@@ -71,7 +75,26 @@ impl CheckOptions {
             target: "openai".to_owned(),
             chat_tokenizer: None,
             place: None,
+            rules: None,
         }
+    }
+
+    fn min_examples(&self) -> u64 {
+        self.rules.as_ref().map_or(MIN_EXAMPLES, |t| t.min_examples)
+    }
+
+    fn recommended_examples(&self) -> Option<u64> {
+        match &self.rules {
+            Some(t) => t.recommended_examples,
+            None => Some(RECOMMENDED_EXAMPLES),
+        }
+    }
+
+    /// The service's name for messages: the target's, or "the service".
+    fn service(&self) -> String {
+        self.rules
+            .as_ref()
+            .map_or_else(|| "the service".to_owned(), |t| t.name.clone())
     }
 
     pub fn limit(&self) -> u64 {
@@ -309,15 +332,42 @@ enum LineKind {
 
 fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer) -> LineResult {
     let mut findings = Vec::new();
-    if line == 1
-        && let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf")
-    {
-        bytes = rest;
-        findings.push(Finding::new(
-            Some(1),
-            Code::Utf8Bom,
-            "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM",
-        ));
+    let bom = opts.rules.as_ref().map_or(BomPolicy::Warn, |t| t.bom);
+    if line == 1 {
+        match (bytes.strip_prefix(b"\xef\xbb\xbf"), bom) {
+            (Some(rest), BomPolicy::Required) => bytes = rest,
+            (Some(rest), BomPolicy::Warn) => {
+                bytes = rest;
+                findings.push(Finding::new(
+                    Some(1),
+                    Code::Utf8Bom,
+                    "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM",
+                ));
+            }
+            (Some(rest), BomPolicy::Error) => {
+                bytes = rest;
+                findings.push(
+                    Finding::new(
+                        Some(1),
+                        Code::Utf8Bom,
+                        format!(
+                            "The file starts with a UTF-8 byte order mark, on which {}'s reader fails; save it as UTF-8 without BOM",
+                            opts.service()
+                        ),
+                    )
+                    .with_severity(crate::Severity::Error),
+                );
+            }
+            (None, BomPolicy::Required) => findings.push(Finding::new(
+                Some(1),
+                Code::MissingBom,
+                format!(
+                    "The file does not start with the UTF-8 byte order mark {} asks for; write it with `afinar convert --target azure` (uploads through `afinar upload` get it)",
+                    opts.service()
+                ),
+            )),
+            (None, _) => {}
+        }
     }
     let result = |kind, counts, findings, hash| LineResult {
         line,
@@ -359,15 +409,51 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
             return result(LineKind::Broken, None, findings, None);
         }
     };
-    let format = rules::detect_format(&value);
+    // A target's own dialect is read back into OpenAI's shape, which the rules check.
+    let original = value;
+    let read_back = match &opts.rules {
+        Some(t) => match crate::dialect::to_openai(t.dialect, &original) {
+            Ok(v) => v,
+            Err(e) => {
+                findings.push(Finding::new(
+                    Some(line),
+                    Code::InvalidTargetLine,
+                    format!("{}; see `afinar check --help` for {}'s lines", e.0, t.name),
+                ));
+                return result(LineKind::Broken, None, findings, None);
+            }
+        },
+        None => None,
+    };
+    let value = read_back.unwrap_or(original.clone());
+    let format = match &opts.rules {
+        Some(t) if t.takes(Format::Text) && rules::is_text_line(&value) => Format::Text,
+        _ => rules::detect_format(&value),
+    };
     let cx = LineContext {
         line,
         value: &value,
         format,
         model: &opts.model,
         target: &opts.target,
+        rules: opts.rules.as_deref(),
     };
     rules::check_example(&cx, &opts.extra_rules, &mut findings);
+    if let Some(t) = &opts.rules {
+        rules::target_rules(&cx, t, &mut findings);
+        if !findings.iter().any(Finding::is_error)
+            && let Some((path, msg)) = crate::schema::dialect_violation(t.dialect, &original)
+        {
+            findings.push(Finding::new(
+                Some(line),
+                Code::SchemaViolation,
+                format!(
+                    "The line does not match the {} schema at `{path}`: {msg}",
+                    t.dialect
+                ),
+            ));
+        }
+    }
     let counts = match (&opts.chat_tokenizer, &value) {
         (Some(chat), Value::Object(o)) => match count::with_template(o, format, chat) {
             Ok(c) => c,
@@ -387,6 +473,7 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
                 .and_then(|m| count::chat(m, tok)),
             (Value::Object(o), Format::Completion) => Some(count::completion(o, tok)),
             (Value::Object(o), Format::Dpo) => count::dpo(o, tok),
+            (Value::Object(o), Format::Text) => count::text(o, tok),
             _ => None,
         },
     };
@@ -641,12 +728,14 @@ impl<'o> Accumulator<'o> {
 
     fn finish(mut self, name: &str, size: Option<u64>) -> Report {
         self.place_file_wide();
-        if self.examples < MIN_EXAMPLES {
+        let (min, service) = (self.opts.min_examples(), self.opts.service());
+        let recommended = self.opts.recommended_examples();
+        if self.examples < min {
             self.push(Finding::new(
                 None,
                 Code::TooFewExamples,
                 format!(
-                    "The file has {} {}; the service needs at least {MIN_EXAMPLES}",
+                    "The file has {} {}; {service} needs at least {min}",
                     self.examples,
                     if self.examples == 1 {
                         "example"
@@ -655,25 +744,64 @@ impl<'o> Accumulator<'o> {
                     }
                 ),
             ));
-        } else if self.examples < RECOMMENDED_EXAMPLES {
+        } else if let Some(recommended) = recommended.filter(|r| self.examples < *r) {
             self.push(Finding::new(
                 None,
                 Code::FewExamples,
                 format!(
-                    "The file has {} examples; fine-tuning usually needs at least {RECOMMENDED_EXAMPLES} good ones to show an effect",
+                    "The file has {} {}; fine-tuning usually needs at least {recommended} good ones to show an effect",
+                    self.examples,
+                    if self.examples == 1 {
+                        "example"
+                    } else {
+                        "examples"
+                    }
+                ),
+            ));
+        }
+        let rules = self.opts.rules.clone();
+        if let Some(max) = rules.as_ref().and_then(|t| t.max_examples)
+            && self.examples > max
+        {
+            self.push(Finding::new(
+                None,
+                Code::TooManyExamples,
+                format!(
+                    "The file has {} examples; {service} takes at most {max}; split it or sample it",
                     self.examples
                 ),
             ));
         }
-        if let Some(size) = size.filter(|s| *s > UPLOAD_LIMIT_BYTES) {
-            self.push(Finding::new(
-                None,
-                Code::FileTooLarge,
-                format!(
-                    "The file has {:.1} MB, over the 512 MB limit of a plain file upload; upload it with the Uploads API (multipart)",
-                    size as f64 / 1e6
-                ),
-            ));
+        match (&rules, size) {
+            (Some(t), Some(size)) if !t.is_openai() => {
+                if let Some(max) = t.max_file_bytes.filter(|m| size > *m) {
+                    let f = Finding::new(
+                        None,
+                        Code::FileTooLarge,
+                        format!(
+                            "The file has {}, over the {} {service} takes; split it",
+                            human_bytes(size),
+                            human_bytes(max)
+                        ),
+                    );
+                    self.push(if t.file_size_hard {
+                        f.with_severity(crate::Severity::Error)
+                    } else {
+                        f
+                    });
+                }
+            }
+            (_, Some(size)) if size > UPLOAD_LIMIT_BYTES => {
+                self.push(Finding::new(
+                    None,
+                    Code::FileTooLarge,
+                    format!(
+                        "The file has {:.1} MB, over the 512 MB limit of a plain file upload; upload it with the Uploads API (multipart)",
+                        size as f64 / 1e6
+                    ),
+                ));
+            }
+            _ => {}
         }
         let opts = self.opts;
         let epochs = default_epochs(self.dist.n());
@@ -709,6 +837,7 @@ impl<'o> Accumulator<'o> {
             histogram: self.dist.histogram(),
             limit: opts.limit(),
             target: opts.place.as_ref().map(|p| p.name.clone()),
+            checked_for: opts.rules.as_ref().map(|t| t.id.clone()),
             over_limit: self.over_limit,
             epochs,
             billed_tokens,

@@ -109,6 +109,21 @@ codes! {
     ChatTemplateError = "chat_template_error", Error;
     /// Fewer than 10 examples: the service refuses the file.
     TooFewExamples = "too_few_examples", Error;
+    /// A line that is not valid in the target's dialect (`--target vertex`, `bedrock`,
+    /// `trl`, `llama-factory`): a missing or misspelt key, a part afinar cannot read.
+    InvalidTargetLine = "invalid_target_line", Error;
+    /// A role the target does not take (`tool` for Together, `developer` for Vertex…).
+    RoleNotSupported = "role_not_supported", Error;
+    /// A system prompt for a target that takes none, or tool calls for one without tools.
+    FeatureNotSupported = "feature_not_supported", Error;
+    /// The first turn is not the user's where the target needs it (Bedrock).
+    FirstTurnNotUser = "first_turn_not_user", Error;
+    /// A keyword the target reserves (Bedrock's `User:`, `[EOS]`…) in the text.
+    ReservedKeyword = "reserved_keyword", Error;
+    /// Over the target's maximum number of examples.
+    TooManyExamples = "too_many_examples", Error;
+    /// No UTF-8 byte order mark where the target asks for one (Azure).
+    MissingBom = "missing_bom", Warning;
     /// A blank line (skipped).
     BlankLine = "blank_line", Warning;
     /// A UTF-8 byte order mark at the start of the file.

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod count;
+pub mod dialect;
 mod engine;
 mod error;
 mod finding;
@@ -46,12 +47,14 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod special;
+pub mod targets;
 
 pub use engine::{CheckOptions, ExampleTokens, check_path, check_reader};
 pub use error::CheckError;
 pub use finding::{Code, Finding, Severity};
 pub use registry::{ModelInfo, OverLimit, Registry, TokenizerKind, TrainPlace, TurnOrder};
 pub use report::{Report, default_epochs};
+pub use targets::{Dialect, Target};
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +68,9 @@ pub enum Format {
     Completion,
     /// `{"input": {...}, "preferred_output": [...], "non_preferred_output": [...]}`
     Dpo,
+    /// `{"text": ...}`: plain text, for the targets that train on it (Together, TRL);
+    /// detected only when the target takes it.
+    Text,
 }
 
 impl Format {
@@ -75,6 +81,7 @@ impl Format {
             Format::Chat => "chat",
             Format::Completion => "completion",
             Format::Dpo => "dpo",
+            Format::Text => "text",
         }
     }
 
@@ -84,6 +91,7 @@ impl Format {
             Format::Chat => "chat (`messages`)",
             Format::Completion => "prompt/completion",
             Format::Dpo => "DPO (`input`/`preferred_output`/`non_preferred_output`)",
+            Format::Text => "text (`text`)",
         }
     }
 }

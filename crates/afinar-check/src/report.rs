@@ -77,6 +77,9 @@ pub struct Report {
     /// `Azure AI Foundry`, `LLaMA-Factory`…
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Whose rules and line dialect were checked (`--target`): `together`, `vertex`…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_for: Option<String>,
     pub over_limit: u64,
     pub epochs: u64,
     pub billed_tokens: u64,

@@ -11,6 +11,7 @@ use std::fmt::Debug;
 use serde_json::{Map, Value};
 
 use crate::registry::TurnOrder;
+use crate::targets::{Target, Weights};
 use crate::{Code, Finding, Format, ModelInfo, Severity, image, schema, special};
 
 /// One parsed example as the rules see it.
@@ -24,6 +25,8 @@ pub struct LineContext<'a> {
     /// Where the model is trained (`openai`, `azure`): decides target-specific
     /// properties, such as whether it takes images.
     pub target: &'a str,
+    /// The target's rules, when `--target` names one (see [`target_rules`]).
+    pub rules: Option<&'a Target>,
 }
 
 impl LineContext<'_> {
@@ -75,7 +78,23 @@ pub fn check_example(
         ));
         return;
     };
-    if !cx.model.takes(cx.format) {
+    if let Some(t) = cx.rules.filter(|t| !t.openai_family()) {
+        // Where the data goes decides the shapes; the model's own list is OpenAI's.
+        if !t.takes(cx.format) {
+            let takes: Vec<&str> = t.shapes.iter().map(|f| f.name()).collect();
+            out.push(cx.finding(
+                Code::FormatNotSupported,
+                format!(
+                    "Lines in {} format, which {} does not take (it takes {}); convert the file with `afinar convert --target {} --to {}`",
+                    cx.format.describe(),
+                    t.name,
+                    takes.join(", "),
+                    t.id,
+                    t.shapes.first().map_or("chat", |f| f.name()),
+                ),
+            ));
+        }
+    } else if !cx.model.takes(cx.format) {
         // File-wide: the engine reports it once, with the count and the first lines.
         let takes: Vec<&str> = cx.model.formats.iter().map(|f| f.name()).collect();
         out.push(cx.finding(
@@ -93,6 +112,7 @@ pub fn check_example(
         Format::Chat => chat_line(cx, obj, out),
         Format::Completion => completion_line(cx, obj, out),
         Format::Dpo => dpo_line(cx, obj, out),
+        Format::Text => text_line(cx, obj, out),
     }
     if !out[start..].iter().any(Finding::is_error)
         && let Some((path, msg)) = schema::first_violation(cx.format, cx.value)
@@ -238,8 +258,18 @@ fn messages_rules(
         let image_here = holds_image(m.get("content"));
         has_image |= image_here && role == Some("user");
 
+        let any_weight = cx.rules.is_some_and(|t| t.weights == Weights::Any);
         if let Some(w) = m.get("weight") {
-            if !assistant && role.is_some() {
+            if cx.rules.is_some_and(|t| t.integer_weights) && !(w.is_u64() || w.is_i64()) {
+                out.push(cx.finding(
+                    Code::InvalidWeight,
+                    format!(
+                        "Message {n} has weight `{w}`; {} takes only the integers 0 and 1",
+                        cx.rules.map_or("the service", |t| t.name.as_str())
+                    ),
+                ));
+            }
+            if !assistant && role.is_some() && !any_weight {
                 out.push(cx.finding(
                     Code::WeightNotOnAssistant,
                     format!(
@@ -304,11 +334,21 @@ fn messages_rules(
             )),
             Some(r @ ("user" | "assistant")) if prev_role == Some(r) => {
                 let prev = n - 1;
-                match cx.model.turn_order {
+                let target_alternates = cx
+                    .rules
+                    .filter(|t| t.turn_order == TurnOrder::Alternate);
+                let order = if target_alternates.is_some() {
+                    TurnOrder::Alternate
+                } else {
+                    cx.model.turn_order
+                };
+                let who = target_alternates
+                    .map_or_else(|| format!("`{}`", cx.model.name), |t| t.name.clone());
+                match order {
                     TurnOrder::Alternate => out.push(
                         cx.finding(
                             Code::ConsecutiveTurns,
-                            format!("Messages {prev} and {n} are both {r} turns, and `{}` needs user and assistant turns to alternate; merge them or add the missing turn between them", cx.model.name),
+                            format!("Messages {prev} and {n} are both {r} turns, and {who} needs user and assistant turns to alternate; merge them or add the missing turn between them"),
                         )
                         .with_severity(Severity::Error),
                     ),
@@ -524,6 +564,149 @@ fn completion_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec
     }
 }
 
+/// A `{"text": …}` line and nothing else: Together's general format, TRL's language
+/// modeling format.
+pub fn is_text_line(v: &Value) -> bool {
+    v.as_object()
+        .is_some_and(|o| o.contains_key("text") && !o.contains_key("messages") && !o.contains_key("prompt"))
+}
+
+fn text_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
+    match obj.get("text") {
+        Some(Value::String(s)) if s.trim().is_empty() => out.push(cx.finding(
+            Code::EmptyContent,
+            "`text` is empty or only whitespace; write the text or remove the line",
+        )),
+        Some(Value::String(_)) => {}
+        Some(v) => out.push(cx.finding(
+            Code::PromptNotString,
+            format!("`text` is a {}; make it a string", kind_of(v)),
+        )),
+        None => {}
+    }
+    for k in obj.keys().filter(|k| *k != "text") {
+        out.push(cx.finding(
+            Code::UnrecognizedKey,
+            format!("The line has key `{k}`; text lines take only `text`"),
+        ));
+    }
+}
+
+/// The rules of a target that is not OpenAI's (`--target together`, `vertex`…), on the
+/// line in OpenAI's shape: the roles it takes, tools and system prompts, the first turn,
+/// reserved keywords, exact keys and per-message weights.
+pub fn target_rules(cx: &LineContext<'_>, t: &Target, out: &mut Vec<Finding>) {
+    if t.openai_family() {
+        return;
+    }
+    let Value::Object(obj) = cx.value else {
+        return;
+    };
+    if t.exact_keys && cx.format == Format::Chat {
+        for k in obj.keys().filter(|k| *k != "messages") {
+            out.push(cx.finding(
+                Code::UnrecognizedKey,
+                format!("The line has key `{k}`; {} takes only `messages` in chat lines", t.name),
+            ));
+        }
+    }
+    if !t.tools && obj.contains_key("tools") {
+        out.push(cx.finding(
+            Code::FeatureNotSupported,
+            format!("The line has `tools`; {} does not train on tool calls, remove them", t.name),
+        ));
+    }
+    let lists: Vec<&Vec<Value>> = [
+        obj.get("messages"),
+        obj.get("input").and_then(|i| i.get("messages")),
+        obj.get("preferred_output"),
+        obj.get("non_preferred_output"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_array)
+    .collect();
+    for (li, list) in lists.iter().enumerate() {
+        let mut prev: Option<&str> = None;
+        let mut first_turn = true;
+        for (i, m) in list.iter().enumerate() {
+            let n = i + 1;
+            let Some(role) = m.get("role").and_then(Value::as_str) else {
+                continue;
+            };
+            match role.parse::<afinar_core::Role>() {
+                Ok(r) if !t.takes_role(r) => out.push(cx.finding(
+                    Code::RoleNotSupported,
+                    format!(
+                        "Message {n} has role `{role}`, which {} does not take (it takes {})",
+                        t.name,
+                        t.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+                _ => {}
+            }
+            if !t.tools && (m.get("tool_calls").is_some() || m.get("function_call").is_some()) {
+                out.push(cx.finding(
+                    Code::FeatureNotSupported,
+                    format!("Message {n} calls tools; {} does not train on tool calls", t.name),
+                ));
+            }
+            if t.weights == Weights::None && m.get("weight").and_then(Value::as_f64) == Some(0.0) {
+                out.push(cx.finding(
+                    Code::FeatureNotSupported,
+                    format!(
+                        "Message {n} has weight 0; {} trains on every assistant turn, so remove the message or its weight",
+                        t.name
+                    ),
+                ));
+            }
+            if role == "system" && t.turn_order == TurnOrder::Alternate && prev == Some("system") {
+                out.push(
+                    cx.finding(
+                        Code::ConsecutiveTurns,
+                        format!("Messages {} and {n} are both system messages, and {} needs one system message, then alternating turns; merge them", n - 1, t.name),
+                    )
+                    .with_severity(Severity::Error),
+                );
+            }
+            let instruction = matches!(role, "system" | "developer");
+            // Only the conversation itself (not a DPO reply list) starts with a user turn.
+            if t.first_turn_user && li == 0 && first_turn && !instruction {
+                first_turn = false;
+                if role != "user" {
+                    out.push(cx.finding(
+                        Code::FirstTurnNotUser,
+                        format!("Message {n} is the first turn and is the {role}'s; {} needs the conversation to start with a user turn", t.name),
+                    ));
+                }
+            }
+            if !t.reserved.is_empty() && matches!(role, "user" | "system") {
+                let text = m.get("content").map(content_text).unwrap_or_default();
+                if let Some(word) = t.reserved.iter().find(|w| text.contains(w.as_str())) {
+                    out.push(cx.finding(
+                        Code::ReservedKeyword,
+                        format!("Message {n} ({role}) holds `{word}`, a keyword {} reserves (the job fails on it); reword it", t.name),
+                    ));
+                }
+            }
+            prev = Some(role);
+        }
+    }
+}
+
+/// The text of a message's content: the string, or its text parts joined.
+fn content_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
 fn dpo_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
     match obj.get("input").and_then(|i| i.get("messages")) {
         Some(Value::Array(msgs)) if !msgs.is_empty() => {
@@ -590,6 +773,7 @@ mod tests {
             value: v,
             model,
             target,
+            rules: None,
         };
         let mut out = Vec::new();
         check_example(&cx, &[], &mut out);
@@ -944,6 +1128,7 @@ mod tests {
             value: &v,
             model: &model,
             target: "openai",
+            rules: None,
         };
         let mut out = Vec::new();
         check_example(&cx, &[std::sync::Arc::new(NoCpf)], &mut out);

@@ -25,6 +25,7 @@
 //! ```
 
 mod convert;
+pub mod dialect;
 mod error;
 mod example;
 mod json;
@@ -35,6 +36,7 @@ mod origin;
 mod role;
 
 pub use convert::{Completion, CompletionOptions, SystemPolicy, set_system_unfolded};
+pub use dialect::Dialect;
 pub use error::ConvertError;
 pub use example::{Example, Message, Meta, Preference};
 pub use json::{JsonErrorAt, json_error_at};

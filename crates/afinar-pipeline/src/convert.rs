@@ -81,6 +81,9 @@ pub struct Summary<'a> {
     pub inputs: Vec<InputSummary<'a>>,
     pub output: String,
     pub shape: Format,
+    /// The target's name (`--target`), when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
     pub read: u64,
     pub written: usize,
     pub rejected: usize,
@@ -151,6 +154,7 @@ impl ConvertReport {
                 .collect(),
             output: outputs.output.display().to_string(),
             shape,
+            target: None,
             read: c.rows_read(),
             written: self.written(),
             rejected: c.rejects.len(),
@@ -220,14 +224,18 @@ pub fn convert(
             Some(rows) => afinar_formats::write::write_parquet(&outputs.output, rows)
                 .map(drop)
                 .map_err(write)?,
-            None => pending.extend(
-                jsonl::prepare_file(
-                    &outputs.output,
-                    records.iter().map(Record::line),
-                    JsonlOptions { bom: outputs.bom },
+            None => {
+                let target = spec.target.as_ref().map(|t| t.resolve()).transpose()?;
+                let bom = outputs.bom || crate::stage::target::wants_bom(target);
+                pending.extend(
+                    jsonl::prepare_file(
+                        &outputs.output,
+                        crate::stage::target::lines(target, &records)?,
+                        JsonlOptions { bom },
+                    )
+                    .map_err(write)?,
                 )
-                .map_err(write)?,
-            ),
+            }
         }
     }
     if let Some(path) = &outputs.rejects {

@@ -68,6 +68,11 @@ pub enum PipelineError {
     Serialize(#[source] serde_json::Error),
     #[error("Cannot encode the output lines")]
     Encode(#[source] std::io::Error),
+    #[error(transparent)]
+    Target(afinar_check::targets::UnknownTarget),
+    /// A record the target stage kept cannot be written (a bug: the stage checks it).
+    #[error("{origin}: {reason}")]
+    TargetLine { origin: String, reason: String },
     #[error("Failed to render the HTML report")]
     Report(#[source] minijinja::Error),
 }

@@ -16,6 +16,7 @@ use crate::stage::filter::Filter;
 use crate::stage::redact::{RedactSpec, Redacted, Resources};
 use crate::stage::shape::ShapeSpec;
 use crate::stage::system::SystemSpec;
+use crate::stage::target::TargetSpec;
 use crate::stage::{Chain, Outcome, Record, Transform, sort_rejects};
 
 /// How sources are read: the reader options a user can set.
@@ -78,6 +79,8 @@ pub struct ConvertSpec {
     pub system: SystemSpec,
     pub redact: Option<RedactSpec>,
     pub shape: ShapeSpec,
+    /// Where the data goes (`--target`); `None`: OpenAI, without the target stage.
+    pub target: Option<TargetSpec>,
 }
 
 impl ConvertSpec {
@@ -92,13 +95,16 @@ impl ConvertSpec {
         self.read.options(&self.shape.completion)
     }
 
-    /// The runtime stages: system → redact → shape.
+    /// The runtime stages: system → redact → shape (→ target).
     pub fn build(&self, resources: &dyn Resources) -> Result<Converter, PipelineError> {
         let mut stages: Vec<Box<dyn Transform>> = vec![Box::new(self.system.build())];
         if let Some(redact) = &self.redact {
             stages.push(Box::new(redact.build(resources)?));
         }
         stages.push(Box::new(self.shape.build()));
+        if let Some(target) = &self.target {
+            stages.push(Box::new(target.build()?));
+        }
         Ok(Converter {
             chain: Chain::new(stages),
         })

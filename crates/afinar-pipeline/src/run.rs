@@ -156,12 +156,18 @@ pub fn run(
         .out_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(&spec.out_dir));
-    let bom = spec.output.bom || spec.export.azure;
+    let target = spec
+        .output
+        .target
+        .as_ref()
+        .map(|t| afinar_check::targets::lookup(t).map_err(PipelineError::Target))
+        .transpose()?;
+    let bom = spec.output.bom || spec.export.azure || crate::stage::target::wants_bom(target);
     let jsonl = |records: &[Record], bom: bool| -> Result<Vec<u8>, PipelineError> {
         let mut buf = Vec::new();
         write_lines(
             &mut buf,
-            records.iter().map(Record::line),
+            crate::stage::target::lines(target, records)?,
             JsonlOptions { bom },
         )
         .map_err(PipelineError::Encode)?;
@@ -191,6 +197,10 @@ pub fn run(
     let mut check_opts = CheckOptions::new(model.clone());
     check_opts.model_name = spec.model.name.clone();
     check_opts.max_tokens = spec.model.max_tokens;
+    check_opts.rules = target.map(|t| std::sync::Arc::new(t.clone()));
+    if let Some(t) = target {
+        check_opts.target = t.id.clone();
+    }
     // The check engine counts exactly as the service does; keep each example's count.
     let check = |name: &str, bytes: &[u8]| {
         let mut tokens = Vec::new();

@@ -105,6 +105,11 @@ pub struct OutputSpec {
     /// Start JSONL files with a UTF-8 BOM (always on when the target is Azure).
     #[serde(default)]
     pub bom: bool,
+    /// Where the data goes (`openai`, `azure`, `together`, `fireworks`, `vertex`,
+    /// `bedrock`, `trl`, `llama-factory`, `axolotl`): the line dialect written and the
+    /// rules checked, as `afinar convert --target` and `afinar check --target`.
+    #[serde(default)]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -214,6 +219,11 @@ impl PipelineSpec {
                     completion_suffix: self.output.completion_suffix.clone(),
                 },
             },
+            target: self
+                .output
+                .target
+                .as_ref()
+                .map(|t| crate::stage::target::TargetSpec { target: t.clone() }),
         };
         spec.system_policy(self.output.system_policy);
         Ok(spec)

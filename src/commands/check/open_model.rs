@@ -13,6 +13,11 @@ use super::Args;
 const DEFAULT_MODEL: &str = "gpt-4o-mini";
 
 pub fn options(registry: &Registry, args: &Args) -> anyhow::Result<CheckOptions> {
+    // An unknown target is a usage error, before any file is read.
+    let rules = match &args.target {
+        Some(t) => Some(afinar_check::targets::lookup(t)?),
+        None => None,
+    };
     let loaded = match &args.tokenizer {
         Some(path) => Some(Arc::new(ChatTokenizer::load(path).with_context(|| {
             format!("Cannot use the tokenizer at `{}`", path.display())
@@ -41,20 +46,12 @@ pub fn options(registry: &Registry, args: &Args) -> anyhow::Result<CheckOptions>
     };
     let place = match &args.target {
         None => model.place(None).cloned(),
-        // OpenAI's own models: the target only decides target-specific rules (images).
-        Some(t)
-            if model.trained_at.is_empty()
-                && (t.eq_ignore_ascii_case("openai") || t.eq_ignore_ascii_case("azure")) =>
-        {
-            None
-        }
+        // OpenAI's own models: the target decides its rules and line dialect (and, for
+        // `openai` and `azure`, images); the token limit stays the model's unless
+        // --max-tokens gives the target model's.
+        Some(_) if model.trained_at.is_empty() => None,
         Some(t) => match model.place(Some(t)) {
             Some(p) => Some(p.clone()),
-            None if model.trained_at.is_empty() => {
-                bail!(
-                    "`{name}` has no training targets in the registry; drop --target (its limit is the model's) or pass --max-tokens"
-                )
-            }
             None => bail!(
                 "`{name}` is not trained at `{t}` in the registry; pick one of {} (see `afinar models`), or pass --max-tokens for another trainer",
                 model
@@ -70,8 +67,9 @@ pub fn options(registry: &Registry, args: &Args) -> anyhow::Result<CheckOptions>
     opts.model_name = name;
     opts.chat_tokenizer = chat;
     opts.place = place;
-    if let Some(t) = &args.target {
-        opts.target = t.to_ascii_lowercase();
+    if let Some(t) = rules {
+        opts.target = t.id.clone();
+        opts.rules = Some(Arc::new(t.clone()));
     }
     Ok(opts)
 }

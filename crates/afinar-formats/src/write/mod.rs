@@ -1,6 +1,7 @@
 //! Writers. Every file is written atomically (see [`crate::atomic`]).
 
 pub mod jsonl;
+pub mod target;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 

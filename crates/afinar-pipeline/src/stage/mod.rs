@@ -29,6 +29,7 @@ pub mod redact;
 pub mod shape;
 pub mod split;
 pub mod system;
+pub mod target;
 
 use afinar_core::{Completion, Example, Origin, Preference};
 use afinar_formats::Reject;
