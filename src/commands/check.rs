@@ -169,6 +169,10 @@ enum SchemaFormat {
     Chat,
     Completion,
     Dpo,
+    /// Vertex AI Gemini tuning lines (`--target vertex`).
+    Vertex,
+    /// Amazon Bedrock lines (`--target bedrock`).
+    Bedrock,
 }
 
 /// How many findings of each kind the text report lists per file.
@@ -176,12 +180,14 @@ const TEXT_LISTED: usize = 20;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(s) = args.schema {
-        let format = match s {
-            SchemaFormat::Chat => afinar_check::Format::Chat,
-            SchemaFormat::Completion => afinar_check::Format::Completion,
-            SchemaFormat::Dpo => afinar_check::Format::Dpo,
+        let text = match s {
+            SchemaFormat::Chat => schema::text(afinar_check::Format::Chat),
+            SchemaFormat::Completion => schema::text(afinar_check::Format::Completion),
+            SchemaFormat::Dpo => schema::text(afinar_check::Format::Dpo),
+            SchemaFormat::Vertex => schema::dialect_text(afinar_check::Dialect::Vertex).unwrap_or_default(),
+            SchemaFormat::Bedrock => schema::dialect_text(afinar_check::Dialect::Bedrock).unwrap_or_default(),
         };
-        print!("{}", schema::text(format));
+        print!("{text}");
         return Ok(ExitCode::from(exit::OK));
     }
     let registry = load_registry(args.models.as_deref())?;

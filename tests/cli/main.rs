@@ -18,3 +18,4 @@ mod redact;
 mod reliability;
 mod remote;
 mod sources;
+mod targets;

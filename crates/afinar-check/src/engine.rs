@@ -418,7 +418,13 @@ fn check_line(line: u64, mut bytes: &[u8], opts: &CheckOptions, tok: &Tokenizer)
                 findings.push(Finding::new(
                     Some(line),
                     Code::InvalidTargetLine,
-                    format!("{}; see `afinar check --help` for {}'s lines", e.0, t.name),
+                    match crate::schema::dialect_text(t.dialect) {
+                        Some(_) => format!(
+                            "{}; {}'s lines are described by `afinar check --schema {}`",
+                            e.0, t.name, t.dialect
+                        ),
+                        None => format!("{}; fix the line for {}", e.0, t.name),
+                    },
                 ));
                 return result(LineKind::Broken, None, findings, None);
             }

@@ -141,6 +141,19 @@ impl TargetStage {
                 format!("Message {} has role `{}`, which {} does not take", i + 1, m.role, t.name),
             ));
         }
+        if !t.openai_family()
+            && let Some(i) = messages
+                .iter()
+                .enumerate()
+                .skip_while(|(_, m)| m.role.is_instruction())
+                .find(|(_, m)| m.role.is_instruction())
+                .map(|(i, _)| i)
+        {
+            return Some((
+                dialect_write::code::SYSTEM_NOT_FIRST,
+                format!("Message {} is a system message after the conversation started; {} takes the system prompt before it only", i + 1, t.name),
+            ));
+        }
         // Preferences: the replies follow the input, so the order rules see one conversation.
         let turns: Vec<(usize, Role)> = messages
             .iter()
