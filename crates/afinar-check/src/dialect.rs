@@ -39,6 +39,9 @@ pub fn to_openai(dialect: Dialect, value: &Value) -> Result<Option<Value>, NotRe
             }
         }
         Dialect::Trl => trl(obj),
+        // LLaMA-Factory also reads OpenAI's `messages` lines (sharegpt with the OpenAI
+        // `tags`, as its data README shows).
+        Dialect::Sharegpt if obj.contains_key("messages") && !obj.contains_key("conversations") => Ok(None),
         Dialect::Sharegpt => sharegpt(obj).map(Some),
     }
 }
