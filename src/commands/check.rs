@@ -184,8 +184,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             SchemaFormat::Chat => schema::text(afinar_check::Format::Chat),
             SchemaFormat::Completion => schema::text(afinar_check::Format::Completion),
             SchemaFormat::Dpo => schema::text(afinar_check::Format::Dpo),
-            SchemaFormat::Vertex => schema::dialect_text(afinar_check::Dialect::Vertex).unwrap_or_default(),
-            SchemaFormat::Bedrock => schema::dialect_text(afinar_check::Dialect::Bedrock).unwrap_or_default(),
+            SchemaFormat::Vertex => {
+                schema::dialect_text(afinar_check::Dialect::Vertex).unwrap_or_default()
+            }
+            SchemaFormat::Bedrock => {
+                schema::dialect_text(afinar_check::Dialect::Bedrock).unwrap_or_default()
+            }
         };
         print!("{text}");
         return Ok(ExitCode::from(exit::OK));
@@ -405,12 +409,12 @@ fn render(r: &Report) -> String {
         r.encoding,
         thousands(r.limit)
     ));
-    if let Some(t) = r.checked_for.as_deref().and_then(|t| afinar_check::targets::lookup(t).ok()) {
-        s.push_str(&format!(
-            "  checked for {} ({} lines)\n",
-            t.name,
-            t.dialect
-        ));
+    if let Some(t) = r
+        .checked_for
+        .as_deref()
+        .and_then(|t| afinar_check::targets::lookup(t).ok())
+    {
+        s.push_str(&format!("  checked for {} ({} lines)\n", t.name, t.dialect));
     }
     s.push_str(&format!(
         "  {} {}, {} valid, {} blank {}\n",

@@ -10,8 +10,8 @@ use afinar_pipeline::convert::{ConvertOutputs, Summary, convert};
 use afinar_pipeline::flow::{ConvertSpec, ReadSpec};
 use afinar_pipeline::stage::redact::{Environment, RedactMode, RedactSpec};
 use afinar_pipeline::stage::shape::{Format, ShapeSpec};
-use afinar_pipeline::stage::target::TargetSpec;
 use afinar_pipeline::stage::system::SystemSpec;
+use afinar_pipeline::stage::target::TargetSpec;
 use anyhow::bail;
 use clap::ValueEnum;
 
@@ -240,7 +240,10 @@ fn spec(args: &Args) -> ConvertSpec {
                 completion_suffix: ui::unescape(&args.completion_suffix),
             },
         },
-        target: args.target.as_ref().map(|t| TargetSpec { target: t.clone() }),
+        target: args
+            .target
+            .as_ref()
+            .map(|t| TargetSpec { target: t.clone() }),
     };
     spec.system_policy(match args.system_policy {
         Policy::Keep => SystemPolicy::Keep,

@@ -64,17 +64,26 @@ fn each_writer_keeps_multi_turn_chat_and_system_prompts_and_check_reads_it_back(
     assert_eq!(code, 0, "{stderr}");
     let canonical = lines(&openai_out);
     assert_eq!(canonical.len(), 10);
-    assert!(read(&openai_out).contains("R$ 4,8 milhões") && read(&openai_out).contains("— ação rápida"));
+    assert!(
+        read(&openai_out).contains("R$ 4,8 milhões") && read(&openai_out).contains("— ação rápida")
+    );
     for t in targets::all() {
         let out = tmp.path().join(format!("{}.jsonl", t.id));
         let (code, _, stderr) = convert(FAQ, &t.id, &[], &out);
         assert_eq!(code, 0, "{}: {stderr}", t.id);
         let bytes = std::fs::read(&out).unwrap();
-        assert_eq!(bytes.starts_with(b"\xEF\xBB\xBF"), t.id == "azure", "{}", t.id);
+        assert_eq!(
+            bytes.starts_with(b"\xEF\xBB\xBF"),
+            t.id == "azure",
+            "{}",
+            t.id
+        );
         let written = lines(&out);
         assert_eq!(written.len(), canonical.len(), "{}", t.id);
         for (w, c) in written.iter().zip(&canonical) {
-            let back = to_openai(t.dialect, w).unwrap().unwrap_or_else(|| w.clone());
+            let back = to_openai(t.dialect, w)
+                .unwrap()
+                .unwrap_or_else(|| w.clone());
             assert_eq!(&back, c, "{} line {w}", t.id);
         }
         let (code, report) = check_json(&out, &t.id);
@@ -84,7 +93,12 @@ fn each_writer_keeps_multi_turn_chat_and_system_prompts_and_check_reads_it_back(
         assert_eq!(report["valid"], 10, "{}: {report}", t.id);
         assert_eq!(report["format"], "chat");
         // The same conversations, so the same token counts whatever the dialect.
-        assert_eq!(report["tokens"]["total"], check_json(&openai_out, "openai").1["tokens"]["total"], "{}", t.id);
+        assert_eq!(
+            report["tokens"]["total"],
+            check_json(&openai_out, "openai").1["tokens"]["total"],
+            "{}",
+            t.id
+        );
     }
     // Vertex and Bedrock lines against the schemas written from their docs.
     for (t, name) in [("vertex", "vertex"), ("bedrock", "bedrock")] {
@@ -119,14 +133,23 @@ fn dpo_pairs_where_the_target_takes_them() {
         let (code, _, stderr) = convert(PREFS, t, &["--to", "dpo"], &out);
         assert_eq!(code, 0, "{t}: {stderr}");
         for (w, c) in lines(&out).iter().zip(&canonical) {
-            let back = to_openai(target.dialect, w).unwrap().unwrap_or_else(|| w.clone());
+            let back = to_openai(target.dialect, w)
+                .unwrap()
+                .unwrap_or_else(|| w.clone());
             assert_eq!(&back, c, "{t}");
         }
         let (code, report) = check_json(&out, t);
-        assert_eq!((code, report["format"].as_str()), (0, Some("dpo")), "{t}: {report}");
+        assert_eq!(
+            (code, report["format"].as_str()),
+            (0, Some("dpo")),
+            "{t}: {report}"
+        );
     }
     let trl = lines(&tmp.path().join("trl.jsonl"));
-    assert_eq!(trl[0]["chosen"][0]["content"], "O limite é de R$ 4,8 milhões de receita bruta por ano (LC 123/2006, art. 3º).");
+    assert_eq!(
+        trl[0]["chosen"][0]["content"],
+        "O limite é de R$ 4,8 milhões de receita bruta por ano (LC 123/2006, art. 3º)."
+    );
     assert_eq!(trl[0]["prompt"][0]["role"], "system");
     // Bedrock and Vertex take no pairs: every row is a reject with its reason, no output.
     for t in ["bedrock", "vertex"] {
@@ -134,7 +157,10 @@ fn dpo_pairs_where_the_target_takes_them() {
         let (code, stdout, _) = convert(PREFS, t, &["--to", "dpo", "--format", "json"], &out);
         assert_eq!(code, 1, "{t}");
         let summary: Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(summary["rejects_by_code"]["shape_not_supported"], 10, "{t}: {summary}");
+        assert_eq!(
+            summary["rejects_by_code"]["shape_not_supported"], 10,
+            "{t}: {summary}"
+        );
         assert!(!out.exists());
     }
 }
@@ -176,15 +202,24 @@ fn check_together_gives_togethers_own_verdicts() {
         let path: PathBuf = dir.join(file);
         let (code, report) = check_json(&path, "together");
         let expected = if verdict == "passed" { 0 } else { 1 };
-        assert_eq!(code, expected, "{file}: Together says {verdict}; afinar: {report}");
+        assert_eq!(
+            code, expected,
+            "{file}: Together says {verdict}; afinar: {report}"
+        );
         ported += 1;
     }
     assert_eq!(ported, 22);
     let codes = |f: &str| error_codes(&check_json(&dir.join(f), "together").1);
-    assert_eq!(codes("non_alternating_roles.jsonl"), ["consecutive_turns", "example_missing_assistant_message"]);
+    assert_eq!(
+        codes("non_alternating_roles.jsonl"),
+        ["consecutive_turns", "example_missing_assistant_message"]
+    );
     assert_eq!(codes("invalid_weight_float.jsonl"), ["invalid_weight"]);
     assert_eq!(codes("extra_column.jsonl"), ["unrecognized_key"]);
-    assert_eq!(codes("inconsistent_dataset_format.jsonl"), ["mixed_formats"]);
+    assert_eq!(
+        codes("inconsistent_dataset_format.jsonl"),
+        ["mixed_formats"]
+    );
     assert_eq!(codes("empty_file.jsonl"), ["too_few_examples"]);
     // Weights on user and system messages are Together's, not OpenAI's.
     let (code, _) = check_json(&dir.join("valid_weights_all_messages.jsonl"), "openai");
@@ -197,7 +232,12 @@ fn azure_wants_its_bom_and_together_refuses_one() {
     let azure = tmp.path().join("azure.jsonl");
     assert_eq!(convert(FAQ, "azure", &[], &azure).0, 0);
     let warnings = |r: &Value| -> Vec<String> {
-        r["warnings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_owned()).collect()
+        r["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
     };
     let (_, r) = check_json(&azure, "azure");
     assert!(!warnings(&r).contains(&"utf8_bom".to_owned()), "{r}");
@@ -230,9 +270,16 @@ fn bedrock_rules_first_turn_and_reserved_keywords() {
     assert_eq!(code, 1);
     assert_eq!(
         error_codes(&stderr_report),
-        ["first_turn_not_user", "reserved_keyword", "invalid_target_line"]
+        [
+            "first_turn_not_user",
+            "reserved_keyword",
+            "invalid_target_line"
+        ]
     );
-    let (_, _, stderr) = run(afinar().arg("check").arg(&file).args(["--target", "bedrock", "--no-pii"]));
+    let (_, _, stderr) = run(afinar()
+        .arg("check")
+        .arg(&file)
+        .args(["--target", "bedrock", "--no-pii"]));
     insta::assert_snapshot!("targets_check_bedrock", filter(&stderr, tmp.path()));
 }
 
@@ -245,10 +292,21 @@ fn an_unknown_target_is_a_usage_error_listing_the_known_ones() {
     let (code, _, stderr2) = run(afinar().args(["check", FAQ, "--target", "sagemaker"]));
     assert_eq!((code, &stderr2), (2, &stderr));
     let pipeline = tmp.path().join("p.toml");
-    std::fs::write(&pipeline, "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\n[output]\ntarget = \"sagemaker\"\n").unwrap();
-    let (code, _, stderr) = run(afinar().arg("run").arg(&pipeline).arg("--out-dir").arg(tmp.path().join("out")));
+    std::fs::write(
+        &pipeline,
+        "[[sources]]\npath = \"fixtures/simples-nacional.csv\"\n[output]\ntarget = \"sagemaker\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(tmp.path().join("out")));
     assert_eq!(code, 2);
-    assert!(stderr.contains("Unknown target `sagemaker`; pick one of `openai`, `azure`"), "{stderr}");
+    assert!(
+        stderr.contains("Unknown target `sagemaker`; pick one of `openai`, `azure`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -261,7 +319,11 @@ fn a_pipeline_writes_and_checks_its_target() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let (code, _, stderr) = run(afinar().arg("run").arg(&pipeline).arg("--out-dir").arg(&out));
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let train = lines(&out.join("train.jsonl"));
     let v = schema("vertex");

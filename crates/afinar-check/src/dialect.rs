@@ -41,7 +41,9 @@ pub fn to_openai(dialect: Dialect, value: &Value) -> Result<Option<Value>, NotRe
         Dialect::Trl => trl(obj),
         // LLaMA-Factory also reads OpenAI's `messages` lines (sharegpt with the OpenAI
         // `tags`, as its data README shows).
-        Dialect::Sharegpt if obj.contains_key("messages") && !obj.contains_key("conversations") => Ok(None),
+        Dialect::Sharegpt if obj.contains_key("messages") && !obj.contains_key("conversations") => {
+            Ok(None)
+        }
         Dialect::Sharegpt => sharegpt(obj).map(Some),
     }
 }
@@ -64,20 +66,30 @@ fn unknown_keys(obj: &Map<String, Value>, allowed: &[&str], what: &str) -> Resul
 /// content: one part is a string, several are text parts.
 fn text_parts(v: Option<&Value>, at: &str, key: &str) -> Read {
     let Some(Value::Array(parts)) = v else {
-        return fail(format!("{at} has no `{key}` list; write `\"{key}\": [{{\"text\": …}}]`"));
+        return fail(format!(
+            "{at} has no `{key}` list; write `\"{key}\": [{{\"text\": …}}]`"
+        ));
     };
     if parts.is_empty() {
-        return fail(format!("{at} has an empty `{key}` list; add a `{{\"text\": …}}` part"));
+        return fail(format!(
+            "{at} has an empty `{key}` list; add a `{{\"text\": …}}` part"
+        ));
     }
     let mut texts = Vec::with_capacity(parts.len());
     for (j, p) in parts.iter().enumerate() {
         let Some(p) = p.as_object() else {
-            return fail(format!("{at}, part {}: not an object; write `{{\"text\": …}}`", j + 1));
+            return fail(format!(
+                "{at}, part {}: not an object; write `{{\"text\": …}}`",
+                j + 1
+            ));
         };
         match (p.get("text"), p.len()) {
             (Some(Value::String(t)), 1) => texts.push(t.clone()),
             (Some(Value::String(_)), _) | (None, _) => {
-                let other = p.keys().find(|k| *k != "text").map_or("no `text`", String::as_str);
+                let other = p
+                    .keys()
+                    .find(|k| *k != "text")
+                    .map_or("no `text`", String::as_str);
                 return fail(format!(
                     "{at}, part {}: `{other}` is not a text part; afinar checks text parts only",
                     j + 1
@@ -100,7 +112,12 @@ fn text_parts(v: Option<&Value>, at: &str, key: &str) -> Read {
 }
 
 /// One system message per part.
-fn system_messages(parts: Option<&Value>, at: &str, key: &str, out: &mut Vec<Value>) -> Result<(), NotRead> {
+fn system_messages(
+    parts: Option<&Value>,
+    at: &str,
+    key: &str,
+    out: &mut Vec<Value>,
+) -> Result<(), NotRead> {
     match text_parts(parts, at, key)? {
         Value::Array(many) => {
             for p in many {
@@ -117,13 +134,22 @@ fn vertex(obj: &Map<String, Value>) -> Read {
     let mut messages = Vec::new();
     if let Some(sys) = obj.get("systemInstruction") {
         let Some(sys) = sys.as_object() else {
-            return fail("`systemInstruction` is not an object; write `{\"parts\": [{\"text\": …}]}`");
+            return fail(
+                "`systemInstruction` is not an object; write `{\"parts\": [{\"text\": …}]}`",
+            );
         };
         unknown_keys(sys, &["role", "parts"], "`systemInstruction`")?;
-        system_messages(sys.get("parts"), "`systemInstruction`", "parts", &mut messages)?;
+        system_messages(
+            sys.get("parts"),
+            "`systemInstruction`",
+            "parts",
+            &mut messages,
+        )?;
     }
     let Some(Value::Array(contents)) = obj.get("contents") else {
-        return fail("The line has no `contents` list; write `\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": …}]}, …]`");
+        return fail(
+            "The line has no `contents` list; write `\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": …}]}, …]`",
+        );
     };
     if contents.is_empty() {
         return fail("`contents` is empty; add the user and model turns");
@@ -138,9 +164,15 @@ fn vertex(obj: &Map<String, Value>) -> Read {
             Some("user") => "user",
             Some("model") => "assistant",
             Some(other) => {
-                return fail(format!("{at} has role `{other}`; Vertex AI turns are `user` or `model`"));
+                return fail(format!(
+                    "{at} has role `{other}`; Vertex AI turns are `user` or `model`"
+                ));
             }
-            None => return fail(format!("{at} has no `role`; write `\"role\": \"user\"` or `\"model\"`")),
+            None => {
+                return fail(format!(
+                    "{at} has no `role`; write `\"role\": \"user\"` or `\"model\"`"
+                ));
+            }
         };
         let content = text_parts(c.get("parts"), &at, "parts")?;
         messages.push(json!({"role": role, "content": content}));
@@ -149,18 +181,32 @@ fn vertex(obj: &Map<String, Value>) -> Read {
 }
 
 fn bedrock(obj: &Map<String, Value>) -> Read {
-    unknown_keys(obj, &["schemaVersion", "system", "messages"], "Bedrock conversation")?;
+    unknown_keys(
+        obj,
+        &["schemaVersion", "system", "messages"],
+        "Bedrock conversation",
+    )?;
     match obj.get("schemaVersion") {
         Some(Value::String(_)) => {}
-        Some(v) => return fail(format!("`schemaVersion` is {v}, not a string; write `\"schemaVersion\": \"bedrock-conversation-2024\"`")),
-        None => return fail("The line has no `schemaVersion`; write `\"schemaVersion\": \"bedrock-conversation-2024\"` (or `prompt`/`completion` lines)"),
+        Some(v) => {
+            return fail(format!(
+                "`schemaVersion` is {v}, not a string; write `\"schemaVersion\": \"bedrock-conversation-2024\"`"
+            ));
+        }
+        None => {
+            return fail(
+                "The line has no `schemaVersion`; write `\"schemaVersion\": \"bedrock-conversation-2024\"` (or `prompt`/`completion` lines)",
+            );
+        }
     }
     let mut messages = Vec::new();
     if obj.contains_key("system") {
         system_messages(obj.get("system"), "`system`", "system", &mut messages)?;
     }
     let Some(Value::Array(turns)) = obj.get("messages") else {
-        return fail("The line has no `messages` list; write `\"messages\": [{\"role\": \"user\", \"content\": [{\"text\": …}]}, …]`");
+        return fail(
+            "The line has no `messages` list; write `\"messages\": [{\"role\": \"user\", \"content\": [{\"text\": …}]}, …]`",
+        );
     };
     if turns.is_empty() {
         return fail("`messages` is empty; add the user and assistant turns");
@@ -173,7 +219,11 @@ fn bedrock(obj: &Map<String, Value>) -> Read {
         unknown_keys(m, &["role", "content"], "Bedrock message")?;
         let role = match m.get("role").and_then(Value::as_str) {
             Some(r @ ("user" | "assistant")) => r,
-            Some(other) => return fail(format!("{at} has role `{other}`; Bedrock messages are `user` or `assistant`")),
+            Some(other) => {
+                return fail(format!(
+                    "{at} has role `{other}`; Bedrock messages are `user` or `assistant`"
+                ));
+            }
             None => return fail(format!("{at} has no `role`")),
         };
         let content = text_parts(m.get("content"), &at, "content")?;
@@ -194,7 +244,9 @@ fn trl(obj: &Map<String, Value>) -> Result<Option<Value>, NotRead> {
     if has("chosen") || has("rejected") {
         unknown_keys(obj, &["prompt", "chosen", "rejected"], "TRL preference")?;
         let Some(prompt) = obj.get("prompt") else {
-            return fail("The line has no `prompt`; afinar checks preference lines with an explicit prompt");
+            return fail(
+                "The line has no `prompt`; afinar checks preference lines with an explicit prompt",
+            );
         };
         let input = match prompt {
             Value::String(s) => vec![json!({"role": "user", "content": s})],
@@ -204,7 +256,9 @@ fn trl(obj: &Map<String, Value>) -> Result<Option<Value>, NotRead> {
             match obj.get(key) {
                 Some(Value::String(s)) => Ok(json!([{"role": "assistant", "content": s}])),
                 Some(Value::Array(a)) => Ok(Value::Array(a.clone())),
-                Some(_) => fail(format!("`{key}` is neither a string nor a list of messages")),
+                Some(_) => fail(format!(
+                    "`{key}` is neither a string nor a list of messages"
+                )),
                 None => fail(format!("The line has no `{key}`")),
             }
         };
@@ -215,7 +269,9 @@ fn trl(obj: &Map<String, Value>) -> Result<Option<Value>, NotRead> {
         })));
     }
     // Conversational prompt-completion: the prompt's messages, then the completion's.
-    if let (Some(Value::Array(p)), Some(Value::Array(c))) = (obj.get("prompt"), obj.get("completion")) {
+    if let (Some(Value::Array(p)), Some(Value::Array(c))) =
+        (obj.get("prompt"), obj.get("completion"))
+    {
         unknown_keys(obj, &["prompt", "completion"], "TRL prompt-completion")?;
         let messages: Vec<Value> = p.iter().chain(c).cloned().collect();
         return Ok(Some(json!({ "messages": messages })));
@@ -232,7 +288,11 @@ fn sharegpt_turn(t: &Value, at: &str) -> Read {
         Some("human" | "user") => "user",
         Some("gpt" | "assistant") => "assistant",
         Some("system") => "system",
-        Some(other) => return fail(format!("{at} is from `{other}`; afinar checks `human` and `gpt` turns (function_call and observation turns are not checked)")),
+        Some(other) => {
+            return fail(format!(
+                "{at} is from `{other}`; afinar checks `human` and `gpt` turns (function_call and observation turns are not checked)"
+            ));
+        }
         None => return fail(format!("{at} has no `from`")),
     };
     match t.get("value") {
@@ -242,7 +302,11 @@ fn sharegpt_turn(t: &Value, at: &str) -> Read {
 }
 
 fn sharegpt(obj: &Map<String, Value>) -> Read {
-    unknown_keys(obj, &["conversations", "system", "chosen", "rejected"], "ShareGPT")?;
+    unknown_keys(
+        obj,
+        &["conversations", "system", "chosen", "rejected"],
+        "ShareGPT",
+    )?;
     let mut messages = Vec::new();
     match obj.get("system") {
         Some(Value::String(s)) => messages.push(json!({"role": "system", "content": s})),
@@ -251,7 +315,11 @@ fn sharegpt(obj: &Map<String, Value>) -> Read {
     }
     let turns = match obj.get("conversations") {
         Some(Value::Array(a)) => a,
-        _ => return fail("The line has no `conversations` list; write `\"conversations\": [{\"from\": \"human\", \"value\": …}, {\"from\": \"gpt\", \"value\": …}]`"),
+        _ => {
+            return fail(
+                "The line has no `conversations` list; write `\"conversations\": [{\"from\": \"human\", \"value\": …}, {\"from\": \"gpt\", \"value\": …}]`",
+            );
+        }
     };
     for (i, t) in turns.iter().enumerate() {
         messages.push(sharegpt_turn(t, &format!("Turn {}", i + 1))?);
@@ -290,9 +358,19 @@ mod tests {
         let e = to_openai(Dialect::Vertex, &bad).unwrap_err();
         assert!(e.0.contains("role `assistant`"), "{e:?}");
         let file = json!({"contents": [{"role": "user", "parts": [{"fileData": {}}]}]});
-        assert!(to_openai(Dialect::Vertex, &file).unwrap_err().0.contains("`fileData`"));
+        assert!(
+            to_openai(Dialect::Vertex, &file)
+                .unwrap_err()
+                .0
+                .contains("`fileData`")
+        );
         let openai = json!({"messages": []});
-        assert!(to_openai(Dialect::Vertex, &openai).unwrap_err().0.contains("`messages`"));
+        assert!(
+            to_openai(Dialect::Vertex, &openai)
+                .unwrap_err()
+                .0
+                .contains("`messages`")
+        );
     }
 
     #[test]
@@ -306,8 +384,16 @@ mod tests {
                 {"role": "user", "content": [{"type": "text", "text": "q"}, {"type": "text", "text": "q2"}]},
                 {"role": "assistant", "content": "a"}]})
         );
-        assert_eq!(to_openai(Dialect::Bedrock, &json!({"prompt": "p", "completion": "c"})), Ok(None));
-        assert!(to_openai(Dialect::Bedrock, &json!({"messages": []})).unwrap_err().0.contains("schemaVersion"));
+        assert_eq!(
+            to_openai(Dialect::Bedrock, &json!({"prompt": "p", "completion": "c"})),
+            Ok(None)
+        );
+        assert!(
+            to_openai(Dialect::Bedrock, &json!({"messages": []}))
+                .unwrap_err()
+                .0
+                .contains("schemaVersion")
+        );
     }
 
     #[test]

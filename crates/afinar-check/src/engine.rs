@@ -17,9 +17,9 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::registry::TrainPlace;
-use crate::targets::{BomPolicy, Target};
 use crate::report::{Distribution, Report, Worst, default_epochs};
 use crate::rules::{self, LineContext, LineRule};
+use crate::targets::{BomPolicy, Target};
 use crate::{CheckError, Code, Finding, Format, ModelInfo, count};
 
 /// Files above this size need the Uploads API (multipart upload).

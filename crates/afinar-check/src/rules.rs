@@ -334,9 +334,7 @@ fn messages_rules(
             )),
             Some(r @ ("user" | "assistant")) if prev_role == Some(r) => {
                 let prev = n - 1;
-                let target_alternates = cx
-                    .rules
-                    .filter(|t| t.turn_order == TurnOrder::Alternate);
+                let target_alternates = cx.rules.filter(|t| t.turn_order == TurnOrder::Alternate);
                 let order = if target_alternates.is_some() {
                     TurnOrder::Alternate
                 } else {
@@ -567,8 +565,9 @@ fn completion_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec
 /// A `{"text": …}` line and nothing else: Together's general format, TRL's language
 /// modeling format.
 pub fn is_text_line(v: &Value) -> bool {
-    v.as_object()
-        .is_some_and(|o| o.contains_key("text") && !o.contains_key("messages") && !o.contains_key("prompt"))
+    v.as_object().is_some_and(|o| {
+        o.contains_key("text") && !o.contains_key("messages") && !o.contains_key("prompt")
+    })
 }
 
 fn text_line(cx: &LineContext<'_>, obj: &Map<String, Value>, out: &mut Vec<Finding>) {
@@ -606,14 +605,20 @@ pub fn target_rules(cx: &LineContext<'_>, t: &Target, out: &mut Vec<Finding>) {
         for k in obj.keys().filter(|k| *k != "messages") {
             out.push(cx.finding(
                 Code::UnrecognizedKey,
-                format!("The line has key `{k}`; {} takes only `messages` in chat lines", t.name),
+                format!(
+                    "The line has key `{k}`; {} takes only `messages` in chat lines",
+                    t.name
+                ),
             ));
         }
     }
     if !t.tools && obj.contains_key("tools") {
         out.push(cx.finding(
             Code::FeatureNotSupported,
-            format!("The line has `tools`; {} does not train on tool calls, remove them", t.name),
+            format!(
+                "The line has `tools`; {} does not train on tool calls, remove them",
+                t.name
+            ),
         ));
     }
     let lists: Vec<&Vec<Value>> = [
@@ -648,7 +653,10 @@ pub fn target_rules(cx: &LineContext<'_>, t: &Target, out: &mut Vec<Finding>) {
             if !t.tools && (m.get("tool_calls").is_some() || m.get("function_call").is_some()) {
                 out.push(cx.finding(
                     Code::FeatureNotSupported,
-                    format!("Message {n} calls tools; {} does not train on tool calls", t.name),
+                    format!(
+                        "Message {n} calls tools; {} does not train on tool calls",
+                        t.name
+                    ),
                 ));
             }
             if t.weights == Weights::None && m.get("weight").and_then(Value::as_f64) == Some(0.0) {

@@ -122,12 +122,18 @@ mod tests {
         assert_eq!(dialect_violation(Dialect::Vertex, &vertex), None);
         let assistant = json!({"contents": [{"role": "user", "parts": [{"text": "q"}]},
                          {"role": "assistant", "parts": [{"text": "a"}]}]});
-        assert_eq!(dialect_violation(Dialect::Vertex, &assistant).unwrap().0, "/contents/1/role");
+        assert_eq!(
+            dialect_violation(Dialect::Vertex, &assistant).unwrap().0,
+            "/contents/1/role"
+        );
         let bedrock = json!({"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "s"}],
             "messages": [{"role": "user", "content": [{"text": "q"}]},
                          {"role": "assistant", "content": [{"text": "a"}]}]});
         assert_eq!(dialect_violation(Dialect::Bedrock, &bedrock), None);
-        assert_eq!(dialect_violation(Dialect::Bedrock, &json!({"prompt": "p", "completion": "c"})), None);
+        assert_eq!(
+            dialect_violation(Dialect::Bedrock, &json!({"prompt": "p", "completion": "c"})),
+            None
+        );
         let model_first = json!({"schemaVersion": "x",
             "messages": [{"role": "assistant", "content": [{"text": "a"}]},
                          {"role": "user", "content": [{"text": "q"}]}]});

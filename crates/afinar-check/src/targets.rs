@@ -189,7 +189,11 @@ mod tests {
         );
         assert_eq!(default_target().id, "openai");
         for t in all() {
-            assert!(t.sources.contains_key("format"), "{} has no format source", t.id);
+            assert!(
+                t.sources.contains_key("format"),
+                "{} has no format source",
+                t.id
+            );
             assert!(!t.shapes.is_empty() && t.takes(Format::Chat), "{}", t.id);
         }
     }
@@ -198,7 +202,13 @@ mod tests {
     fn the_documented_facts() {
         let t = |n| lookup(n).unwrap();
         assert_eq!(t("azure").bom, BomPolicy::Required);
-        assert!(all().iter().filter(|x| x.bom == BomPolicy::Required).count() == 1);
+        assert!(
+            all()
+                .iter()
+                .filter(|x| x.bom == BomPolicy::Required)
+                .count()
+                == 1
+        );
         assert_eq!(t("together").turn_order, TurnOrder::Alternate);
         assert_eq!(t("together").min_examples, 1);
         assert_eq!(t("together").max_file_bytes, Some(53_794_465_382));

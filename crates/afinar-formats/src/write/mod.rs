@@ -1,9 +1,9 @@
 //! Writers. Every file is written atomically (see [`crate::atomic`]).
 
 pub mod jsonl;
-pub mod target;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod target;
 
 use std::path::Path;
 

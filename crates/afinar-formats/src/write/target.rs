@@ -79,7 +79,11 @@ pub fn chat(dialect: Dialect, ex: &Example) -> Result<Value, Unsupported> {
             let contents: Vec<Value> = turns
                 .iter()
                 .map(|m| {
-                    let role = if m.role == Role::User { "user" } else { "model" };
+                    let role = if m.role == Role::User {
+                        "user"
+                    } else {
+                        "model"
+                    };
                     json!({"role": role, "parts": [{"text": m.content}]})
                 })
                 .collect();
@@ -205,7 +209,10 @@ fn one_system<'a>(system: &[&'a str], service: &str) -> Result<Option<&'a str>, 
         [one] => Ok(Some(one)),
         _ => unsupported(
             code::SYSTEM_NOT_FIRST,
-            format!("{service} takes one system prompt and the example has {}; merge them", system.len()),
+            format!(
+                "{service} takes one system prompt and the example has {}; merge them",
+                system.len()
+            ),
         ),
     }
 }
@@ -225,10 +232,16 @@ fn no_weight_zero(messages: &[Message], service: &str) -> Result<(), Unsupported
 
 fn plain_reply(m: &Message, service: &str) -> Result<(), Unsupported> {
     if m.tool_calls.is_some() {
-        return unsupported(code::TOOLS, format!("A reply calls tools, which {service} lines cannot express"));
+        return unsupported(
+            code::TOOLS,
+            format!("A reply calls tools, which {service} lines cannot express"),
+        );
     }
     if m.name.is_some() {
-        return unsupported(code::NAME, format!("A reply has a `name`, which {service} lines cannot express"));
+        return unsupported(
+            code::NAME,
+            format!("A reply has a `name`, which {service} lines cannot express"),
+        );
     }
     Ok(())
 }
@@ -253,7 +266,10 @@ fn split_conversation_with<'a>(
         } else {
             code::EXTRA
         };
-        return unsupported(code, format!("The example has `{k}`, which {service} lines cannot express"));
+        return unsupported(
+            code,
+            format!("The example has `{k}`, which {service} lines cannot express"),
+        );
     }
     let mut system = Vec::new();
     let mut turns = Vec::new();
@@ -262,16 +278,23 @@ fn split_conversation_with<'a>(
         if m.tool_calls.is_some() || m.role == Role::Tool {
             return unsupported(
                 code::TOOLS,
-                format!("Message {n} is a tool call or result, which {service} lines cannot express"),
+                format!(
+                    "Message {n} is a tool call or result, which {service} lines cannot express"
+                ),
             );
         }
         if m.name.is_some() {
-            return unsupported(code::NAME, format!("Message {n} has a `name`, which {service} lines cannot express"));
+            return unsupported(
+                code::NAME,
+                format!("Message {n} has a `name`, which {service} lines cannot express"),
+            );
         }
         if m.weight == Some(0) {
             return unsupported(
                 code::WEIGHT,
-                format!("Message {n} has weight 0, which {service} lines cannot express; remove the message or its weight"),
+                format!(
+                    "Message {n} has weight 0, which {service} lines cannot express; remove the message or its weight"
+                ),
             );
         }
         match m.role {
@@ -279,13 +302,17 @@ fn split_conversation_with<'a>(
             Role::System => {
                 return unsupported(
                     code::SYSTEM_NOT_FIRST,
-                    format!("Message {n} is a system message after the conversation started; {service} takes the system prompt before it only"),
+                    format!(
+                        "Message {n} is a system message after the conversation started; {service} takes the system prompt before it only"
+                    ),
                 );
             }
             Role::Developer => {
                 return unsupported(
                     code::ROLE,
-                    format!("Message {n} has role `developer`, which {service} has no place for; use `system`"),
+                    format!(
+                        "Message {n} has role `developer`, which {service} has no place for; use `system`"
+                    ),
                 );
             }
             Role::User | Role::Assistant => turns.push(m),
@@ -312,7 +339,8 @@ mod tests {
             Origin::line("faq.jsonl", 3),
         );
         ex.messages.push(Message::new(Role::User, "E para o MEI?"));
-        ex.messages.push(Message::new(Role::Assistant, "R$ 81 mil — ação rápida!"));
+        ex.messages
+            .push(Message::new(Role::Assistant, "R$ 81 mil — ação rápida!"));
         ex
     }
 
@@ -343,8 +371,14 @@ mod tests {
     fn bedrock_conversations_carry_the_schema_version() {
         let line = chat(Dialect::Bedrock, &multi_turn()).unwrap();
         assert_eq!(line["schemaVersion"], "bedrock-conversation-2024");
-        assert_eq!(line["system"][0]["text"], "Você é um assistente do Simples Nacional.");
-        assert_eq!(line["messages"][3]["content"][0]["text"], "R$ 81 mil — ação rápida!");
+        assert_eq!(
+            line["system"][0]["text"],
+            "Você é um assistente do Simples Nacional."
+        );
+        assert_eq!(
+            line["messages"][3]["content"][0]["text"],
+            "R$ 81 mil — ação rápida!"
+        );
         assert_eq!(line["messages"][1]["role"], "assistant");
         let pc = Completion {
             prompt: "Qual o prazo?".into(),
@@ -354,7 +388,10 @@ mod tests {
             completion(Dialect::Bedrock, &pc).unwrap(),
             json!({"prompt": "Qual o prazo?", "completion": "Dia 20."})
         );
-        assert_eq!(dpo(Dialect::Bedrock, &pref()).unwrap_err().code, code::SHAPE);
+        assert_eq!(
+            dpo(Dialect::Bedrock, &pref()).unwrap_err().code,
+            code::SHAPE
+        );
     }
 
     #[test]
@@ -364,10 +401,15 @@ mod tests {
         assert_eq!(chat(Dialect::Vertex, &tools).unwrap_err().code, code::TOOLS);
         assert!(chat(Dialect::Openai, &tools).is_ok());
         let mut late = multi_turn();
-        late.messages.push(Message::new(Role::System, "Agora em inglês."));
+        late.messages
+            .push(Message::new(Role::System, "Agora em inglês."));
         let e = chat(Dialect::Bedrock, &late).unwrap_err();
         assert_eq!(e.code, code::SYSTEM_NOT_FIRST);
-        assert!(e.reason.starts_with("Message 6 is a system message"), "{}", e.reason);
+        assert!(
+            e.reason.starts_with("Message 6 is a system message"),
+            "{}",
+            e.reason
+        );
         let mut dev = multi_turn();
         dev.messages[0].role = Role::Developer;
         assert_eq!(chat(Dialect::Sharegpt, &dev).unwrap_err().code, code::ROLE);
@@ -375,7 +417,11 @@ mod tests {
         w.messages[2].weight = Some(0);
         assert_eq!(chat(Dialect::Trl, &w).unwrap_err().code, code::WEIGHT);
         w.messages[2].weight = Some(1);
-        assert!(chat(Dialect::Trl, &w).unwrap()["messages"][2].get("weight").is_none());
+        assert!(
+            chat(Dialect::Trl, &w).unwrap()["messages"][2]
+                .get("weight")
+                .is_none()
+        );
         let mut named = multi_turn();
         named.messages[1].name = Some("Ana".into());
         assert_eq!(chat(Dialect::Vertex, &named).unwrap_err().code, code::NAME);
@@ -397,7 +443,10 @@ mod tests {
                    "system": "Seja breve."})
         );
         let line = chat(Dialect::Sharegpt, &multi_turn()).unwrap();
-        assert_eq!(line["conversations"][3], json!({"from": "gpt", "value": "R$ 81 mil — ação rápida!"}));
+        assert_eq!(
+            line["conversations"][3],
+            json!({"from": "gpt", "value": "R$ 81 mil — ação rápida!"})
+        );
         assert_eq!(line["system"], "Você é um assistente do Simples Nacional.");
     }
 }

@@ -68,7 +68,10 @@ pub enum TargetLine<'a> {
 
 /// The line of `record` in `target`'s dialect; the [`TargetStage`] has rejected the
 /// records for which this fails.
-pub fn line<'a>(target: &Target, record: &'a Record) -> Result<TargetLine<'a>, dialect_write::Unsupported> {
+pub fn line<'a>(
+    target: &Target,
+    record: &'a Record,
+) -> Result<TargetLine<'a>, dialect_write::Unsupported> {
     let d = target.dialect;
     if d == afinar_core::Dialect::Openai {
         return Ok(TargetLine::Openai(record.line()));
@@ -82,7 +85,10 @@ pub fn line<'a>(target: &Target, record: &'a Record) -> Result<TargetLine<'a>, d
 }
 
 /// Every record's line for the sink: in `target`'s dialect, or OpenAI's without one.
-pub fn lines<'a>(target: Option<&Target>, records: &'a [Record]) -> Result<Vec<TargetLine<'a>>, PipelineError> {
+pub fn lines<'a>(
+    target: Option<&Target>,
+    records: &'a [Record],
+) -> Result<Vec<TargetLine<'a>>, PipelineError> {
     records
         .iter()
         .map(|r| match target {
@@ -118,27 +124,62 @@ impl TargetStage {
         let t = self.target;
         let format = shape(record);
         if !t.takes(format) {
-            let takes: Vec<&str> = t.shapes.iter().filter(|f| **f != Format::Text).map(|f| f.name()).collect();
+            let takes: Vec<&str> = t
+                .shapes
+                .iter()
+                .filter(|f| **f != Format::Text)
+                .map(|f| f.name())
+                .collect();
             return Some((
                 code::SHAPE,
-                format!("{} takes no {} lines (it takes {}); use --to {}", t.name, format.describe(), takes.join(", "), takes.first().unwrap_or(&"chat")),
+                format!(
+                    "{} takes no {} lines (it takes {}); use --to {}",
+                    t.name,
+                    format.describe(),
+                    takes.join(", "),
+                    takes.first().unwrap_or(&"chat")
+                ),
             ));
         }
         let messages: Vec<&Message> = match record {
             Record::Example(ex) | Record::Completion(ex, _) => ex.messages.iter().collect(),
-            Record::Preference(p) => p.input.iter().chain([&p.preferred, &p.non_preferred]).collect(),
+            Record::Preference(p) => p
+                .input
+                .iter()
+                .chain([&p.preferred, &p.non_preferred])
+                .collect(),
         };
         let extra_tools = match record {
             Record::Example(ex) | Record::Completion(ex, _) => ex.extra.contains_key("tools"),
             Record::Preference(_) => false,
         };
-        if !t.tools && (extra_tools || messages.iter().any(|m| m.tool_calls.is_some() || m.role == Role::Tool)) {
-            return Some((code::TOOLS, format!("The example has tool calls, on which {} does not train", t.name)));
+        if !t.tools
+            && (extra_tools
+                || messages
+                    .iter()
+                    .any(|m| m.tool_calls.is_some() || m.role == Role::Tool))
+        {
+            return Some((
+                code::TOOLS,
+                format!(
+                    "The example has tool calls, on which {} does not train",
+                    t.name
+                ),
+            ));
         }
-        if let Some((i, m)) = messages.iter().enumerate().find(|(_, m)| !t.takes_role(m.role)) {
+        if let Some((i, m)) = messages
+            .iter()
+            .enumerate()
+            .find(|(_, m)| !t.takes_role(m.role))
+        {
             return Some((
                 code::ROLE,
-                format!("Message {} has role `{}`, which {} does not take", i + 1, m.role, t.name),
+                format!(
+                    "Message {} has role `{}`, which {} does not take",
+                    i + 1,
+                    m.role,
+                    t.name
+                ),
             ));
         }
         if !t.openai_family()
@@ -151,7 +192,11 @@ impl TargetStage {
         {
             return Some((
                 dialect_write::code::SYSTEM_NOT_FIRST,
-                format!("Message {} is a system message after the conversation started; {} takes the system prompt before it only", i + 1, t.name),
+                format!(
+                    "Message {} is a system message after the conversation started; {} takes the system prompt before it only",
+                    i + 1,
+                    t.name
+                ),
             ));
         }
         // Preferences: the replies follow the input, so the order rules see one conversation.
@@ -164,23 +209,34 @@ impl TargetStage {
         if t.first_turn_user && turns.first().is_some_and(|(_, r)| *r != Role::User) {
             return Some((
                 code::FIRST_TURN,
-                format!("The conversation starts with an assistant turn; {} needs the user's first", t.name),
+                format!(
+                    "The conversation starts with an assistant turn; {} needs the user's first",
+                    t.name
+                ),
             ));
         }
-        if t.turn_order == TurnOrder::Alternate && !matches!(record, Record::Preference(_)) {
-            if let Some(w) = turns.windows(2).find(|w| w[0].1 == w[1].1) {
-                return Some((
-                    code::TURNS,
-                    format!("Messages {} and {} are both {} turns, and {} needs the turns to alternate; merge them", w[0].0, w[1].0, w[1].1, t.name),
-                ));
-            }
+        if t.turn_order == TurnOrder::Alternate
+            && !matches!(record, Record::Preference(_))
+            && let Some(w) = turns.windows(2).find(|w| w[0].1 == w[1].1)
+        {
+            return Some((
+                code::TURNS,
+                format!(
+                    "Messages {} and {} are both {} turns, and {} needs the turns to alternate; merge them",
+                    w[0].0, w[1].0, w[1].1, t.name
+                ),
+            ));
         }
         if t.weights == targets::Weights::None
             && let Some(i) = messages.iter().position(|m| m.weight == Some(0))
         {
             return Some((
                 dialect_write::code::WEIGHT,
-                format!("Message {} has weight 0, and {} trains on every assistant turn; remove the message or its weight", i + 1, t.name),
+                format!(
+                    "Message {} has weight 0, and {} trains on every assistant turn; remove the message or its weight",
+                    i + 1,
+                    t.name
+                ),
             ));
         }
         if let Err(u) = line(t, record) {
@@ -216,13 +272,20 @@ mod tests {
     }
 
     fn ex() -> Example {
-        Example::single_turn(Some("Sistema"), "Ação?", "R$ 4,8 milhões", Origin::line("f.jsonl", 2))
+        Example::single_turn(
+            Some("Sistema"),
+            "Ação?",
+            "R$ 4,8 milhões",
+            Origin::line("f.jsonl", 2),
+        )
     }
 
     #[test]
     fn kept_records_are_written_in_the_dialect() {
         let mut s = stage("vertex");
-        let Outcome::Keep(r) = s.apply(Record::Example(ex())) else { panic!() };
+        let Outcome::Keep(r) = s.apply(Record::Example(ex())) else {
+            panic!()
+        };
         let text = serde_json::to_string(&line(s.target(), &r).unwrap()).unwrap();
         assert_eq!(
             text,
@@ -249,18 +312,38 @@ mod tests {
             origin: Origin::line("p.jsonl", 1),
             meta: Default::default(),
         };
-        assert_eq!(code_of("bedrock", Record::Preference(p.clone())), code::SHAPE);
-        assert!(matches!(stage("together").apply(Record::Preference(p)), Outcome::Keep(_)));
+        assert_eq!(
+            code_of("bedrock", Record::Preference(p.clone())),
+            code::SHAPE
+        );
+        assert!(matches!(
+            stage("together").apply(Record::Preference(p)),
+            Outcome::Keep(_)
+        ));
         let mut two_users = ex();
-        two_users.messages.insert(2, Message::new(Role::User, "Mais?"));
-        assert_eq!(code_of("together", Record::Example(two_users.clone())), code::TURNS);
-        assert!(matches!(stage("openai").apply(Record::Example(two_users)), Outcome::Keep(_)));
+        two_users
+            .messages
+            .insert(2, Message::new(Role::User, "Mais?"));
+        assert_eq!(
+            code_of("together", Record::Example(two_users.clone())),
+            code::TURNS
+        );
+        assert!(matches!(
+            stage("openai").apply(Record::Example(two_users)),
+            Outcome::Keep(_)
+        ));
         let mut tool = ex();
         tool.messages.push(Message::new(Role::Tool, "42"));
         assert_eq!(code_of("together", Record::Example(tool)), code::TOOLS);
         let mut late = ex();
         late.messages.push(Message::new(Role::System, "x"));
         assert_eq!(code_of("vertex", Record::Example(late)), "system_not_first");
-        assert!(TargetSpec { target: "nowhere".into() }.build().is_err());
+        assert!(
+            TargetSpec {
+                target: "nowhere".into()
+            }
+            .build()
+            .is_err()
+        );
     }
 }
