@@ -17,4 +17,5 @@ mod pipeline;
 mod redact;
 mod reliability;
 mod remote;
+mod services;
 mod sources;

@@ -135,13 +135,17 @@ pub fn preflight(registry: &Registry, request: &Request<'_>) -> Result<Gate, Che
             None,
         ),
     };
-    let Some(info) = info else {
+    let Some(mut info) = info else {
         // The built-in table always has the fallback; a custom one may not.
         return Err(CheckError::Io {
             path: request.path.to_owned(),
             source: std::io::Error::other(format!("the model table has no `{FALLBACK_MODEL}`")),
         });
     };
+    if let Some(taken) = formats_taken(&target) {
+        // The registry's formats are OpenAI's and Azure's; on these services theirs count.
+        info.formats = taken.to_vec();
+    }
     let place = info.place(Some(&target)).cloned();
     let mut opts = CheckOptions::new(info);
     opts.model_name = model.to_owned();
@@ -182,6 +186,7 @@ pub fn preflight(registry: &Registry, request: &Request<'_>) -> Result<Gate, Che
             ));
         } else if let Some(taken) = formats_taken(&target)
             && !taken.contains(&found)
+            && !report.codes.contains_key("format_not_supported")
         {
             errors += 1;
             problems.push(format!(
@@ -224,7 +229,8 @@ mod tests {
     }
 
     const CHAT: &str = r#"{"messages":[{"role":"user","content":"Qual a alíquota do Simples?"},{"role":"assistant","content":"Depende do anexo: a partir de 4%, com receita até R$ 180 mil."}]}"#;
-    const COMPLETION: &str = r#"{"prompt":"Qual o prazo do DAS?","completion":"Dia 20 do mês seguinte."}"#;
+    const COMPLETION: &str =
+        r#"{"prompt":"Qual o prazo do DAS?","completion":"Dia 20 do mês seguinte."}"#;
 
     #[test]
     fn fireworks_takes_chat_only_together_takes_completion() {
@@ -259,7 +265,10 @@ mod tests {
         );
         let together = gate(&completion, "together");
         assert!(
-            !together.problems.iter().any(|p| p.contains("fine-tuning takes")),
+            !together
+                .problems
+                .iter()
+                .any(|p| p.contains("fine-tuning takes")),
             "{:?}",
             together.problems
         );
@@ -288,7 +297,12 @@ mod tests {
         assert!(run(Role::Validation).passed());
         let training = run(Role::Training);
         assert!(!training.passed());
-        assert!(training.problems.iter().any(|p| p.contains("too_few_examples")));
+        assert!(
+            training
+                .problems
+                .iter()
+                .any(|p| p.contains("too_few_examples"))
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -416,7 +416,10 @@ pub(crate) fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "training.jsonl".to_owned())
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &dyn Fn() -> String) -> Result<T, Error> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &dyn Fn() -> String,
+) -> Result<T, Error> {
     // A BOM or an empty 2xx body should not turn into a confusing JSON error.
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -242,7 +242,8 @@ impl Config {
         let mut config = match provider {
             Provider::OpenAi => Config::openai(""),
             Provider::Azure => Config::azure(
-                &var("AZURE_OPENAI_ENDPOINT").unwrap_or_else(|| "https://NAME.openai.azure.com".into()),
+                &var("AZURE_OPENAI_ENDPOINT")
+                    .unwrap_or_else(|| "https://NAME.openai.azure.com".into()),
                 "",
                 var("AZURE_OPENAI_API_VERSION"),
             ),
@@ -518,27 +519,44 @@ mod tests {
     fn together_and_fireworks_from_env() {
         let together = Config::from_vars(
             Some(Provider::Together),
-            vars(&[("TOGETHER_API_KEY", "tk"), ("TOGETHER_BASE_URL", "http://127.0.0.1:9/v1/")]),
+            vars(&[
+                ("TOGETHER_API_KEY", "tk"),
+                ("TOGETHER_BASE_URL", "http://127.0.0.1:9/v1/"),
+            ]),
         )
         .unwrap();
         assert_eq!(together.url("/files", &[]), "http://127.0.0.1:9/v1/files");
-        let default = Config::from_vars(Some(Provider::Together), vars(&[("TOGETHER_API_KEY", "tk")]))
-            .unwrap();
-        assert_eq!(default.url("/fine-tunes", &[]), "https://api.together.xyz/v1/fine-tunes");
+        let default = Config::from_vars(
+            Some(Provider::Together),
+            vars(&[("TOGETHER_API_KEY", "tk")]),
+        )
+        .unwrap();
+        assert_eq!(
+            default.url("/fine-tunes", &[]),
+            "https://api.together.xyz/v1/fine-tunes"
+        );
         let fireworks = Config::from_vars(
             Some(Provider::Fireworks),
-            vars(&[("FIREWORKS_API_KEY", "fk"), ("FIREWORKS_ACCOUNT_ID", "contabil")]),
+            vars(&[
+                ("FIREWORKS_API_KEY", "fk"),
+                ("FIREWORKS_ACCOUNT_ID", "contabil"),
+            ]),
         )
         .unwrap();
         assert_eq!(
             fireworks.url(&fireworks.account_path("/datasets"), &[]),
             "https://api.fireworks.ai/v1/accounts/contabil/datasets"
         );
-        let err = Config::from_vars(Some(Provider::Fireworks), vars(&[("FIREWORKS_API_KEY", "fk")]))
+        let err = Config::from_vars(
+            Some(Provider::Fireworks),
+            vars(&[("FIREWORKS_API_KEY", "fk")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`FIREWORKS_ACCOUNT_ID`"), "{err}");
+        let err = Config::from_vars(Some(Provider::Together), vars(&[]))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`FIREWORKS_ACCOUNT_ID`"), "{err}");
-        let err = Config::from_vars(Some(Provider::Together), vars(&[])).unwrap_err().to_string();
         assert!(err.contains("`TOGETHER_API_KEY`"), "{err}");
     }
 

@@ -56,7 +56,9 @@ pub(crate) fn job(value: Value) -> Job {
             let s = value.get("status")?;
             let message = s.get("message").and_then(Value::as_str)?.to_owned();
             Some(JobError {
-                code: s.get("code").map(|c| c.as_str().map_or(c.to_string(), str::to_owned)),
+                code: s
+                    .get("code")
+                    .map(|c| c.as_str().map_or(c.to_string(), str::to_owned)),
                 message: Some(message),
                 param: None,
             })
@@ -65,10 +67,20 @@ pub(crate) fn job(value: Value) -> Job {
     let mut extra = Map::new();
     extra.insert("provider".into(), json!("fireworks"));
     if let Value::Object(map) = &value {
-        extra.extend(map.clone());
+        for (k, v) in map {
+            // `status` is Fireworks' error object; afinar's status is the typed one.
+            let key = if k == "status" {
+                "provider_status"
+            } else {
+                k.as_str()
+            };
+            extra.insert(key.to_owned(), v.clone());
+        }
     }
     Job {
-        id: text("name").map(|n| short_id(&n).to_owned()).unwrap_or_default(),
+        id: text("name")
+            .map(|n| short_id(&n).to_owned())
+            .unwrap_or_default(),
         status,
         model: text("baseModel"),
         fine_tuned_model: text("outputModel"),
@@ -109,7 +121,11 @@ fn dataset_id(path: &Path) -> String {
         }
     }
     let slug: String = slug.trim_matches('-').chars().take(40).collect();
-    let slug = if slug.is_empty() { "dataset".to_owned() } else { slug };
+    let slug = if slug.is_empty() {
+        "dataset".to_owned()
+    } else {
+        slug
+    };
     let tag: String = (0..8)
         .map(|_| {
             let n = fastrand::u8(0..36);
@@ -171,7 +187,9 @@ impl Client {
             )?;
         } else {
             let endpoint: Value = self.post_json(
-                &self.config().account_path(&format!("/datasets/{seg}:getUploadEndpoint")),
+                &self
+                    .config()
+                    .account_path(&format!("/datasets/{seg}:getUploadEndpoint")),
                 &json!({"filenameToSize": {name.clone(): len.to_string()}}),
                 &what,
             )?;
@@ -198,7 +216,9 @@ impl Client {
                 &|| format!("Sending the bytes of `{name}`"),
             )?;
             let _: Value = self.post_json(
-                &self.config().account_path(&format!("/datasets/{seg}:validateUpload")),
+                &self
+                    .config()
+                    .account_path(&format!("/datasets/{seg}:validateUpload")),
                 &json!({}),
                 &|| format!("Validating the upload of `{name}`"),
             )?;
@@ -224,7 +244,10 @@ impl Client {
             created_at: None,
             filename: Some(name),
             purpose: Some("fine-tune".into()),
-            status: ready.get("state").and_then(Value::as_str).map(str::to_owned),
+            status: ready
+                .get("state")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             extra,
         })
     }
@@ -234,7 +257,9 @@ impl Client {
         let poll = self.config().poll_interval;
         loop {
             let dataset: Value = self.get(
-                &self.config().account_path(&format!("/datasets/{}", encode_segment(id))),
+                &self
+                    .config()
+                    .account_path(&format!("/datasets/{}", encode_segment(id))),
                 &[],
                 &|| format!("Reading dataset `{id}`"),
             )?;
@@ -275,9 +300,10 @@ impl Client {
     pub(crate) fn fireworks_retrieve(&self, id: &str) -> Result<Job, Error> {
         let short = short_id(id);
         let value: Value = self.get(
-            &self
-                .config()
-                .account_path(&format!("/supervisedFineTuningJobs/{}", encode_segment(short))),
+            &self.config().account_path(&format!(
+                "/supervisedFineTuningJobs/{}",
+                encode_segment(short)
+            )),
             &[],
             &|| format!("Reading job `{short}`"),
         )?;
@@ -382,7 +408,10 @@ mod tests {
     fn dataset_ids_are_valid() {
         let id = dataset_id(Path::new("dir/Treino Simples_Nacional.jsonl"));
         assert!(id.starts_with("treino-simples-nacional-"), "{id}");
-        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        );
         assert!(dataset_id(Path::new("validação.jsonl")).starts_with("validacao-"));
         assert!(dataset_id(Path::new("___.jsonl")).starts_with("dataset-"));
     }

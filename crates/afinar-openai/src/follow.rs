@@ -128,7 +128,12 @@ pub fn event_line(event: &Event) -> EventLine {
             text: metrics_line(&m),
         };
     }
-    let level = match event.level.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let level = match event
+        .level
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("warn") | Some("warning") => Level::Warning,
         Some("error") => Level::Error,
         _ => Level::Info,

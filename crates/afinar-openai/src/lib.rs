@@ -54,27 +54,26 @@ pub mod follow;
 mod multipart;
 pub mod plan;
 mod request;
-mod together;
 /// A mock OpenAI server on 127.0.0.1 for tests (feature `testing`; not in the binary).
 #[cfg(feature = "testing")]
 pub mod testing;
+mod together;
 mod transport;
 mod types;
 
 pub use chat::ChatCompletion;
 pub use client::{BOM, Client, PURPOSE};
 pub use config::{
-    ApiKey, Config, FIREWORKS_BASE_URL, FIREWORKS_DIRECT_MAX, OPENAI_BASE_URL, PART_SIZE,
-    Provider, RetryPolicy, TOGETHER_BASE_URL, TOGETHER_SINGLE_MAX, UPLOAD_THRESHOLD, check_url,
+    ApiKey, Config, FIREWORKS_BASE_URL, FIREWORKS_DIRECT_MAX, OPENAI_BASE_URL, PART_SIZE, Provider,
+    RetryPolicy, TOGETHER_BASE_URL, TOGETHER_SINGLE_MAX, UPLOAD_THRESHOLD, check_url,
 };
 pub use error::{ApiError, Error};
 pub use request::{
     FIREWORKS_ID_MAX, Hyperparameters, JobRequest, Method, RequestError, SUFFIX_MAX,
     TOGETHER_SUFFIX_MAX, TrainingType, check_batch_size, check_beta, check_epochs,
-    check_learning_rate, check_learning_rate_multiplier, check_lora_rank, check_seed,
-    check_suffix, fireworks_model,
+    check_learning_rate, check_learning_rate_multiplier, check_lora_rank, check_seed, check_suffix,
+    fireworks_model,
 };
 pub use types::{
-    Checkpoint, Event, FileObject, Job, JobError, JobStatus, Metrics, Page, Upload, parse_time,
-    utc,
+    Checkpoint, Event, FileObject, Job, JobError, JobStatus, Metrics, Page, Upload, parse_time, utc,
 };

@@ -35,8 +35,10 @@ pub fn requests(config: &Config, files: &[PlannedFile], job: &JobRequest) -> Vec
                                  "mime_type": "text/jsonl"},
                         "note": "then one POST /uploads/{id}/parts per 64 MB, and POST /uploads/{id}/complete"}));
                 } else {
-                    out.push(json!({"method": "POST", "url": url("/files"), "headers": auth,
-                        "body": {"multipart": {"purpose": "fine-tune", "file": f.name}}}));
+                    out.push(
+                        json!({"method": "POST", "url": url("/files"), "headers": auth,
+                        "body": {"multipart": {"purpose": "fine-tune", "file": f.name}}}),
+                    );
                 }
             }
             Provider::Together => {
@@ -46,8 +48,10 @@ pub fn requests(config: &Config, files: &[PlannedFile], job: &JobRequest) -> Vec
                 out.push(json!({"method": "PUT", "url": "<Location>",
                     "body": {"bytes": f.bytes, "file": f.name},
                     "note": "no Authorization header: the signed URL is the permission"}));
-                out.push(json!({"method": "POST", "url": url("/files/<X-Together-File-Id>/preprocess"),
-                    "headers": auth}));
+                out.push(
+                    json!({"method": "POST", "url": url("/files/<X-Together-File-Id>/preprocess"),
+                    "headers": auth}),
+                );
             }
             Provider::Fireworks => {
                 let datasets = config.account_path("/datasets");
@@ -57,18 +61,26 @@ pub fn requests(config: &Config, files: &[PlannedFile], job: &JobRequest) -> Vec
                     "note": format!("the dataset id is made from `{}` plus a random tag", f.name)}));
                 let one = |tail: &str| url(&format!("{datasets}/{}{tail}", encode_segment(id)));
                 if f.bytes < config.upload_threshold {
-                    out.push(json!({"method": "POST", "url": one(":upload"), "headers": auth,
-                        "body": {"multipart": {"file": f.name}}}));
+                    out.push(
+                        json!({"method": "POST", "url": one(":upload"), "headers": auth,
+                        "body": {"multipart": {"file": f.name}}}),
+                    );
                 } else {
-                    out.push(json!({"method": "POST", "url": one(":getUploadEndpoint"), "headers": auth,
-                        "body": {"filenameToSize": {f.name.clone(): f.bytes.to_string()}}}));
-                    out.push(json!({"method": "PUT", "url": "<filenameToSignedUrls[file]>",
+                    out.push(
+                        json!({"method": "POST", "url": one(":getUploadEndpoint"), "headers": auth,
+                        "body": {"filenameToSize": {f.name.clone(): f.bytes.to_string()}}}),
+                    );
+                    out.push(
+                        json!({"method": "PUT", "url": "<filenameToSignedUrls[file]>",
                         "headers": {"Content-Type": "application/octet-stream",
                                     "x-goog-content-length-range": format!("{0},{0}", f.bytes)},
                         "body": {"bytes": f.bytes, "file": f.name},
-                        "note": "no Authorization header: the signed URL is the permission"}));
-                    out.push(json!({"method": "POST", "url": one(":validateUpload"), "headers": auth,
-                        "body": {}}));
+                        "note": "no Authorization header: the signed URL is the permission"}),
+                    );
+                    out.push(
+                        json!({"method": "POST", "url": one(":validateUpload"), "headers": auth,
+                        "body": {}}),
+                    );
                 }
                 out.push(json!({"method": "GET", "url": one(""), "headers": auth,
                     "note": "repeated until `state` is `READY`"}));
@@ -113,7 +125,10 @@ mod tests {
             [
                 ("POST", "https://api.together.xyz/v1/files"),
                 ("PUT", "<Location>"),
-                ("POST", "https://api.together.xyz/v1/files/<X-Together-File-Id>/preprocess"),
+                (
+                    "POST",
+                    "https://api.together.xyz/v1/files/<X-Together-File-Id>/preprocess"
+                ),
                 ("POST", "https://api.together.xyz/v1/fine-tunes"),
             ]
         );
@@ -132,6 +147,10 @@ mod tests {
         let urls: Vec<&str> = plan.iter().map(|r| r["url"].as_str().unwrap()).collect();
         assert!(urls[1].ends_with(":getUploadEndpoint"), "{urls:?}");
         assert!(urls[3].ends_with(":validateUpload"), "{urls:?}");
-        assert!(urls.last().unwrap().ends_with("/v1/accounts/contabil/supervisedFineTuningJobs"));
+        assert!(
+            urls.last()
+                .unwrap()
+                .ends_with("/v1/accounts/contabil/supervisedFineTuningJobs")
+        );
     }
 }

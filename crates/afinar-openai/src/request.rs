@@ -67,7 +67,10 @@ pub enum RequestError {
         hint: &'static str,
     },
     #[error("`{value}` is not a training type; use one of {allowed}")]
-    UnknownTrainingType { value: String, allowed: &'static str },
+    UnknownTrainingType {
+        value: String,
+        allowed: &'static str,
+    },
     #[error("{provider} does not take training type `{value}`; use {allowed}")]
     TrainingTypeNotTaken {
         value: &'static str,
@@ -109,7 +112,8 @@ pub enum TrainingType {
     Developer,
 }
 
-const TRAINING_TYPES: &str = "`lora`, `full` (Together) or `standard`, `global-standard`, `developer` (Azure)";
+const TRAINING_TYPES: &str =
+    "`lora`, `full` (Together) or `standard`, `global-standard`, `developer` (Azure)";
 
 impl TrainingType {
     pub fn parse(s: &str) -> Result<TrainingType, RequestError> {
@@ -251,7 +255,11 @@ fn check_suffix_len(s: &str, max: usize, provider: &'static str) -> Result<Strin
         return Err(RequestError::EmptySuffix);
     }
     if n > max {
-        return Err(RequestError::SuffixLength { len: n, max, provider });
+        return Err(RequestError::SuffixLength {
+            len: n,
+            max,
+            provider,
+        });
     }
     if let Some(c) = s
         .chars()
@@ -296,7 +304,8 @@ impl JobRequest {
                 Provider::Fireworks => {
                     let ok = !s.is_empty()
                         && s.len() <= FIREWORKS_ID_MAX
-                        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        && s.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                         && !s.starts_with('-');
                     if ok {
                         Ok(s.clone())
@@ -339,7 +348,10 @@ impl JobRequest {
         }
         if let Some(r) = h.lora_rank {
             if provider.is_openai_compatible() {
-                out.push(not_taken("--lora-rank", "it chooses how to train by itself"));
+                out.push(not_taken(
+                    "--lora-rank",
+                    "it chooses how to train by itself",
+                ));
             } else if self.training_type == Some(TrainingType::Full) {
                 out.push(RequestError::NotTaken {
                     flag: "--lora-rank",
@@ -602,7 +614,10 @@ mod tests {
             },
             ..Default::default()
         };
-        assert_eq!(req.problems(Provider::OpenAi), vec![RequestError::BetaWithoutDpo]);
+        assert_eq!(
+            req.problems(Provider::OpenAi),
+            vec![RequestError::BetaWithoutDpo]
+        );
         assert_eq!(
             RequestError::BetaWithoutDpo.to_string(),
             "beta applies only to `--method dpo`"
@@ -641,7 +656,10 @@ mod tests {
             json!({"type": "Lora", "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0,
                    "lora_trainable_modules": "all-linear"})
         );
-        assert_eq!(body["training_method"], json!({"method": "sft", "train_on_inputs": "auto"}));
+        assert_eq!(
+            body["training_method"],
+            json!({"method": "sft", "train_on_inputs": "auto"})
+        );
         let full = JobRequest {
             training_type: Some(TrainingType::Full),
             method: Method::Dpo,
@@ -653,7 +671,10 @@ mod tests {
         };
         let body = full.body(Provider::Together);
         assert_eq!(body["training_type"], json!({"type": "Full"}));
-        assert_eq!(body["training_method"], json!({"method": "dpo", "dpo_beta": 0.1}));
+        assert_eq!(
+            body["training_method"],
+            json!({"method": "dpo", "dpo_beta": 0.1})
+        );
         assert_eq!(body["n_epochs"], 1);
         assert_eq!(body["learning_rate"], 0.00001);
     }
@@ -684,7 +705,12 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect();
-        assert!(texts.iter().any(|t| t.contains("Together AI does not take `--seed`")), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("Together AI does not take `--seed`")),
+            "{texts:?}"
+        );
         assert!(
             texts
                 .iter()
@@ -693,8 +719,16 @@ mod tests {
         );
         let openai = open_request().problems(Provider::OpenAi);
         let texts: Vec<String> = openai.iter().map(ToString::to_string).collect();
-        assert!(texts.iter().any(|t| t.contains("OpenAI does not take `--learning-rate`")));
-        assert!(texts.iter().any(|t| t.contains("OpenAI does not take `--lora-rank`")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("OpenAI does not take `--learning-rate`"))
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("OpenAI does not take `--lora-rank`"))
+        );
         let mut fw = open_request();
         fw.method = Method::Dpo;
         fw.suffix = Some("Simples_Nacional".into());
@@ -704,9 +738,18 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect();
-        assert!(texts.iter().any(|t| t.contains("`--method dpo`")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("not a Fireworks model id")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("training type `full`")), "{texts:?}");
+        assert!(
+            texts.iter().any(|t| t.contains("`--method dpo`")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("not a Fireworks model id")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("training type `full`")),
+            "{texts:?}"
+        );
         let long = JobRequest {
             suffix: Some("a".repeat(41)),
             ..open_request()
@@ -742,6 +785,10 @@ mod tests {
             training_type: Some(TrainingType::Lora),
             ..req
         };
-        assert!(lora.problems(Provider::Azure)[0].to_string().contains("`lora`"));
+        assert!(
+            lora.problems(Provider::Azure)[0]
+                .to_string()
+                .contains("`lora`")
+        );
     }
 }

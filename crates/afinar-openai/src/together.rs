@@ -27,14 +27,32 @@ pub(crate) fn status(s: &str) -> JobStatus {
 /// A `/fine-tunes` object as a [`Job`]; everything else it says stays in `extra`.
 pub(crate) fn job(value: Value) -> Job {
     let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
-    let error = last_error(value.get("events").and_then(Value::as_array).map(Vec::as_slice));
+    let error = last_error(
+        value
+            .get("events")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice),
+    );
     let mut extra = Map::new();
     extra.insert("provider".into(), json!("together"));
+    // The typed fields say these; the service's own status word stays, renamed.
+    const TYPED: [&str; 7] = [
+        "id",
+        "status",
+        "model",
+        "created_at",
+        "training_file",
+        "validation_file",
+        "events",
+    ];
     if let Value::Object(map) = &value {
         for (k, v) in map {
-            if k != "events" {
+            if !TYPED.contains(&k.as_str()) {
                 extra.insert(k.clone(), v.clone());
             }
+        }
+        if let Some(s) = map.get("status") {
+            extra.insert("provider_status".into(), s.clone());
         }
     }
     Job {
@@ -79,7 +97,9 @@ fn event(index: usize, value: &Value) -> Event {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| format!("together-event-{index}")),
         created_at,
-        level: text("level").map(|l| l.to_ascii_lowercase()).filter(|l| !l.is_empty()),
+        level: text("level")
+            .map(|l| l.to_ascii_lowercase())
+            .filter(|l| !l.is_empty()),
         message: text("message"),
         kind: text("type"),
         data: None,
@@ -114,7 +134,11 @@ impl Client {
             });
         }
         let what = || format!("Uploading `{name}`");
-        let form = form(&[("purpose", "fine-tune"), ("file_name", &name), ("file_type", "jsonl")]);
+        let form = form(&[
+            ("purpose", "fine-tune"),
+            ("file_name", &name),
+            ("file_type", "jsonl"),
+        ]);
         let answer = self.transport.exchange(
             Method::Post,
             &self.config().url("/files", &[]),
@@ -148,7 +172,9 @@ impl Client {
         )?;
         let done = self.transport.send(
             Method::Post,
-            &self.config().url(&format!("/files/{}/preprocess", encode_segment(&id)), &[]),
+            &self
+                .config()
+                .url(&format!("/files/{}/preprocess", encode_segment(&id)), &[]),
             &Body::Empty,
             &|| format!("Processing `{name}` ({id})"),
         )?;
@@ -188,7 +214,9 @@ impl Client {
     }
 
     pub(crate) fn together_list(&self, limit: Option<u32>) -> Result<Page<Job>, Error> {
-        let value: Value = self.get("/fine-tunes", &[], &|| "Listing fine-tuning jobs".to_owned())?;
+        let value: Value = self.get("/fine-tunes", &[], &|| {
+            "Listing fine-tuning jobs".to_owned()
+        })?;
         let mut jobs: Vec<Job> = value
             .get("data")
             .and_then(Value::as_array)
@@ -280,6 +308,14 @@ mod tests {
             Some("Linha 3: papel inválido")
         );
         assert!(!j.extra.contains_key("events"));
+        // One `status` when shown as JSON: afinar's word, the service's beside it.
+        let shown = serde_json::to_string(&j).unwrap();
+        assert_eq!(shown.matches("\"status\"").count(), 1, "{shown}");
+        let shown: Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(
+            (&shown["status"], &shown["provider_status"]),
+            (&json!("failed"), &json!("error"))
+        );
     }
 
     #[test]

@@ -256,15 +256,17 @@ impl Transport {
             401 => Some(match self.config.provider {
                 Provider::OpenAi => "check the key in `OPENAI_API_KEY` (and `OPENAI_BASE_URL`)",
                 Provider::Azure => "check `AZURE_OPENAI_API_KEY` and `AZURE_OPENAI_ENDPOINT`",
-                Provider::Together => "check the key in `TOGETHER_API_KEY` (and `TOGETHER_BASE_URL`)",
+                Provider::Together => {
+                    "check the key in `TOGETHER_API_KEY` (and `TOGETHER_BASE_URL`)"
+                }
                 Provider::Fireworks => "check `FIREWORKS_API_KEY` and `FIREWORKS_ACCOUNT_ID`",
             }),
             404 if self.config.provider == Provider::Azure => Some(
                 "check `AZURE_OPENAI_ENDPOINT`; for the dated API set `AZURE_OPENAI_API_VERSION`",
             ),
-            404 if self.config.provider == Provider::Fireworks => {
-                Some("check `FIREWORKS_ACCOUNT_ID` and the model's name (`accounts/fireworks/models/…`)")
-            }
+            404 if self.config.provider == Provider::Fireworks => Some(
+                "check `FIREWORKS_ACCOUNT_ID` and the model's name (`accounts/fireworks/models/…`)",
+            ),
             429 => Some("the rate limit or quota was hit; wait and try again"),
             _ => None,
         };

@@ -356,7 +356,9 @@ pub fn parse_time(text: &str) -> Option<i64> {
         _ => {
             let sign = if tail.starts_with('-') { -1 } else { 1 };
             let body = tail.get(1..)?;
-            let (oh, om) = body.split_once(':').unwrap_or((body.get(..2)?, body.get(2..)?));
+            let (oh, om) = body
+                .split_once(':')
+                .unwrap_or((body.get(..2)?, body.get(2..)?));
             sign * (num(oh)? * 3600 + num(om)? * 60)
         }
     };
@@ -399,13 +401,19 @@ mod tests {
     #[test]
     fn rfc3339_times() {
         assert_eq!(parse_time("2026-12-01T10:00:00Z"), Some(1_796_119_200));
-        assert_eq!(parse_time("2026-12-01T10:00:00.123456Z"), Some(1_796_119_200));
+        assert_eq!(
+            parse_time("2026-12-01T10:00:00.123456Z"),
+            Some(1_796_119_200)
+        );
         assert_eq!(parse_time("2026-12-01T12:00:00+02:00"), Some(1_796_119_200));
         assert_eq!(parse_time("2026-12-01T07:00:00-03:00"), Some(1_796_119_200));
         assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_time("ontem"), None);
         assert_eq!(parse_time("2026-13-01T00:00:00Z"), None);
-        assert_eq!(utc(parse_time("2024-02-29T23:59:59Z").unwrap()), utc(1_709_251_199));
+        assert_eq!(
+            utc(parse_time("2024-02-29T23:59:59Z").unwrap()),
+            utc(1_709_251_199)
+        );
     }
 
     #[test]

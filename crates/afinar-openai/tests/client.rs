@@ -545,7 +545,10 @@ mod services {
         assert_eq!(log.uploads.len(), 1);
         assert_eq!(log.uploads[0].how, "signed-put");
         assert_eq!(log.uploads[0].name, "treino.jsonl");
-        assert_eq!(sha(&log.uploads[0].bytes), sha(&std::fs::read(&path).unwrap()));
+        assert_eq!(
+            sha(&log.uploads[0].bytes),
+            sha(&std::fs::read(&path).unwrap())
+        );
         assert_eq!(log.keyed_puts, 0, "the signed PUT carried the key");
         let reqs = server.requests();
         let put = reqs.iter().find(|r| r.method == "PUT").unwrap();
@@ -605,7 +608,10 @@ mod services {
         })
         .unwrap();
         assert_eq!(done.job.status, JobStatus::Succeeded);
-        assert_eq!(done.job.fine_tuned_model.as_deref(), Some("contabil/Qwen3-8B-simples"));
+        assert_eq!(
+            done.job.fine_tuned_model.as_deref(),
+            Some("contabil/Qwen3-8B-simples")
+        );
         assert_eq!(
             seen,
             [
@@ -663,11 +669,18 @@ mod services {
         let client = fireworks(&server, 150 * 1024 * 1024);
         let path = fixture("treino.jsonl");
         let file = client.upload_file(&path).unwrap();
-        assert!(file.id.starts_with("accounts/contabil/datasets/treino-"), "{}", file.id);
+        assert!(
+            file.id.starts_with("accounts/contabil/datasets/treino-"),
+            "{}",
+            file.id
+        );
         assert_eq!(file.status.as_deref(), Some("READY"));
         let log = log.lock().unwrap();
         assert_eq!(log.uploads[0].how, "multipart");
-        assert_eq!(sha(&log.uploads[0].bytes), sha(&std::fs::read(&path).unwrap()));
+        assert_eq!(
+            sha(&log.uploads[0].bytes),
+            sha(&std::fs::read(&path).unwrap())
+        );
         let create = server
             .requests()
             .into_iter()
@@ -686,7 +699,10 @@ mod services {
         assert_eq!(file.status.as_deref(), Some("READY"));
         let log = log.lock().unwrap();
         assert_eq!(log.uploads[0].how, "signed-put");
-        assert_eq!(sha(&log.uploads[0].bytes), sha(&std::fs::read(&path).unwrap()));
+        assert_eq!(
+            sha(&log.uploads[0].bytes),
+            sha(&std::fs::read(&path).unwrap())
+        );
         assert_eq!(log.keyed_puts, 0);
         assert_eq!(log.not_ready_polls, 1, "it waited for READY");
         let reqs = server.requests();
@@ -702,7 +718,10 @@ mod services {
 
     #[test]
     fn fireworks_job_followed_to_completion_or_failure() {
-        for outcome in [Outcome::Succeed, Outcome::Fail("Dataset has no assistant turn".into())] {
+        for outcome in [
+            Outcome::Succeed,
+            Outcome::Fail("Dataset has no assistant turn".into()),
+        ] {
             let (service, log) = Service::fireworks(FIREWORKS_KEY, "contabil", outcome.clone());
             let server = MockServer::start_with(|url| service.handler(url)).unwrap();
             let client = fireworks(&server, 150 * 1024 * 1024);
@@ -742,7 +761,10 @@ mod services {
                         done.job.fine_tuned_model.as_deref(),
                         Some("accounts/contabil/models/faq-simples")
                     );
-                    assert_eq!(progress, ["progress 50% (epoch 1)", "progress 100% (epoch 1)"]);
+                    assert_eq!(
+                        progress,
+                        ["progress 50% (epoch 1)", "progress 100% (epoch 1)"]
+                    );
                 }
                 Outcome::Fail(why) => {
                     assert_eq!(done.job.status, JobStatus::Failed);
@@ -761,7 +783,10 @@ mod services {
         let err = fireworks(&server, 1000).list_jobs(None, None).unwrap_err();
         let text = err.to_string();
         assert!(err.is_remote());
-        assert!(text.contains("`FIREWORKS_API_KEY`") && text.contains("unauthenticated"), "{text}");
+        assert!(
+            text.contains("`FIREWORKS_API_KEY`") && text.contains("unauthenticated"),
+            "{text}"
+        );
         assert!(!text.contains("FIREWORKSSECRET"), "{text}");
         assert_eq!(Provider::Fireworks.key_var(), "FIREWORKS_API_KEY");
     }

@@ -136,16 +136,25 @@ struct State {
 }
 
 fn error(status: u16, message: &str) -> Reply {
-    Reply::json(status, &json!({"error": {"message": message, "type": "invalid_request_error"}}))
+    Reply::json(
+        status,
+        &json!({"error": {"message": message, "type": "invalid_request_error"}}),
+    )
 }
 
 fn grpc_error(status: u16, code: u32, message: &str) -> Reply {
-    Reply::json(status, &json!({"code": code, "message": message, "details": []}))
+    Reply::json(
+        status,
+        &json!({"code": code, "message": message, "details": []}),
+    )
 }
 
 impl State {
     fn log(&self) -> std::sync::MutexGuard<'_, ServiceLog> {
-        self.service.log.lock().unwrap_or_else(PoisonError::into_inner)
+        self.service
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -163,7 +172,8 @@ impl State {
         if req.path().starts_with("/signed/") {
             return self.signed_put(req);
         }
-        let authorised = req.header("authorization") == Some(&format!("Bearer {}", self.service.key));
+        let authorised =
+            req.header("authorization") == Some(&format!("Bearer {}", self.service.key));
         if !authorised {
             return match self.service.kind {
                 Kind::Together => error(401, "Invalid API key provided"),
@@ -224,7 +234,11 @@ impl State {
     }
 
     fn together(&mut self, req: &Request) -> Reply {
-        let path = req.path().strip_prefix("/v1").unwrap_or_default().to_owned();
+        let path = req
+            .path()
+            .strip_prefix("/v1")
+            .unwrap_or_default()
+            .to_owned();
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (req.method.as_str(), parts.as_slice()) {
             ("POST", ["files"]) => {
@@ -241,11 +255,15 @@ impl State {
                     return error(400, "purpose, file_name and file_type are required");
                 }
                 let id = self.id("file");
-                self.files.insert(id.clone(), (form["file_name"].clone(), None));
+                self.files
+                    .insert(id.clone(), (form["file_name"].clone(), None));
                 Reply {
                     status: 302,
                     headers: vec![
-                        ("Location".into(), format!("{}/signed/together/{id}?X-Amz-Signature=f00", self.url)),
+                        (
+                            "Location".into(),
+                            format!("{}/signed/together/{id}?X-Amz-Signature=f00", self.url),
+                        ),
                         ("X-Together-File-Id".into(), id),
                     ],
                     body: Vec::new(),
@@ -327,7 +345,12 @@ impl State {
         let output = (status == "completed").then(|| {
             format!(
                 "contabil/{}-{}",
-                model.as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default(),
+                model
+                    .as_str()
+                    .unwrap_or_default()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default(),
                 j.body["suffix"].as_str().unwrap_or("ft")
             )
         });
@@ -346,12 +369,20 @@ impl State {
         };
         let mut events = vec![event(0, "Info", "JOB_PENDING", "Fine tune request created")];
         if status != "pending" {
-            events.push(event(1, "Info", "TRAINING_START", "Training started for model"));
+            events.push(event(
+                1,
+                "Info",
+                "TRAINING_START",
+                "Training started for model",
+            ));
         }
         match (status, &self.service.outcome) {
-            ("completed", _) => {
-                events.push(event(2, "Info", "JOB_COMPLETE", "Job finished; model uploaded"))
-            }
+            ("completed", _) => events.push(event(
+                2,
+                "Info",
+                "JOB_COMPLETE",
+                "Job finished; model uploaded",
+            )),
             ("error", Outcome::Fail(why)) => events.push(event(2, "Error", "JOB_ERROR", why)),
             _ => {}
         }
@@ -383,8 +414,11 @@ impl State {
                     return grpc_error(409, 6, "dataset already exists");
                 }
                 self.datasets.insert(id.clone(), ("UPLOADING".into(), None));
-                Reply::json(200, &json!({"name": format!("accounts/{account}/datasets/{id}"),
-                    "state": "UPLOADING", "exampleCount": body["dataset"]["exampleCount"]}))
+                Reply::json(
+                    200,
+                    &json!({"name": format!("accounts/{account}/datasets/{id}"),
+                    "state": "UPLOADING", "exampleCount": body["dataset"]["exampleCount"]}),
+                )
             }
             ("POST", ["datasets", id], Some("upload")) => {
                 let Some(parts) = req.multipart() else {
@@ -416,20 +450,28 @@ impl State {
                 let urls: serde_json::Map<String, Value> = map
                     .keys()
                     .map(|name| {
-                        (name.clone(), json!(format!("{}/signed/fireworks/{id}?X-Goog-Signature=b4d", self.url)))
+                        (
+                            name.clone(),
+                            json!(format!(
+                                "{}/signed/fireworks/{id}?X-Goog-Signature=b4d",
+                                self.url
+                            )),
+                        )
                     })
                     .collect();
                 Reply::json(200, &json!({"filenameToSignedUrls": urls}))
             }
-            ("POST", ["datasets", id], Some("validateUpload")) => match self.datasets.get_mut(*id) {
-                Some((state, Some(_))) => {
-                    // Ready after one more poll: the client must wait for it.
-                    *state = "VALIDATING".into();
-                    Reply::json(200, &json!({}))
+            ("POST", ["datasets", id], Some("validateUpload")) => {
+                match self.datasets.get_mut(*id) {
+                    Some((state, Some(_))) => {
+                        // Ready after one more poll: the client must wait for it.
+                        *state = "VALIDATING".into();
+                        Reply::json(200, &json!({}))
+                    }
+                    Some((_, None)) => grpc_error(400, 9, "no file was uploaded to the signed URL"),
+                    None => grpc_error(404, 5, "dataset not found"),
                 }
-                Some((_, None)) => grpc_error(400, 9, "no file was uploaded to the signed URL"),
-                None => grpc_error(404, 5, "dataset not found"),
-            },
+            }
             ("GET", ["datasets", id], None) => {
                 let Some((state, _)) = self.datasets.get_mut(*id) else {
                     return grpc_error(404, 5, "dataset not found");
@@ -444,7 +486,10 @@ impl State {
                 if shown == "UPLOADING" {
                     self.log().not_ready_polls += 1;
                 }
-                Reply::json(200, &json!({"name": format!("accounts/{account}/datasets/{id}"), "state": shown}))
+                Reply::json(
+                    200,
+                    &json!({"name": format!("accounts/{account}/datasets/{id}"), "state": shown}),
+                )
             }
             ("POST", ["supervisedFineTuningJobs"], None) => {
                 let body = req.json().unwrap_or(Value::Null);
@@ -456,17 +501,34 @@ impl State {
                         }
                     }
                 }
-                if !body["baseModel"].as_str().is_some_and(|m| m.starts_with("accounts/")) {
-                    return grpc_error(400, 3, "baseModel must be a model name (accounts/…/models/…)");
+                if !body["baseModel"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("accounts/"))
+                {
+                    return grpc_error(
+                        400,
+                        3,
+                        "baseModel must be a model name (accounts/…/models/…)",
+                    );
                 }
                 self.log().jobs_created.push(body.clone());
                 let id = self.id("sftj");
-                self.jobs.insert(id.clone(), Job { body, polls: 0, cancelled: false });
+                self.jobs.insert(
+                    id.clone(),
+                    Job {
+                        body,
+                        polls: 0,
+                        cancelled: false,
+                    },
+                );
                 Reply::json(200, &self.fireworks_job(&id))
             }
             ("GET", ["supervisedFineTuningJobs"], None) => {
                 let data: Vec<Value> = self.jobs.keys().map(|id| self.fireworks_job(id)).collect();
-                Reply::json(200, &json!({"supervisedFineTuningJobs": data, "nextPageToken": "", "totalSize": data.len()}))
+                Reply::json(
+                    200,
+                    &json!({"supervisedFineTuningJobs": data, "nextPageToken": "", "totalSize": data.len()}),
+                )
             }
             ("GET", ["supervisedFineTuningJobs", id], None) if self.jobs.contains_key(*id) => {
                 let id = id.to_string();
@@ -475,7 +537,11 @@ impl State {
                 }
                 Reply::json(200, &self.fireworks_job(&id))
             }
-            _ => grpc_error(404, 5, &format!("unknown route {} {}", req.method, req.path())),
+            _ => grpc_error(
+                404,
+                5,
+                &format!("unknown route {} {}", req.method, req.path()),
+            ),
         }
     }
 
