@@ -30,7 +30,7 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 fn file_sha(path: &str) -> String {
-    sha(&std::fs::read(root().join(path)).unwrap())
+    sha(&std::fs::read(root().join(path)).expect("fixture reads"))
 }
 
 fn no_key(texts: &[&str]) {

@@ -522,7 +522,7 @@ mod services {
     fn together(server: &MockServer) -> Client {
         let mut config = Config::together(TOGETHER_KEY);
         config.base_url = format!("{}/v1", server.url());
-        Client::new(fast(config)).unwrap()
+        Client::new(fast(config)).expect("loopback http is allowed")
     }
 
     fn fireworks(server: &MockServer, threshold: u64) -> Client {
@@ -530,7 +530,7 @@ mod services {
         config.base_url = server.url();
         config.upload_threshold = threshold;
         config.poll_interval = Duration::from_millis(1);
-        Client::new(fast(config)).unwrap()
+        Client::new(fast(config)).expect("loopback http is allowed")
     }
 
     #[test]
