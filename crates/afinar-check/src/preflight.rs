@@ -165,17 +165,15 @@ pub fn preflight(registry: &Registry, request: &Request<'_>) -> Result<Gate, Che
             None => format!("{file}: {}: {}", f.code, f.message),
         })
         .collect();
-    if let Some(found) = report.format {
-        if let Some(want) = request.method_formats
-            && !want.contains(&found)
-        {
-            errors += 1;
-            problems.push(format!(
-                "{file}: holds {} examples; this method needs {}",
-                found.describe(),
-                names(want)
-            ));
-        }
+    if let (Some(found), Some(want)) = (report.format, request.method_formats)
+        && !want.contains(&found)
+    {
+        errors += 1;
+        problems.push(format!(
+            "{file}: holds {} examples; this method needs {}",
+            found.describe(),
+            names(want)
+        ));
     }
     Ok(Gate {
         file,
@@ -238,9 +236,12 @@ mod tests {
         let refused = gate(&completion, "Fireworks");
         assert!(!refused.passed());
         assert!(
-            refused.problems.iter().any(|p| p.contains("format_not_supported")
-                && p.contains("prompt/completion")
-                && p.contains("(it takes chat)")),
+            refused
+                .problems
+                .iter()
+                .any(|p| p.contains("format_not_supported")
+                    && p.contains("prompt/completion")
+                    && p.contains("(it takes chat)")),
             "{:?}",
             refused.problems
         );
