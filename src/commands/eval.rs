@@ -22,7 +22,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use serde_json::{Map, Value, json};
 
-use super::upload;
+use super::remote;
 use crate::ui::exit;
 
 const EXAMPLES: &str = "\
@@ -93,8 +93,8 @@ pub struct Args {
     #[arg(long = "min", value_name = "METRIC=VALUE", value_parser = parse_min)]
     min: Vec<(String, f64)>,
     /// Output: a text table, or a JSON summary on standard output.
-    #[arg(long, value_enum, default_value_t = upload::OutputFormat::Text)]
-    format: upload::OutputFormat,
+    #[arg(long, value_enum, default_value_t = remote::OutputFormat::Text)]
+    format: remote::OutputFormat,
     /// Let this model grade every answer against the reference (and compare the model's
     /// with the baseline's).
     #[arg(long, value_name = "MODEL")]
@@ -204,7 +204,7 @@ struct Job {
 const CACHE: &str = "cache.jsonl";
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    upload::exit_remote(eval(args))
+    remote::exit_remote(eval(args))
 }
 
 fn eval(args: Args) -> anyhow::Result<ExitCode> {
@@ -457,7 +457,7 @@ fn eval(args: Args) -> anyhow::Result<ExitCode> {
             .filter_map(|i| f(&answers[i * models.len() + m]))
             .sum()
     };
-    if args.format == upload::OutputFormat::Json {
+    if args.format == remote::OutputFormat::Json {
         let mut models_json = Map::new();
         for (m, s) in summary.models.iter().enumerate() {
             let scores: Map<String, Value> = s

@@ -6,15 +6,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use afinar_check::Format;
+use afinar_check::preflight::{Gate, Request, Role};
+use afinar_openai::plan::{self, PlannedFile};
 use afinar_openai::{
-    Hyperparameters, JobRequest, Method, check_batch_size, check_beta, check_epochs,
-    check_learning_rate_multiplier, check_seed, check_suffix,
+    Config, Hyperparameters, JobRequest, Method, Provider, TrainingType, check_batch_size,
+    check_beta, check_epochs, check_learning_rate, check_learning_rate_multiplier, check_lora_rank,
+    check_seed,
 };
 use clap::ValueEnum;
 use serde_json::json;
 
-use super::jobs;
-use super::upload::{self, RemoteArgs, Role};
+use super::remote::{self, RemoteArgs, parse_interval};
 use crate::ui::exit;
 
 const EXAMPLES: &str = "\
@@ -32,13 +34,30 @@ Examples:
   afinar launch --training prefs.jsonl --model gpt-4.1-mini-2025-04-14 \\
       --method dpo --beta 0.1 --provider azure
 
-  # See what would be sent, without uploading anything
-  afinar launch --training train.jsonl --model gpt-4.1-mini-2025-04-14 --dry-run
+  # Azure AI Foundry's open models train on Global (or Developer) capacity
+  afinar launch --training train.jsonl --model gpt-oss-20b --provider azure \\
+      --training-type global-standard
 
-Both files are checked for the model first; if either has an error nothing is uploaded
-(exit 1). The suffix (letters, digits, `-`, `_`; at most 64) and the hyperparameters
-(epochs 1-50, batch size 1-256, learning rate multiplier > 0, beta in (0, 2]) are checked
-before any request. Ctrl-C stops following, not the job: `afinar jobs follow ID` picks
+  # Together AI (TOGETHER_API_KEY): LoRA by default, an absolute learning rate
+  afinar launch --training train.jsonl --validation valid.jsonl --provider together \\
+      --model Qwen/Qwen3-8B --epochs 3 --learning-rate 0.0001 --lora-rank 16 --suffix faq
+
+  # Fireworks AI (FIREWORKS_API_KEY, FIREWORKS_ACCOUNT_ID); chat lines only
+  afinar launch --training train.jsonl --provider fireworks --model qwen3-8b \\
+      --epochs 2 --learning-rate 0.0001 --lora-rank 8 --suffix faq-simples
+
+  # See each request that would be sent, without uploading anything (no key needed)
+  afinar launch --training train.jsonl --model gpt-4.1-mini-2025-04-14 --dry-run
+  afinar launch --training train.jsonl --model Qwen/Qwen3-8B --provider together --dry-run
+
+Both files are checked for the model and the service first; if either has an error
+nothing is uploaded (exit 1). The suffix (letters, digits, `-`, `_`; at most 64, 40 on
+Together; a lowercase model id on Fireworks) and the hyperparameters (epochs 1-50, batch
+size 1-256, learning rate multiplier > 0, learning rate in (0, 1], LoRA rank 1-256, beta
+in (0, 2]) are checked before any request, and a flag the service does not take is a
+usage error naming it: OpenAI and Azure take --learning-rate-multiplier and --seed;
+Together and Fireworks take --learning-rate and --lora-rank; --training-type is
+lora|full on Together and standard|global-standard|developer on Azure. Ctrl-C stops following, not the job: `afinar jobs follow ID` picks
 it up again. Exit codes: 0 the job succeeded (or started, with --detach), 1 a file has
 errors, 2 usage or I/O error, 3 the service failed or the job failed or was cancelled.";
 
@@ -56,7 +75,7 @@ pub struct Args {
     #[arg(long, value_name = "MODEL")]
     model: String,
     /// Added to the fine-tuned model's name.
-    #[arg(long, value_name = "SUFFIX", value_parser = check_suffix)]
+    #[arg(long, value_name = "SUFFIX", value_parser = parse_suffix)]
     suffix: Option<String>,
     /// Epochs [default: chosen by the service].
     #[arg(long, value_name = "N", value_parser = parse_epochs)]
@@ -64,9 +83,20 @@ pub struct Args {
     /// Batch size [default: chosen by the service].
     #[arg(long, value_name = "N", value_parser = parse_batch_size)]
     batch_size: Option<u32>,
-    /// Learning rate multiplier [default: chosen by the service].
+    /// Learning rate multiplier, OpenAI and Azure [default: chosen by the service].
     #[arg(long, value_name = "X", value_parser = parse_lrm)]
     learning_rate_multiplier: Option<f64>,
+    /// Learning rate itself, Together and Fireworks [default: the service's, 0.00001 on
+    /// Together].
+    #[arg(long, value_name = "X", value_parser = parse_lr)]
+    learning_rate: Option<f64>,
+    /// Rank of the LoRA adapters, Together and Fireworks [default: 8 on Together].
+    #[arg(long, value_name = "N", value_parser = parse_lora_rank)]
+    lora_rank: Option<u32>,
+    /// Together: `lora` (default) or `full`. Azure: `standard`, `global-standard` (its
+    /// open models need Global) or `developer`.
+    #[arg(long, value_name = "TYPE", value_parser = parse_training_type)]
+    training_type: Option<TrainingType>,
     /// Training method.
     #[arg(long, value_enum, default_value_t = MethodArg::Supervised)]
     method: MethodArg,
@@ -83,7 +113,7 @@ pub struct Args {
     #[arg(long)]
     detach: bool,
     /// Seconds between polls while following.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = jobs::parse_interval)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_interval)]
     interval: f64,
     #[command(flatten)]
     remote: RemoteArgs,
@@ -95,37 +125,72 @@ enum MethodArg {
     Dpo,
 }
 
-fn parse_epochs(s: &str) -> Result<u32, String> {
-    check_epochs(
-        s.parse()
-            .map_err(|_| format!("`{s}` is not a whole number"))?,
-    )
+// clap's value parsers: the number first, then the library's limit (its typed error,
+// shown as clap shows any).
+fn whole(s: &str) -> anyhow::Result<u32> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a whole number"))
 }
 
-fn parse_batch_size(s: &str) -> Result<u32, String> {
-    check_batch_size(
-        s.parse()
-            .map_err(|_| format!("`{s}` is not a whole number"))?,
-    )
+fn number(s: &str) -> anyhow::Result<f64> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a number"))
 }
 
-fn parse_lrm(s: &str) -> Result<f64, String> {
-    check_learning_rate_multiplier(s.parse().map_err(|_| format!("`{s}` is not a number"))?)
+fn parse_epochs(s: &str) -> anyhow::Result<u32> {
+    Ok(check_epochs(whole(s)?)?)
 }
 
-fn parse_beta(s: &str) -> Result<f64, String> {
-    check_beta(s.parse().map_err(|_| format!("`{s}` is not a number"))?)
+fn parse_batch_size(s: &str) -> anyhow::Result<u32> {
+    Ok(check_batch_size(whole(s)?)?)
 }
 
-fn parse_seed(s: &str) -> Result<u32, String> {
-    check_seed(
-        s.parse()
-            .map_err(|_| format!("`{s}` is not a whole number from 0"))?,
-    )
+fn parse_lrm(s: &str) -> anyhow::Result<f64> {
+    Ok(check_learning_rate_multiplier(number(s)?)?)
+}
+
+fn parse_lr(s: &str) -> anyhow::Result<f64> {
+    Ok(check_learning_rate(number(s)?)?)
+}
+
+fn parse_lora_rank(s: &str) -> anyhow::Result<u32> {
+    Ok(check_lora_rank(whole(s)?)?)
+}
+
+fn parse_training_type(s: &str) -> anyhow::Result<TrainingType> {
+    Ok(TrainingType::parse(s)?)
+}
+
+fn parse_beta(s: &str) -> anyhow::Result<f64> {
+    Ok(check_beta(number(s)?)?)
+}
+
+fn parse_seed(s: &str) -> anyhow::Result<u32> {
+    let n = s
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a whole number from 0"))?;
+    Ok(check_seed(n)?)
+}
+
+/// The suffix's characters here; its length per provider in [`JobRequest::problems`].
+fn parse_suffix(s: &str) -> anyhow::Result<String> {
+    Ok(afinar_openai::check_suffix(s)?)
+}
+
+/// `afinar launch ARGS…` parsed from words (`afinar run --launch` builds them from the
+/// pipeline's `[launch]`), and run.
+pub fn run_words(words: &[String]) -> Result<anyhow::Result<ExitCode>, clap::Error> {
+    #[derive(clap::Parser)]
+    struct Launch {
+        #[command(flatten)]
+        args: Args,
+    }
+    let parsed = <Launch as clap::Parser>::try_parse_from(words)?;
+    Ok(run(parsed.args))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    upload::exit_remote(launch(args))
+    remote::exit_remote(launch(args))
 }
 
 fn launch(args: Args) -> anyhow::Result<ExitCode> {
@@ -133,6 +198,7 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
         MethodArg::Supervised => Method::Supervised,
         MethodArg::Dpo => Method::Dpo,
     };
+    let provider = args.remote.provider_or_default();
     let mut request = JobRequest {
         model: args.model.clone(),
         training_file: String::new(),
@@ -144,10 +210,17 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
             n_epochs: args.epochs,
             batch_size: args.batch_size,
             learning_rate_multiplier: args.learning_rate_multiplier,
+            learning_rate: args.learning_rate,
+            lora_rank: args.lora_rank,
             beta: args.beta,
         },
+        training_type: args.training_type,
     };
-    let problems = request.problems();
+    let problems: Vec<String> = request
+        .problems(provider)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     if !problems.is_empty() {
         anyhow::bail!("The job cannot be started: {}", problems.join("; "));
     }
@@ -163,41 +236,36 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
         Method::Dpo => &[Format::Dpo],
         _ => &[Format::Chat, Format::Completion],
     };
-    let training = upload::precheck(&args.training, &args.model, Role::Training, Some(want))?;
-    upload::print_gate(&training);
+    let check = |path: &PathBuf, role| {
+        let gate = remote::gate(&Request {
+            path,
+            target: provider.flag(),
+            model: &args.model,
+            role,
+            method_formats: Some(want),
+        })?;
+        remote::print_gate(&gate);
+        anyhow::Ok(gate)
+    };
+    let training = check(&args.training, Role::Training)?;
     let validation = match &args.validation {
-        Some(path) => {
-            let gate = upload::precheck(path, &args.model, Role::Validation, Some(want))?;
-            upload::print_gate(&gate);
-            Some(gate)
-        }
+        Some(path) => Some(check(path, Role::Validation)?),
         None => None,
     };
-    let gates: Vec<&upload::Gate> = std::iter::once(&training)
+    let gates: Vec<&Gate> = std::iter::once(&training)
         .chain(validation.as_ref())
         .collect();
     if gates.iter().any(|g| !g.passed()) {
-        return Ok(upload::refuse(&gates));
+        return Ok(remote::refuse(&gates));
     }
 
     let Some(client) = client else {
-        request.training_file = "<training file id>".into();
-        if args.validation.is_some() {
-            request.validation_file = Some("<validation file id>".into());
-        }
-        eprintln!("Dry run: nothing was uploaded; the job would be created with:");
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(
-            &mut out,
-            &json!({ "dry_run": true, "checks": gates, "request": request.to_json() }),
-        )?;
-        writeln!(out)?;
-        return Ok(ExitCode::from(exit::OK));
+        return dry_run(&args, provider, request, &gates);
     };
 
-    let training_file = upload::upload_one(&client, &args.training)?;
+    let training_file = remote::upload_one(&client, &args.training)?;
     let validation_file = match &args.validation {
-        Some(path) => Some(upload::upload_one(&client, path)?),
+        Some(path) => Some(remote::upload_one(&client, path)?),
         None => None,
     };
     request.training_file = training_file.id.clone();
@@ -223,10 +291,55 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(exit::OK));
     }
-    jobs::follow(
+    remote::follow_job(
         &client,
         &job.id,
         Duration::from_secs_f64(args.interval),
         json,
     )
+}
+
+/// Prints the job's body and every request the provider would be sent, in order.
+fn dry_run(
+    args: &Args,
+    provider: Provider,
+    mut request: JobRequest,
+    gates: &[&Gate],
+) -> anyhow::Result<ExitCode> {
+    let (training, validation) = match provider {
+        Provider::Fireworks => ("<training dataset name>", "<validation dataset name>"),
+        _ => ("<training file id>", "<validation file id>"),
+    };
+    request.training_file = training.into();
+    if args.validation.is_some() {
+        request.validation_file = Some(validation.into());
+    }
+    let mut files = Vec::new();
+    for (path, placeholder) in std::iter::once((&args.training, training))
+        .chain(args.validation.iter().map(|p| (p, validation)))
+    {
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or_default();
+        files.push(PlannedFile {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes,
+            placeholder: placeholder.into(),
+        });
+    }
+    let requests = plan::requests(&Config::for_display(provider), &files, &request);
+    eprintln!(
+        "Dry run: nothing was uploaded; {} would be sent {} requests:",
+        provider.name(),
+        requests.len()
+    );
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(
+        &mut out,
+        &json!({ "dry_run": true, "provider": provider.flag(), "checks": gates,
+                 "request": request.body(provider), "requests": requests }),
+    )?;
+    writeln!(out)?;
+    Ok(ExitCode::from(exit::OK))
 }

@@ -1,4 +1,6 @@
-//! One file per subcommand: its flags, help text with examples, and `run`.
+//! One file per subcommand: its flags, help text with examples, and `run`. Commands do
+//! not import each other: what several share lives in a shared module (`remote`,
+//! `curate_io`), and `run --launch` gets `launch` from the dispatcher below.
 
 mod check;
 mod convert;
@@ -9,6 +11,7 @@ mod jobs;
 mod launch;
 mod leakage;
 mod models;
+mod remote;
 mod run;
 mod split;
 mod upload;
@@ -54,7 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Split(args) => split::run(args),
         Command::Leakage(args) => leakage::run(args),
         Command::Models(args) => models::run(args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(args, launch::run_words),
         Command::Upload(args) => upload::run(args),
         Command::Launch(args) => launch::run(args),
         Command::Jobs(args) => jobs::run(args),

@@ -46,8 +46,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
     /// After a successful run, launch a fine-tuning job as the pipeline's `[launch]`
-    /// section says (its keys are `afinar launch`'s options: model, suffix, epochs,
-    /// batch_size, learning_rate_multiplier, method, beta, seed, provider, dry_run, detach).
+    /// section says (its keys are `afinar launch`'s options: model, provider, suffix,
+    /// epochs, batch_size, learning_rate_multiplier, learning_rate, lora_rank,
+    /// training_type, method, beta, seed, dry_run, detach).
     #[arg(long)]
     launch: bool,
     /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
@@ -61,7 +62,11 @@ enum Format {
     Json,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+/// `afinar launch` from its words: given by the dispatcher, so that `run` does not import
+/// another command.
+pub type Launcher = fn(&[String]) -> Result<anyhow::Result<ExitCode>, clap::Error>;
+
+pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.pipeline)
         .with_context(|| format!("Failed to read pipeline `{}`", args.pipeline.display()))?;
     let text = String::from_utf8(bytes.clone()).map_err(|_| {
@@ -166,7 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(exit::DATA));
     }
     if args.launch {
-        return launch(&spec, &args.pipeline, &out.out_dir);
+        return launch(&spec, &args.pipeline, &out.out_dir, launcher);
     }
     Ok(ExitCode::from(exit::OK))
 }
@@ -177,12 +182,8 @@ fn launch(
     spec: &PipelineSpec,
     pipeline: &std::path::Path,
     out_dir: &std::path::Path,
+    launcher: Launcher,
 ) -> anyhow::Result<ExitCode> {
-    #[derive(clap::Parser)]
-    struct Launch {
-        #[command(flatten)]
-        args: super::launch::Args,
-    }
     let Some(table) = &spec.launch else {
         anyhow::bail!(
             "`{}` has no `[launch]` section; add one (e.g. `model = \"gpt-4.1-mini-2025-04-14\"`) or drop --launch",
@@ -198,12 +199,15 @@ fn launch(
     if std::fs::metadata(&validation).is_ok_and(|m| m.len() > 0) {
         argv.extend(["--validation".into(), validation.display().to_string()]);
     }
-    const KEYS: [&str; 13] = [
+    const KEYS: [&str; 16] = [
         "model",
         "suffix",
         "epochs",
         "batch_size",
         "learning_rate_multiplier",
+        "learning_rate",
+        "lora_rank",
+        "training_type",
         "method",
         "beta",
         "seed",
@@ -234,7 +238,7 @@ fn launch(
             ),
         }
     }
-    let parsed = <Launch as clap::Parser>::try_parse_from(&argv).map_err(|e| {
+    launcher(&argv).map_err(|e| {
         // clap's message names the flag; say it came from the pipeline's [launch].
         let text = e.to_string();
         let first = text
@@ -244,6 +248,5 @@ fn launch(
             .trim_start_matches("error: ")
             .to_owned();
         anyhow::anyhow!("`[launch]` in `{}`: {first}", pipeline.display())
-    })?;
-    super::launch::run(parsed.args)
+    })?
 }

@@ -1,24 +1,19 @@
-//! `afinar upload`: re-check JSONL files, then upload them for fine-tuning. Also holds
-//! what `launch` and `jobs` share: the provider flag, the client, the pre-upload check and
-//! the exit code for remote errors.
+//! `afinar upload`: re-check JSONL files for the service, then upload them for
+//! fine-tuning.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use afinar_check::{CheckOptions, Format, Registry, Report};
-use afinar_openai::{Client, FileObject, Provider};
-use anyhow::Context;
-use clap::ValueEnum;
+use afinar_check::preflight::{Gate, Request, Role};
+use afinar_openai::FileObject;
 use serde::Serialize;
 
-use crate::ui::{self, exit};
-
-/// Exit code for a remote service error (the CLI contract's 3).
-pub(crate) use crate::ui::exit::REMOTE;
+use super::remote::{self, RemoteArgs};
+use crate::ui::exit;
 
 /// The model whose rules `upload` checks with when `--model` is not given.
-pub(crate) const DEFAULT_MODEL: &str = "gpt-4.1-mini";
+const DEFAULT_MODEL: &str = "gpt-4.1-mini";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -32,10 +27,22 @@ Examples:
   # added when the file has none, as Azure wants
   afinar upload train.jsonl --provider azure
 
+  # Together AI (TOGETHER_API_KEY set): POST /files, the bytes to the signed URL it
+  # answers with, then preprocess; prints the file id
+  afinar upload train.jsonl --provider together --model Qwen/Qwen3-8B
+
+  # Fireworks AI (FIREWORKS_API_KEY, FIREWORKS_ACCOUNT_ID): a dataset, waited on until
+  # READY; prints its name (accounts/ID/datasets/…)
+  afinar upload train.jsonl --provider fireworks --model qwen3-8b
+
 Every file is checked as `afinar check` would before anything is sent; a file with any
-error is refused (exit 1) and nothing is uploaded. Files over 512 MB go in 64 MB parts.
+error is refused (exit 1) and nothing is uploaded; Fireworks takes chat lines only.
+OpenAI files over 512 MB go in 64 MB parts; Fireworks files of 150 MB or more go to a
+signed URL; Together files over 5 GiB are refused (its multipart upload is not done).
 Environment: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID;
-AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, AZURE_OPENAI_API_VERSION (dated API).
+AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, AZURE_OPENAI_API_VERSION (dated API);
+TOGETHER_API_KEY, TOGETHER_BASE_URL; FIREWORKS_API_KEY, FIREWORKS_ACCOUNT_ID,
+FIREWORKS_BASE_URL.
 Exit codes: 0 uploaded, 1 a file has errors, 2 usage or I/O error, 3 the service failed.";
 
 /// Check JSONL files and upload them for fine-tuning (purpose `fine-tune`).
@@ -54,221 +61,6 @@ pub struct Args {
     remote: RemoteArgs,
 }
 
-/// Flags every remote command takes.
-#[derive(Debug, Clone, clap::Args)]
-pub(crate) struct RemoteArgs {
-    /// The service [default: openai when OPENAI_API_KEY is set, else azure].
-    #[arg(long, value_enum, global = true)]
-    pub provider: Option<ProviderArg>,
-    /// Output: text, or JSON on standard output.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
-    pub format: OutputFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ProviderArg {
-    Openai,
-    Azure,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum OutputFormat {
-    Text,
-    Json,
-}
-
-impl RemoteArgs {
-    pub(crate) fn client(&self) -> anyhow::Result<Client> {
-        let provider = self.provider.map(|p| match p {
-            ProviderArg::Openai => Provider::OpenAi,
-            ProviderArg::Azure => Provider::Azure,
-        });
-        Ok(Client::from_env(provider)?)
-    }
-
-    pub(crate) fn json(&self) -> bool {
-        self.format == OutputFormat::Json
-    }
-}
-
-/// Renders a remote failure (service answer, connection, bad JSON) and exits 3; other
-/// errors go back to `main` (exit 2).
-pub(crate) fn exit_remote(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
-    match result {
-        Err(err)
-            if err.chain().any(|c| {
-                c.downcast_ref::<afinar_openai::Error>()
-                    .is_some_and(afinar_openai::Error::is_remote)
-            }) =>
-        {
-            ui::report_error(&err);
-            Ok(ExitCode::from(REMOTE))
-        }
-        other => other,
-    }
-}
-
-/// What a file is for: a validation file may be small.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    Training,
-    Validation,
-}
-
-/// The result of checking one file before upload.
-#[derive(Debug, Serialize)]
-pub(crate) struct Gate {
-    pub file: String,
-    pub model: String,
-    pub examples: u64,
-    pub format: Option<Format>,
-    /// Errors that block the upload.
-    pub errors: u64,
-    pub warnings: u64,
-    /// The first blocking problems, as `file:line: code: message`.
-    pub problems: Vec<String>,
-}
-
-impl Gate {
-    pub(crate) fn passed(&self) -> bool {
-        self.errors == 0
-    }
-}
-
-/// The shown problems per file.
-const SHOWN: usize = 10;
-
-/// Checks `path` as `afinar check --model MODEL` would. With `want`, the file must hold
-/// that format (DPO for `--method dpo`, chat or prompt/completion otherwise).
-pub(crate) fn precheck(
-    path: &Path,
-    model: &str,
-    role: Role,
-    want: Option<&[Format]>,
-) -> anyhow::Result<Gate> {
-    let registry = Registry::builtin();
-    let info = match registry.lookup(model) {
-        Some(info) => info.clone(),
-        None => {
-            // A model newer than afinar's table: check with the nearest general rules
-            // rather than refuse to launch.
-            eprintln!(
-                "warning: model `{model}` is not in afinar's model table; checking with the \
-                 rules of `{DEFAULT_MODEL}` (see `afinar models`)"
-            );
-            registry
-                .lookup(DEFAULT_MODEL)
-                .cloned()
-                .with_context(|| format!("The model table has no `{DEFAULT_MODEL}`"))?
-        }
-    };
-    let mut opts = CheckOptions::new(info);
-    opts.model_name = model.to_owned();
-    opts.max_listed = SHOWN;
-    let report: Report = afinar_check::check_path(path, &opts, &mut |_| Ok(()))
-        .with_context(|| format!("Could not check `{}`", path.display()))?;
-    let file = path.display().to_string();
-    let blocking = |f: &afinar_check::Finding| {
-        f.is_error() && !(role == Role::Validation && f.code.as_str() == "too_few_examples")
-    };
-    let skipped = if role == Role::Validation {
-        report.codes.get("too_few_examples").copied().unwrap_or(0)
-    } else {
-        0
-    };
-    let mut errors = report.errors_total.saturating_sub(skipped);
-    let mut problems: Vec<String> = report
-        .errors
-        .iter()
-        .filter(|f| blocking(f))
-        .map(|f| match f.line {
-            Some(line) => format!("{file}:{line}: {}: {}", f.code, f.message),
-            None => format!("{file}: {}: {}", f.code, f.message),
-        })
-        .collect();
-    if let (Some(want), Some(found)) = (want, report.format)
-        && !want.contains(&found)
-    {
-        errors += 1;
-        let names: Vec<&str> = want.iter().map(|f| f.describe()).collect();
-        problems.push(format!(
-            "{file}: holds {} examples; this method needs {}",
-            found.describe(),
-            names.join(" or ")
-        ));
-    }
-    Ok(Gate {
-        file,
-        model: model.to_owned(),
-        examples: report.examples,
-        format: report.format,
-        errors,
-        warnings: report.warnings_total,
-        problems,
-    })
-}
-
-/// Prints a gate's verdict on standard error.
-pub(crate) fn print_gate(gate: &Gate) {
-    let verdict = if gate.passed() {
-        ui::paint("ok", "32")
-    } else {
-        ui::paint("refused", "1;31")
-    };
-    eprintln!(
-        "Checked `{}` for `{}`: {} examples, {} {}, {} {} ({verdict})",
-        gate.file,
-        gate.model,
-        gate.examples,
-        gate.errors,
-        plural(gate.errors, "error", "errors"),
-        gate.warnings,
-        plural(gate.warnings, "warning", "warnings"),
-    );
-    for p in &gate.problems {
-        eprintln!("  {p}");
-    }
-    if gate.errors as usize > gate.problems.len() {
-        eprintln!(
-            "  … and {} more",
-            gate.errors as usize - gate.problems.len()
-        );
-    }
-}
-
-/// The refusal message when a gate did not pass.
-pub(crate) fn refuse(gates: &[&Gate]) -> ExitCode {
-    let bad: Vec<String> = gates
-        .iter()
-        .filter(|g| !g.passed())
-        .map(|g| format!("`{}`", g.file))
-        .collect();
-    eprintln!(
-        "{} {} {} errors; nothing was uploaded. See `afinar check FILE --model MODEL`, fix, \
-         and try again",
-        ui::paint("error:", "1;31"),
-        bad.join(" and "),
-        if bad.len() == 1 { "has" } else { "have" },
-    );
-    ExitCode::from(exit::DATA)
-}
-
-pub(crate) fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
-}
-
-/// Uploads one file, saying so on standard error.
-pub(crate) fn upload_one(client: &Client, path: &Path) -> anyhow::Result<FileObject> {
-    let file = client.upload_file(path)?;
-    eprintln!(
-        "Uploaded `{}` to {} as {}",
-        path.display(),
-        client.provider().name(),
-        file.id
-    );
-    Ok(file)
-}
-
 #[derive(Serialize)]
 struct Uploaded<'a> {
     path: String,
@@ -277,23 +69,30 @@ struct Uploaded<'a> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    exit_remote(upload(args))
+    remote::exit_remote(upload(args))
 }
 
 fn upload(args: Args) -> anyhow::Result<ExitCode> {
     let client = args.remote.client()?;
+    let target = client.provider().flag();
     let mut gates = Vec::new();
     for path in &args.files {
-        let gate = precheck(path, &args.model, Role::Training, None)?;
-        print_gate(&gate);
+        let gate = remote::gate(&Request {
+            path,
+            target,
+            model: &args.model,
+            role: Role::Training,
+            method_formats: None,
+        })?;
+        remote::print_gate(&gate);
         gates.push(gate);
     }
     if gates.iter().any(|g| !g.passed()) {
-        return Ok(refuse(&gates.iter().collect::<Vec<_>>()));
+        return Ok(remote::refuse(&gates.iter().collect::<Vec<_>>()));
     }
     let mut done = Vec::new();
     for (path, gate) in args.files.iter().zip(&gates) {
-        let file = upload_one(&client, path)?;
+        let file = remote::upload_one(&client, path)?;
         done.push(Uploaded {
             path: path.display().to_string(),
             check: gate,

@@ -17,5 +17,6 @@ mod pipeline;
 mod redact;
 mod reliability;
 mod remote;
+mod services;
 mod sources;
 mod targets;

@@ -39,6 +39,11 @@ pub(crate) fn clean() -> Command {
         "AZURE_OPENAI_ENDPOINT",
         "AZURE_OPENAI_API_KEY",
         "AZURE_OPENAI_API_VERSION",
+        "TOGETHER_API_KEY",
+        "TOGETHER_BASE_URL",
+        "FIREWORKS_API_KEY",
+        "FIREWORKS_ACCOUNT_ID",
+        "FIREWORKS_BASE_URL",
         "AFINAR_MAX_RETRIES",
         "AFINAR_RETRY_BASE_MS",
     ] {

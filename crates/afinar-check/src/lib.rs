@@ -21,6 +21,9 @@
 //!   ([`CheckOptions::chat_tokenizer`], from `afinar_tokens::chat`), against the limit of
 //!   the place they are trained ([`CheckOptions::place`]).
 //!
+//! - [`preflight`] is the check a file passes before any upload: the same report for
+//!   the provider it goes to, plus the line shapes that provider takes.
+//!
 //! This crate prints nothing: the binary renders the [`Report`].
 //!
 //! ```
@@ -42,6 +45,7 @@ mod error;
 mod finding;
 pub mod image;
 pub mod pii;
+pub mod preflight;
 pub mod registry;
 pub mod report;
 pub mod rules;

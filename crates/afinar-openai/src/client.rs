@@ -58,15 +58,21 @@ impl Client {
 
     /// Uploads a JSONL file for fine-tuning: the Files API up to 512 MB, the Uploads API
     /// in 64 MB parts above. For Azure a BOM is put in front when the file has none.
+    ///
+    /// Together: `POST /files`, the bytes to the signed URL it redirects to, then
+    /// preprocess. Fireworks: a dataset, its bytes, and a wait until it is `READY`; the
+    /// returned id is the dataset's name.
     pub fn upload_file(&self, path: &Path) -> Result<FileObject, Error> {
+        match self.provider() {
+            Provider::Together => return self.together_upload(path),
+            Provider::Fireworks => return self.fireworks_upload(path),
+            Provider::OpenAi | Provider::Azure => {}
+        }
         let io = |source| Error::Io {
             path: path.to_owned(),
             source,
         };
-        let filename = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "training.jsonl".to_owned());
+        let filename = file_name(path);
         let mut file = File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         let mut head = [0u8; 3];
@@ -191,16 +197,27 @@ impl Client {
 
     // Fine-tuning jobs
 
-    /// `POST /fine_tuning/jobs`. Run [`JobRequest::problems`] first: the service's
-    /// refusals come back as [`Error::Api`].
+    /// Creates the job with the provider's own body ([`JobRequest::body`]). Run
+    /// [`JobRequest::problems`] first: the service's refusals come back as
+    /// [`Error::Api`].
     pub fn create_job(&self, request: &JobRequest) -> Result<Job, Error> {
-        self.post_json("/fine_tuning/jobs", &request.to_json(), &|| {
-            "Creating the fine-tuning job".to_owned()
-        })
+        match self.provider() {
+            Provider::Together => self.together_create(request),
+            Provider::Fireworks => self.fireworks_create(request),
+            p => self.post_json("/fine_tuning/jobs", &request.body(p), &|| {
+                "Creating the fine-tuning job".to_owned()
+            }),
+        }
     }
 
-    /// One page of jobs, newest first.
+    /// One page of jobs, newest first. `after` is the last job id of the previous page
+    /// (for Fireworks, the previous page's `next_page_token`).
     pub fn list_jobs(&self, after: Option<&str>, limit: Option<u32>) -> Result<Page<Job>, Error> {
+        match self.provider() {
+            Provider::Together => return self.together_list(limit),
+            Provider::Fireworks => return self.fireworks_list(after, limit),
+            Provider::OpenAi | Provider::Azure => {}
+        }
         let limit = limit.map(|n| n.to_string());
         let mut query = Vec::new();
         if let Some(a) = after {
@@ -214,22 +231,53 @@ impl Client {
         })
     }
 
+    /// The job, its status in afinar's words whatever the provider (a failed Together
+    /// job's error comes from its events).
     pub fn retrieve_job(&self, id: &str) -> Result<Job, Error> {
-        self.get(&job_path(id, ""), &[], &|| format!("Reading job `{id}`"))
+        match self.provider() {
+            Provider::Together => self.together_retrieve(id),
+            Provider::Fireworks => self.fireworks_retrieve(id),
+            _ => self.get(&job_path(id, ""), &[], &|| format!("Reading job `{id}`")),
+        }
     }
 
     pub fn cancel_job(&self, id: &str) -> Result<Job, Error> {
-        self.post_empty(&job_path(id, "/cancel"), &|| {
-            format!("Cancelling job `{id}`")
-        })
+        match self.provider() {
+            Provider::Together => self.together_cancel(id),
+            Provider::Fireworks => Err(self.unsupported(
+                "has no way to cancel a supervised fine-tuning job through its API; delete                  it in the Fireworks console or with `firectl delete sftj ID`",
+            )),
+            _ => self.post_empty(&job_path(id, "/cancel"), &|| {
+                format!("Cancelling job `{id}`")
+            }),
+        }
     }
 
     pub fn pause_job(&self, id: &str) -> Result<Job, Error> {
+        self.openai_only("pause")?;
         self.post_empty(&job_path(id, "/pause"), &|| format!("Pausing job `{id}`"))
     }
 
     pub fn resume_job(&self, id: &str) -> Result<Job, Error> {
+        self.openai_only("resume")?;
         self.post_empty(&job_path(id, "/resume"), &|| format!("Resuming job `{id}`"))
+    }
+
+    fn unsupported(&self, message: &str) -> Error {
+        Error::Unsupported {
+            provider: self.provider().name(),
+            message: message.to_owned(),
+        }
+    }
+
+    fn openai_only(&self, what: &str) -> Result<(), Error> {
+        if self.provider().is_openai_compatible() {
+            Ok(())
+        } else {
+            Err(self.unsupported(&format!(
+                "cannot {what} a fine-tuning job; only OpenAI and Azure OpenAI can"
+            )))
+        }
     }
 
     /// One page of a job's events, newest first (`after` is the last id of the previous
@@ -258,6 +306,11 @@ impl Client {
     /// The service lists events newest first and pages backwards with `after`, so this
     /// reads pages until it meets `last_seen` or the list ends.
     pub fn events_since(&self, id: &str, last_seen: Option<&str>) -> Result<Vec<Event>, Error> {
+        match self.provider() {
+            Provider::Together => return self.together_events_since(id, last_seen),
+            Provider::Fireworks => return self.fireworks_events_since(id, last_seen),
+            Provider::OpenAi | Provider::Azure => {}
+        }
         let mut fresh = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -282,6 +335,7 @@ impl Client {
 
     /// Every checkpoint of a job (usually at most three), newest first.
     pub fn checkpoints(&self, id: &str) -> Result<Vec<Checkpoint>, Error> {
+        self.openai_only("list the checkpoints of")?;
         let mut all = Vec::new();
         let mut after: Option<String> = None;
         let limit = PAGE.to_string();
@@ -311,7 +365,7 @@ impl Client {
         self.transport.config.url(path, query)
     }
 
-    fn get<T: DeserializeOwned>(
+    pub(crate) fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
@@ -323,7 +377,7 @@ impl Client {
         decode(&answer, what)
     }
 
-    fn post_json<T: DeserializeOwned>(
+    pub(crate) fn post_json<T: DeserializeOwned>(
         &self,
         path: &str,
         body: &Value,
@@ -339,7 +393,7 @@ impl Client {
         decode(&answer, what)
     }
 
-    fn post_empty<T: DeserializeOwned>(
+    pub(crate) fn post_empty<T: DeserializeOwned>(
         &self,
         path: &str,
         what: &dyn Fn() -> String,
@@ -355,7 +409,17 @@ fn job_path(id: &str, tail: &str) -> String {
     format!("/fine_tuning/jobs/{}{tail}", encode_segment(id))
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: &dyn Fn() -> String) -> Result<T, Error> {
+/// The file's name as sent to the service.
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "training.jsonl".to_owned())
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &dyn Fn() -> String,
+) -> Result<T, Error> {
     // A BOM or an empty 2xx body should not turn into a confusing JSON error.
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -16,6 +16,19 @@ pub const UPLOAD_THRESHOLD: u64 = 512 * 1024 * 1024;
 /// The Uploads API's part size: 64 MB, its maximum.
 pub const PART_SIZE: usize = 64 * 1024 * 1024;
 
+/// Together AI's default base URL.
+pub const TOGETHER_BASE_URL: &str = "https://api.together.xyz/v1";
+
+/// Fireworks AI's default base URL.
+pub const FIREWORKS_BASE_URL: &str = "https://api.fireworks.ai";
+
+/// Together takes one `PUT` up to 5 GiB; above, its client switches to a multipart flow
+/// afinar does not implement (the file is refused before anything is sent).
+pub const TOGETHER_SINGLE_MAX: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Fireworks' `:upload` takes files under 150 MB; larger ones go to a signed URL.
+pub const FIREWORKS_DIRECT_MAX: u64 = 150 * 1024 * 1024;
+
 /// An API key. It prints as `[redacted]` in `Debug`, and has no `Display`: the only way
 /// out is [`ApiKey::expose`], used when setting the request header.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,6 +56,12 @@ impl fmt::Debug for ApiKey {
 pub enum Provider {
     OpenAi,
     Azure,
+    /// Together AI: its own files and fine-tunes API (`/files` with a signed `PUT`,
+    /// `/fine-tunes`).
+    Together,
+    /// Fireworks AI: datasets and supervised fine-tuning jobs under
+    /// `/v1/accounts/{account}/…`.
+    Fireworks,
 }
 
 impl Provider {
@@ -50,6 +69,18 @@ impl Provider {
         match self {
             Provider::OpenAi => "OpenAI",
             Provider::Azure => "Azure OpenAI",
+            Provider::Together => "Together AI",
+            Provider::Fireworks => "Fireworks AI",
+        }
+    }
+
+    /// The name on the command line and in pipeline files (`--provider together`).
+    pub fn flag(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Azure => "azure",
+            Provider::Together => "together",
+            Provider::Fireworks => "fireworks",
         }
     }
 
@@ -58,7 +89,14 @@ impl Provider {
         match self {
             Provider::OpenAi => "OPENAI_API_KEY",
             Provider::Azure => "AZURE_OPENAI_API_KEY",
+            Provider::Together => "TOGETHER_API_KEY",
+            Provider::Fireworks => "FIREWORKS_API_KEY",
         }
+    }
+
+    /// True for the services that speak OpenAI's files and fine-tuning API.
+    pub fn is_openai_compatible(self) -> bool {
+        matches!(self, Provider::OpenAi | Provider::Azure)
     }
 }
 
@@ -102,6 +140,8 @@ pub struct Config {
     pub organization: Option<String>,
     /// `OpenAI-Project` header.
     pub project: Option<String>,
+    /// Fireworks only: the account every path is under (`FIREWORKS_ACCOUNT_ID`).
+    pub account: Option<String>,
     pub retry: RetryPolicy,
     /// Time allowed to connect.
     pub connect_timeout: Duration,
@@ -112,6 +152,8 @@ pub struct Config {
     pub upload_threshold: u64,
     /// Part size for the Uploads API.
     pub part_size: usize,
+    /// Between polls of a dataset that is not ready yet (Fireworks).
+    pub poll_interval: Duration,
 }
 
 impl Config {
@@ -131,6 +173,29 @@ impl Config {
         config
     }
 
+    /// Together AI at its default base URL.
+    pub fn together(key: impl Into<String>) -> Config {
+        let mut config = Config::new(
+            Provider::Together,
+            TOGETHER_BASE_URL.to_owned(),
+            ApiKey::new(key),
+        );
+        config.upload_threshold = TOGETHER_SINGLE_MAX;
+        config
+    }
+
+    /// Fireworks AI at its default base URL, for `account`.
+    pub fn fireworks(key: impl Into<String>, account: impl Into<String>) -> Config {
+        let mut config = Config::new(
+            Provider::Fireworks,
+            FIREWORKS_BASE_URL.to_owned(),
+            ApiKey::new(key),
+        );
+        config.account = Some(account.into());
+        config.upload_threshold = FIREWORKS_DIRECT_MAX;
+        config
+    }
+
     fn new(provider: Provider, base_url: String, key: ApiKey) -> Config {
         Config {
             provider,
@@ -139,11 +204,13 @@ impl Config {
             api_version: None,
             organization: None,
             project: None,
+            account: None,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(600),
             upload_threshold: UPLOAD_THRESHOLD,
             part_size: PART_SIZE,
+            poll_interval: Duration::from_secs(2),
         }
     }
 
@@ -153,9 +220,49 @@ impl Config {
     /// OpenAI: `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` (or
     /// `OPENAI_ORGANIZATION`), `OPENAI_PROJECT_ID`. Azure: `AZURE_OPENAI_ENDPOINT`,
     /// `AZURE_OPENAI_API_KEY`, `AZURE_OPENAI_API_VERSION` (or `OPENAI_API_VERSION`) for the
-    /// dated path. Both: `AFINAR_MAX_RETRIES`, `AFINAR_RETRY_BASE_MS`.
+    /// dated path. Together: `TOGETHER_API_KEY`, `TOGETHER_BASE_URL`. Fireworks:
+    /// `FIREWORKS_API_KEY`, `FIREWORKS_ACCOUNT_ID`, `FIREWORKS_BASE_URL`. All:
+    /// `AFINAR_MAX_RETRIES`, `AFINAR_RETRY_BASE_MS`.
     pub fn from_env(provider: Option<Provider>) -> Result<Config, Error> {
         Config::from_vars(provider, |name| std::env::var(name).ok())
+    }
+
+    /// The environment's settings for `provider` when they are complete, else its
+    /// defaults with no key: for showing requests (`--dry-run`), never for sending them.
+    pub fn for_display(provider: Provider) -> Config {
+        if let Ok(config) = Config::from_env(Some(provider)) {
+            return config;
+        }
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut config = match provider {
+            Provider::OpenAi => Config::openai(""),
+            Provider::Azure => Config::azure(
+                &var("AZURE_OPENAI_ENDPOINT")
+                    .unwrap_or_else(|| "https://NAME.openai.azure.com".into()),
+                "",
+                var("AZURE_OPENAI_API_VERSION"),
+            ),
+            Provider::Together => Config::together(""),
+            Provider::Fireworks => Config::fireworks(
+                "",
+                var("FIREWORKS_ACCOUNT_ID").unwrap_or_else(|| "ACCOUNT_ID".into()),
+            ),
+        };
+        let base = match provider {
+            Provider::OpenAi => var("OPENAI_BASE_URL"),
+            Provider::Together => var("TOGETHER_BASE_URL"),
+            Provider::Fireworks => var("FIREWORKS_BASE_URL"),
+            Provider::Azure => None,
+        };
+        if let Some(base) = base {
+            config.base_url = base;
+        }
+        config
     }
 
     /// [`Config::from_env`] with the variables from `var` (for tests).
@@ -206,6 +313,32 @@ impl Config {
                 let version = get("AZURE_OPENAI_API_VERSION").or_else(|| get("OPENAI_API_VERSION"));
                 Config::azure(&endpoint, key, version)
             }
+            Provider::Together => {
+                let key = get("TOGETHER_API_KEY").ok_or(Error::MissingCredentials {
+                    provider: "Together AI",
+                    hint: "`TOGETHER_API_KEY`",
+                })?;
+                let mut config = Config::together(key);
+                if let Some(url) = get("TOGETHER_BASE_URL") {
+                    config.base_url = url.trim_end_matches('/').to_owned();
+                }
+                config
+            }
+            Provider::Fireworks => {
+                let key = get("FIREWORKS_API_KEY").ok_or(Error::MissingCredentials {
+                    provider: "Fireworks AI",
+                    hint: "`FIREWORKS_API_KEY`",
+                })?;
+                let account = get("FIREWORKS_ACCOUNT_ID").ok_or(Error::MissingCredentials {
+                    provider: "Fireworks AI",
+                    hint: "`FIREWORKS_ACCOUNT_ID` (your account id, as in `accounts/ID` on fireworks.ai)",
+                })?;
+                let mut config = Config::fireworks(key, account);
+                if let Some(url) = get("FIREWORKS_BASE_URL") {
+                    config.base_url = url.trim_end_matches('/').to_owned();
+                }
+                config
+            }
         };
         if let Some(n) = get("AFINAR_MAX_RETRIES") {
             config.retry.max_retries = n.parse().map_err(|_| Error::Config {
@@ -225,7 +358,9 @@ impl Config {
     /// The full URL of `path` (`/files`, `/fine_tuning/jobs/…`) with `query`.
     pub fn url(&self, path: &str, query: &[(&str, &str)]) -> String {
         let mut url = match (self.provider, &self.api_version) {
-            (Provider::OpenAi, _) => format!("{}{path}", self.base_url),
+            (Provider::OpenAi | Provider::Together | Provider::Fireworks, _) => {
+                format!("{}{path}", self.base_url)
+            }
             (Provider::Azure, None) => format!("{}/openai/v1{path}", self.base_url),
             (Provider::Azure, Some(_)) => format!("{}/openai{path}", self.base_url),
         };
@@ -240,6 +375,12 @@ impl Config {
             url.push_str(&encode_segment(v));
         }
         url
+    }
+
+    /// Fireworks: `/v1/accounts/{account}{tail}` (the account percent-encoded).
+    pub fn account_path(&self, tail: &str) -> String {
+        let account = self.account.as_deref().unwrap_or("ACCOUNT_ID");
+        format!("/v1/accounts/{}{tail}", encode_segment(account))
     }
 
     /// Refuses a base URL that would send the key in clear text to another machine.
@@ -372,6 +513,51 @@ mod tests {
         )
         .unwrap();
         assert_eq!(picked.provider, Provider::Azure);
+    }
+
+    #[test]
+    fn together_and_fireworks_from_env() {
+        let together = Config::from_vars(
+            Some(Provider::Together),
+            vars(&[
+                ("TOGETHER_API_KEY", "tk"),
+                ("TOGETHER_BASE_URL", "http://127.0.0.1:9/v1/"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(together.url("/files", &[]), "http://127.0.0.1:9/v1/files");
+        let default = Config::from_vars(
+            Some(Provider::Together),
+            vars(&[("TOGETHER_API_KEY", "tk")]),
+        )
+        .unwrap();
+        assert_eq!(
+            default.url("/fine-tunes", &[]),
+            "https://api.together.xyz/v1/fine-tunes"
+        );
+        let fireworks = Config::from_vars(
+            Some(Provider::Fireworks),
+            vars(&[
+                ("FIREWORKS_API_KEY", "fk"),
+                ("FIREWORKS_ACCOUNT_ID", "contabil"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            fireworks.url(&fireworks.account_path("/datasets"), &[]),
+            "https://api.fireworks.ai/v1/accounts/contabil/datasets"
+        );
+        let err = Config::from_vars(
+            Some(Provider::Fireworks),
+            vars(&[("FIREWORKS_API_KEY", "fk")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`FIREWORKS_ACCOUNT_ID`"), "{err}");
+        let err = Config::from_vars(Some(Provider::Together), vars(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`TOGETHER_API_KEY`"), "{err}");
     }
 
     #[test]

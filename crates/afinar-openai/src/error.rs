@@ -52,6 +52,25 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// Something this provider's API has no way to do (e.g. cancelling a Fireworks job),
+    /// or a file afinar will not send it (over Together's 5 GiB single upload).
+    #[error("{provider} {message}")]
+    Unsupported {
+        provider: &'static str,
+        message: String,
+    },
+
+    /// A provider's dataset never became ready, or ended in a state that is not ready.
+    #[error("{what}: {message}")]
+    NotReady { what: String, message: String },
+
+    /// Writing progress (events, metrics) failed.
+    #[error("Could not write the job's progress")]
+    Output {
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A local file could not be read.
     #[error("Could not read `{}`", path.display())]
     Io {
@@ -71,7 +90,7 @@ impl Error {
     pub fn is_remote(&self) -> bool {
         matches!(
             self,
-            Error::Api(_) | Error::Transport { .. } | Error::Decode { .. }
+            Error::Api(_) | Error::Transport { .. } | Error::Decode { .. } | Error::NotReady { .. }
         )
     }
 

@@ -1,5 +1,12 @@
-//! A thin, blocking client for the fine-tuning endpoints of OpenAI-compatible services:
-//! OpenAI and Azure OpenAI.
+//! A thin, blocking client for the fine-tuning services afinar launches on: OpenAI and
+//! Azure OpenAI (the OpenAI API), Together AI and Fireworks AI (each its own API).
+//!
+//! One [`Client`] for all four: the provider in [`Config`] picks the paths, bodies and
+//! headers, and everything else is shared: one transport, one retry policy, the key's
+//! hygiene, [`Job`] and [`Event`] in the same words for every provider (Together's
+//! `completed` and Fireworks' `JOB_STATE_COMPLETED` are both [`JobStatus::Succeeded`]),
+//! and one follow loop ([`follow`]) that renders events, metrics and the loss curve the
+//! same way.
 //!
 //! The model:
 //! - [`Config`] says where and how: the provider, base URL, key (an [`ApiKey`] that never
@@ -42,24 +49,31 @@ mod chat;
 mod client;
 mod config;
 mod error;
+mod fireworks;
+pub mod follow;
 mod multipart;
+pub mod plan;
 mod request;
 /// A mock OpenAI server on 127.0.0.1 for tests (feature `testing`; not in the binary).
 #[cfg(feature = "testing")]
 pub mod testing;
+mod together;
 mod transport;
 mod types;
 
 pub use chat::ChatCompletion;
 pub use client::{BOM, Client, PURPOSE};
 pub use config::{
-    ApiKey, Config, OPENAI_BASE_URL, PART_SIZE, Provider, RetryPolicy, UPLOAD_THRESHOLD, check_url,
+    ApiKey, Config, FIREWORKS_BASE_URL, FIREWORKS_DIRECT_MAX, OPENAI_BASE_URL, PART_SIZE, Provider,
+    RetryPolicy, TOGETHER_BASE_URL, TOGETHER_SINGLE_MAX, UPLOAD_THRESHOLD, check_url,
 };
 pub use error::{ApiError, Error};
 pub use request::{
-    Hyperparameters, JobRequest, Method, SUFFIX_MAX, check_batch_size, check_beta, check_epochs,
-    check_learning_rate_multiplier, check_seed, check_suffix,
+    FIREWORKS_ID_MAX, Hyperparameters, JobRequest, Method, RequestError, SUFFIX_MAX,
+    TOGETHER_SUFFIX_MAX, TrainingType, check_batch_size, check_beta, check_epochs,
+    check_learning_rate, check_learning_rate_multiplier, check_lora_rank, check_seed, check_suffix,
+    fireworks_model,
 };
 pub use types::{
-    Checkpoint, Event, FileObject, Job, JobError, JobStatus, Metrics, Page, Upload, utc,
+    Checkpoint, Event, FileObject, Job, JobError, JobStatus, Metrics, Page, Upload, parse_time, utc,
 };

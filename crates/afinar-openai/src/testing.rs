@@ -29,6 +29,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod services;
+pub use services::{Outcome, Service, ServiceLog, Uploaded};
+
 /// A request as the server saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -159,11 +162,17 @@ pub struct MockServer {
 
 impl MockServer {
     /// Starts on a free port of 127.0.0.1; `handler` answers each request in turn.
-    pub fn start<F>(mut handler: F) -> io::Result<MockServer>
+    pub fn start<F>(handler: F) -> io::Result<MockServer>
     where
         F: FnMut(&Request) -> Reply + Send + 'static,
     {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        MockServer::serve(TcpListener::bind("127.0.0.1:0")?, handler)
+    }
+
+    fn serve<F>(listener: TcpListener, mut handler: F) -> io::Result<MockServer>
+    where
+        F: FnMut(&Request) -> Reply + Send + 'static,
+    {
         let addr = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -191,6 +200,17 @@ impl MockServer {
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// [`MockServer::start`] with a handler made knowing the server's own URL (for
+    /// answers that point back at it: a redirect, a signed upload URL).
+    pub fn start_with<F>(make: impl FnOnce(String) -> F) -> io::Result<MockServer>
+    where
+        F: FnMut(&Request) -> Reply + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}", listener.local_addr()?);
+        MockServer::serve(listener, make(url))
     }
 
     /// `http://127.0.0.1:PORT`

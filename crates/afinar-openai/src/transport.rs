@@ -1,6 +1,8 @@
 //! One request with retries, the way the official SDKs do it.
 
+use std::fs::File;
 use std::io::Read;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -15,6 +17,7 @@ const MAX_ANSWER: u64 = 32 * 1024 * 1024;
 pub(crate) enum Method {
     Get,
     Post,
+    Put,
 }
 
 #[derive(Debug)]
@@ -23,6 +26,26 @@ pub(crate) enum Body<'a> {
     Json(Vec<u8>),
     /// (content type with boundary, bytes)
     Multipart(String, &'a [u8]),
+    /// `application/x-www-form-urlencoded`
+    Form(Vec<u8>),
+    /// A file streamed as the whole body (re-opened for each attempt), with its length.
+    File(&'a Path, u64),
+}
+
+/// Who a request goes to: the service (with the key), or a signed storage URL the
+/// service handed out (never with the key: the URL itself is the permission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    Service,
+    Signed,
+}
+
+/// A 2xx (or, when asked for, 3xx) answer.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Headers,
+    pub(crate) body: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -64,15 +87,42 @@ impl Transport {
         body: &Body<'_>,
         what: &dyn Fn() -> String,
     ) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .exchange(method, url, body, Auth::Service, &[], false, what)?
+            .body)
+    }
+
+    /// [`Transport::send`] with every knob: to a signed URL without the key, extra
+    /// headers, and (for Together's upload) a 3xx taken as the answer, not followed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        body: &Body<'_>,
+        auth: Auth,
+        extra: &[(&str, String)],
+        redirect_ok: bool,
+        what: &dyn Fn() -> String,
+    ) -> Result<Answer, Error> {
+        if auth == Auth::Signed {
+            // No key travels there, but the training data does.
+            check_url_for_data(url)?;
+        }
         let policy = &self.config.retry;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let last = attempt > policy.max_retries;
-            match self.once(method, url, body) {
+            match self.once(method, url, body, auth, extra) {
                 Ok((status, headers, bytes)) => {
-                    if (200..300).contains(&status) {
-                        return Ok(bytes);
+                    if (200..300).contains(&status) || (redirect_ok && (300..400).contains(&status))
+                    {
+                        return Ok(Answer {
+                            status,
+                            headers,
+                            body: bytes,
+                        });
                     }
                     if !last && should_retry(status, &headers) {
                         std::thread::sleep(delay(policy, attempt, &headers));
@@ -80,7 +130,8 @@ impl Transport {
                     }
                     return Err(self.api_error(status, &headers, &bytes, attempt, what()));
                 }
-                Err(source) => {
+                Err(Failure::Local(source)) => return Err(source),
+                Err(Failure::Http(source)) => {
                     if !last && transient(&source) {
                         std::thread::sleep(delay(policy, attempt, &Headers::default()));
                         continue;
@@ -100,11 +151,35 @@ impl Transport {
         method: Method,
         url: &str,
         body: &Body<'_>,
-    ) -> Result<(u16, Headers, Vec<u8>), ureq::Error> {
+        auth: Auth,
+        extra: &[(&str, String)],
+    ) -> Result<(u16, Headers, Vec<u8>), Failure> {
+        let add = |mut req: ureq::RequestBuilder<ureq::typestate::WithBody>| {
+            if auth == Auth::Service {
+                req = self.headers(req);
+            }
+            for (k, v) in extra {
+                req = req.header(*k, v.as_str());
+            }
+            req
+        };
         let result = match method {
-            Method::Get => self.headers(self.agent.get(url)).call(),
-            Method::Post => {
-                let req = self.headers(self.agent.post(url));
+            Method::Get => {
+                let mut req = self.agent.get(url);
+                if auth == Auth::Service {
+                    req = self.headers(req);
+                }
+                for (k, v) in extra {
+                    req = req.header(*k, v.as_str());
+                }
+                req.call()
+            }
+            Method::Post | Method::Put => {
+                let req = add(if method == Method::Put {
+                    self.agent.put(url)
+                } else {
+                    self.agent.post(url)
+                });
                 match body {
                     Body::Empty => req.send_empty(),
                     Body::Json(bytes) => req
@@ -113,10 +188,24 @@ impl Transport {
                     Body::Multipart(content_type, bytes) => req
                         .header("Content-Type", content_type.as_str())
                         .send(*bytes),
+                    Body::Form(bytes) => req
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .send(&bytes[..]),
+                    Body::File(path, len) => {
+                        let mut file = File::open(path).map_err(|source| {
+                            Failure::Local(Error::Io {
+                                path: path.to_path_buf(),
+                                source,
+                            })
+                        })?;
+                        // A length, not chunks: signed storage URLs want it.
+                        req.header("Content-Length", len.to_string())
+                            .send(ureq::SendBody::from_reader(&mut file))
+                    }
                 }
             }
         };
-        let mut response = result?;
+        let mut response = result.map_err(Failure::Http)?;
         let status = response.status().as_u16();
         let headers = Headers::from(response.headers());
         let mut bytes = Vec::new();
@@ -124,7 +213,8 @@ impl Transport {
             .body_mut()
             .as_reader()
             .take(MAX_ANSWER)
-            .read_to_end(&mut bytes)?;
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::Http(e.into()))?;
         Ok((status, headers, bytes))
     }
 
@@ -145,6 +235,9 @@ impl Transport {
                 }
             }
             Provider::Azure => req = req.header("api-key", c.key.expose()),
+            Provider::Together | Provider::Fireworks => {
+                req = req.header("Authorization", format!("Bearer {}", c.key.expose()));
+            }
         }
         req
     }
@@ -163,9 +256,16 @@ impl Transport {
             401 => Some(match self.config.provider {
                 Provider::OpenAi => "check the key in `OPENAI_API_KEY` (and `OPENAI_BASE_URL`)",
                 Provider::Azure => "check `AZURE_OPENAI_API_KEY` and `AZURE_OPENAI_ENDPOINT`",
+                Provider::Together => {
+                    "check the key in `TOGETHER_API_KEY` (and `TOGETHER_BASE_URL`)"
+                }
+                Provider::Fireworks => "check `FIREWORKS_API_KEY` and `FIREWORKS_ACCOUNT_ID`",
             }),
             404 if self.config.provider == Provider::Azure => Some(
                 "check `AZURE_OPENAI_ENDPOINT`; for the dated API set `AZURE_OPENAI_API_VERSION`",
+            ),
+            404 if self.config.provider == Provider::Fireworks => Some(
+                "check `FIREWORKS_ACCOUNT_ID` and the model's name (`accounts/fireworks/models/…`)",
             ),
             429 => Some("the rate limit or quota was hit; wait and try again"),
             _ => None,
@@ -184,6 +284,18 @@ impl Transport {
             hint,
         }))
     }
+}
+
+/// Why one try failed: no answer (maybe transient), or a local file (never retried).
+#[derive(Debug)]
+enum Failure {
+    Http(ureq::Error),
+    Local(Error),
+}
+
+/// Signed upload URLs: https, or plain http to loopback (a test server).
+fn check_url_for_data(url: &str) -> Result<(), Error> {
+    crate::config::check_url(url)
 }
 
 /// Removes the key from text the service sends back (some gateways echo it).
@@ -236,7 +348,7 @@ fn parse_error_body(body: &[u8]) -> (String, Option<String>, Option<String>, Opt
 pub(crate) struct Headers(Vec<(String, String)>);
 
 impl Headers {
-    fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         self.0
             .iter()
             .find(|(k, _)| k == name)

@@ -14,6 +14,9 @@ pub struct Page<T> {
     pub data: Vec<T>,
     #[serde(default)]
     pub has_more: bool,
+    /// Fireworks pages with a token, not an id: pass it as the next `after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 /// A file in the Files API.
@@ -335,6 +338,41 @@ fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for a Unix time (the service's timestamps are seconds).
+/// `2026-12-01T10:00:00.123Z` or `…+02:00` (RFC 3339, as Together and Fireworks send
+/// times) as Unix seconds.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let num = |s: &str| s.parse::<i64>().ok();
+    let (date, rest) = t.split_once(['T', 't', ' '])?;
+    let mut d = date.splitn(3, '-');
+    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || rest.len() < 8 {
+        return None;
+    }
+    let (hh, mm, ss) = (num(&rest[0..2])?, num(&rest[3..5])?, num(&rest[6..8])?);
+    let tail = rest[8..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match tail {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = if tail.starts_with('-') { -1 } else { 1 };
+            let body = tail.get(1..)?;
+            let (oh, om) = body
+                .split_once(':')
+                .unwrap_or((body.get(..2)?, body.get(2..)?));
+            sign * (num(oh)? * 3600 + num(om)? * 60)
+        }
+    };
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+}
+
 pub fn utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -359,6 +397,24 @@ pub fn utc(secs: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(parse_time("2026-12-01T10:00:00Z"), Some(1_796_119_200));
+        assert_eq!(
+            parse_time("2026-12-01T10:00:00.123456Z"),
+            Some(1_796_119_200)
+        );
+        assert_eq!(parse_time("2026-12-01T12:00:00+02:00"), Some(1_796_119_200));
+        assert_eq!(parse_time("2026-12-01T07:00:00-03:00"), Some(1_796_119_200));
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_time("ontem"), None);
+        assert_eq!(parse_time("2026-13-01T00:00:00Z"), None);
+        assert_eq!(
+            utc(parse_time("2024-02-29T23:59:59Z").unwrap()),
+            utc(1_709_251_199)
+        );
+    }
 
     #[test]
     fn unknown_status_and_missing_fields_parse() {

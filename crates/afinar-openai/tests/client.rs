@@ -110,8 +110,9 @@ fn create_job_sends_the_method_object() {
             n_epochs: Some(3),
             batch_size: Some(4),
             learning_rate_multiplier: Some(1.8),
-            beta: None,
+            ..Default::default()
         },
+        training_type: None,
     };
     let job = openai(&server).create_job(&request).unwrap();
     assert_eq!(job.status, JobStatus::ValidatingFiles);
@@ -500,4 +501,293 @@ fn any_2xx_is_success() {
         openai(&server).create_file("a.jsonl", b"{}\n").unwrap().id,
         "file-x"
     );
+}
+
+// Together AI and Fireworks AI against the fakes of `testing::Service`, which follow each
+// provider's documented flow and throttle the first request of every route.
+
+mod services {
+    use super::*;
+    use afinar_openai::testing::{Outcome, Service};
+    use afinar_openai::{TrainingType, follow};
+    use sha2::{Digest, Sha256};
+
+    const TOGETHER_KEY: &str = "tk-TOGETHERSECRET42";
+    const FIREWORKS_KEY: &str = "fw-FIREWORKSSECRET42";
+
+    fn sha(bytes: &[u8]) -> String {
+        format!("{:x}", Sha256::digest(bytes))
+    }
+
+    fn together(server: &MockServer) -> Client {
+        let mut config = Config::together(TOGETHER_KEY);
+        config.base_url = format!("{}/v1", server.url());
+        Client::new(fast(config)).expect("loopback http is allowed")
+    }
+
+    fn fireworks(server: &MockServer, threshold: u64) -> Client {
+        let mut config = Config::fireworks(FIREWORKS_KEY, "contabil");
+        config.base_url = server.url();
+        config.upload_threshold = threshold;
+        config.poll_interval = Duration::from_millis(1);
+        Client::new(fast(config)).expect("loopback http is allowed")
+    }
+
+    #[test]
+    fn together_upload_redirects_to_a_signed_put_without_the_key_then_preprocesses() {
+        let (service, log) = Service::together(TOGETHER_KEY, Outcome::Succeed);
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let client = together(&server);
+        let path = fixture("treino.jsonl");
+        let file = client.upload_file(&path).unwrap();
+        assert_eq!(file.id, "file-0001");
+        let log = log.lock().unwrap();
+        assert_eq!(log.uploads.len(), 1);
+        assert_eq!(log.uploads[0].how, "signed-put");
+        assert_eq!(log.uploads[0].name, "treino.jsonl");
+        assert_eq!(
+            sha(&log.uploads[0].bytes),
+            sha(&std::fs::read(&path).unwrap())
+        );
+        assert_eq!(log.keyed_puts, 0, "the signed PUT carried the key");
+        let reqs = server.requests();
+        let put = reqs.iter().find(|r| r.method == "PUT").unwrap();
+        assert!(put.header("authorization").is_none());
+        assert!(put.target.contains("X-Amz-Signature"));
+        let post = reqs.iter().rfind(|r| r.path() == "/v1/files").unwrap();
+        assert_eq!(
+            post.text(),
+            "purpose=fine-tune&file_name=treino.jsonl&file_type=jsonl"
+        );
+        assert_eq!(
+            post.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        // POST /files, PUT and preprocess were each throttled once, then retried.
+        assert_eq!(log.throttled, 3);
+        assert!(reqs.iter().all(|r| !r.text().contains("TOGETHERSECRET")));
+    }
+
+    #[test]
+    fn together_job_is_created_with_its_fields_and_followed_to_success() {
+        let (service, log) = Service::together(TOGETHER_KEY, Outcome::Succeed);
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let client = together(&server);
+        let training = client.upload_file(&fixture("treino.jsonl")).unwrap();
+        let validation = client.upload_file(&fixture("validacao.jsonl")).unwrap();
+        let job = client
+            .create_job(&JobRequest {
+                model: "Qwen/Qwen3-8B".into(),
+                training_file: training.id.clone(),
+                validation_file: Some(validation.id.clone()),
+                suffix: Some("simples".into()),
+                hyperparameters: Hyperparameters {
+                    n_epochs: Some(2),
+                    learning_rate: Some(0.0001),
+                    lora_rank: Some(16),
+                    ..Default::default()
+                },
+                training_type: Some(TrainingType::Lora),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(job.status, JobStatus::Queued);
+        let body = &log.lock().unwrap().jobs_created[0].clone();
+        assert_eq!(body["training_file"], training.id);
+        assert_eq!(body["validation_file"], validation.id);
+        assert_eq!(body["n_epochs"], 2);
+        assert_eq!(body["learning_rate"], 0.0001);
+        assert_eq!(body["training_type"]["lora_r"], 16);
+        assert_eq!(body["training_method"]["method"], "sft");
+        let mut seen = Vec::new();
+        let done = follow::follow(&client, &job.id, Duration::ZERO, &mut |p| {
+            if let follow::Progress::Event(e) = p {
+                seen.push(e.message.clone().unwrap_or_default());
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(done.job.status, JobStatus::Succeeded);
+        assert_eq!(
+            done.job.fine_tuned_model.as_deref(),
+            Some("contabil/Qwen3-8B-simples")
+        );
+        assert_eq!(
+            seen,
+            [
+                "Fine tune request created",
+                "Training started for model",
+                "Job finished; model uploaded"
+            ]
+        );
+        assert_eq!(log.lock().unwrap().jobs_created.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_together_job_carries_the_services_message() {
+        let (service, _) = Service::together(
+            TOGETHER_KEY,
+            Outcome::Fail("Line 4: roles must alternate between user and assistant".into()),
+        );
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let client = together(&server);
+        let file = client.upload_file(&fixture("treino.jsonl")).unwrap();
+        let job = client
+            .create_job(&JobRequest {
+                model: "m".into(),
+                training_file: file.id,
+                ..Default::default()
+            })
+            .unwrap();
+        let done = follow::follow(&client, &job.id, Duration::ZERO, &mut |_| Ok(())).unwrap();
+        assert_eq!(done.job.status, JobStatus::Failed);
+        assert_eq!(
+            follow::why_not(&done.job),
+            "failed: Line 4: roles must alternate between user and assistant (code `JOB_ERROR`)"
+        );
+    }
+
+    #[test]
+    fn together_refuses_files_over_its_single_upload_before_any_request() {
+        let (service, _) = Service::together(TOGETHER_KEY, Outcome::Succeed);
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let mut config = Config::together(TOGETHER_KEY);
+        config.base_url = format!("{}/v1", server.url());
+        config.upload_threshold = 100;
+        let client = Client::new(config).unwrap();
+        let err = client.upload_file(&fixture("treino.jsonl")).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert!(!err.is_remote());
+        assert!(err.to_string().contains("multipart"), "{err}");
+        assert!(server.requests().is_empty());
+    }
+
+    #[test]
+    fn fireworks_small_dataset_goes_through_upload_and_is_ready() {
+        let (service, log) = Service::fireworks(FIREWORKS_KEY, "contabil", Outcome::Succeed);
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let client = fireworks(&server, 150 * 1024 * 1024);
+        let path = fixture("treino.jsonl");
+        let file = client.upload_file(&path).unwrap();
+        assert!(
+            file.id.starts_with("accounts/contabil/datasets/treino-"),
+            "{}",
+            file.id
+        );
+        assert_eq!(file.status.as_deref(), Some("READY"));
+        let log = log.lock().unwrap();
+        assert_eq!(log.uploads[0].how, "multipart");
+        assert_eq!(
+            sha(&log.uploads[0].bytes),
+            sha(&std::fs::read(&path).unwrap())
+        );
+        let create = server
+            .requests()
+            .into_iter()
+            .find(|r| r.path() == "/v1/accounts/contabil/datasets" && r.method == "POST")
+            .unwrap();
+        assert_eq!(create.json().unwrap()["dataset"]["exampleCount"], "10");
+    }
+
+    #[test]
+    fn fireworks_large_dataset_uses_a_signed_url_validate_and_polls_until_ready() {
+        let (service, log) = Service::fireworks(FIREWORKS_KEY, "contabil", Outcome::Succeed);
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let client = fireworks(&server, 100);
+        let path = fixture("validacao.jsonl");
+        let file = client.upload_file(&path).unwrap();
+        assert_eq!(file.status.as_deref(), Some("READY"));
+        let log = log.lock().unwrap();
+        assert_eq!(log.uploads[0].how, "signed-put");
+        assert_eq!(
+            sha(&log.uploads[0].bytes),
+            sha(&std::fs::read(&path).unwrap())
+        );
+        assert_eq!(log.keyed_puts, 0);
+        assert_eq!(log.not_ready_polls, 1, "it waited for READY");
+        let reqs = server.requests();
+        let verbs: Vec<&str> = reqs
+            .iter()
+            .filter_map(|r| r.path().rsplit_once(':').map(|(_, v)| v))
+            .collect();
+        assert!(verbs.contains(&"getUploadEndpoint") && verbs.contains(&"validateUpload"));
+        let put = reqs.iter().rfind(|r| r.method == "PUT").unwrap();
+        assert!(put.header("authorization").is_none());
+        assert_eq!(put.header("content-type"), Some("application/octet-stream"));
+    }
+
+    #[test]
+    fn fireworks_job_followed_to_completion_or_failure() {
+        for outcome in [
+            Outcome::Succeed,
+            Outcome::Fail("Dataset has no assistant turn".into()),
+        ] {
+            let (service, log) = Service::fireworks(FIREWORKS_KEY, "contabil", outcome.clone());
+            let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+            let client = fireworks(&server, 150 * 1024 * 1024);
+            let data = client.upload_file(&fixture("treino.jsonl")).unwrap();
+            let job = client
+                .create_job(&JobRequest {
+                    model: "qwen3-8b".into(),
+                    training_file: data.id.clone(),
+                    suffix: Some("faq-simples".into()),
+                    hyperparameters: Hyperparameters {
+                        n_epochs: Some(2),
+                        learning_rate: Some(0.0001),
+                        lora_rank: Some(8),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .unwrap();
+            let body = log.lock().unwrap().jobs_created[0].clone();
+            assert_eq!(
+                body,
+                json!({"dataset": data.id, "baseModel": "accounts/fireworks/models/qwen3-8b",
+                       "epochs": 2, "learningRate": 0.0001, "loraRank": 8, "outputModel": "faq-simples"})
+            );
+            let mut progress = Vec::new();
+            let done = follow::follow(&client, &job.id, Duration::ZERO, &mut |p| {
+                if let follow::Progress::Event(e) = p {
+                    progress.push(e.message.clone().unwrap_or_default());
+                }
+                Ok(())
+            })
+            .unwrap();
+            match outcome {
+                Outcome::Succeed => {
+                    assert_eq!(done.job.status, JobStatus::Succeeded);
+                    assert_eq!(
+                        done.job.fine_tuned_model.as_deref(),
+                        Some("accounts/contabil/models/faq-simples")
+                    );
+                    assert_eq!(
+                        progress,
+                        ["progress 50% (epoch 1)", "progress 100% (epoch 1)"]
+                    );
+                }
+                Outcome::Fail(why) => {
+                    assert_eq!(done.job.status, JobStatus::Failed);
+                    assert!(follow::why_not(&done.job).contains(&why));
+                }
+            }
+            let err = client.cancel_job(&job.id).unwrap_err();
+            assert!(matches!(err, Error::Unsupported { .. }) && !err.is_remote());
+        }
+    }
+
+    #[test]
+    fn wrong_keys_are_401_with_the_variable_to_check() {
+        let (service, _) = Service::fireworks("other-key", "contabil", Outcome::Succeed);
+        let server = MockServer::start_with(|url| service.handler(url)).unwrap();
+        let err = fireworks(&server, 1000).list_jobs(None, None).unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_remote());
+        assert!(
+            text.contains("`FIREWORKS_API_KEY`") && text.contains("unauthenticated"),
+            "{text}"
+        );
+        assert!(!text.contains("FIREWORKSSECRET"), "{text}");
+        assert_eq!(Provider::Fireworks.key_var(), "FIREWORKS_API_KEY");
+    }
 }
