@@ -11,6 +11,7 @@ mod leakage;
 mod models;
 mod run;
 mod split;
+mod training;
 mod upload;
 
 use std::process::ExitCode;

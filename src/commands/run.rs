@@ -47,7 +47,8 @@ pub struct Args {
     out_dir: Option<PathBuf>,
     /// After a successful run, launch a fine-tuning job as the pipeline's `[launch]`
     /// section says (its keys are `afinar launch`'s options: model, suffix, epochs,
-    /// batch_size, learning_rate_multiplier, method, beta, seed, provider, dry_run, detach).
+    /// batch_size, learning_rate_multiplier, method, beta, seed, provider, dry_run, detach,
+    /// force).
     #[arg(long)]
     launch: bool,
     /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
@@ -135,6 +136,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "Estimate for `{}`: {} epochs, {} billed tokens, {cost}",
             e.model, e.epochs, e.billed_tokens
         );
+        if let Some(line) = training_line(&e.model)? {
+            eprintln!("{line}");
+        }
         let masked: Vec<String> = m
             .redactions
             .iter()
@@ -159,6 +163,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             out.out_dir.display()
         );
     }
+    if args.format == Format::Json {
+        training_line(&m.estimate.model)?;
+    }
     if out.failed {
         if args.launch {
             eprintln!("Not launching: the training data has problems (see above)");
@@ -169,6 +176,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return launch(&spec, &args.pipeline, &out.out_dir);
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Whether the pipeline's model can be trained, and where: a line when a new user can
+/// (returned), a warning when not or not for long (printed).
+fn training_line(model: &str) -> anyhow::Result<Option<String>> {
+    let registry = afinar_check::Registry::builtin();
+    let Some(info) = registry.lookup(model) else {
+        return Ok(None);
+    };
+    let target = super::training::default_target(info);
+    if let Some(n) = super::training::notice(&registry, info, &target)? {
+        super::training::warn(&n);
+        return Ok(None);
+    }
+    let today = super::training::today()?;
+    let open = afinar_check::lifecycle::Lifecycle::builtin().open_to_new(info, today);
+    if open.is_empty() {
+        return Ok(None);
+    }
+    let at: Vec<&str> = open.iter().map(|p| p.target.as_str()).collect();
+    Ok(Some(format!(
+        "Training: `{model}` can be fine-tuned today by anyone, new customers included, at {}",
+        at.join(", ")
+    )))
 }
 
 /// `afinar launch` over the run's outputs, its options taken from `[launch]`: the same
@@ -198,7 +229,7 @@ fn launch(
     if std::fs::metadata(&validation).is_ok_and(|m| m.len() > 0) {
         argv.extend(["--validation".into(), validation.display().to_string()]);
     }
-    const KEYS: [&str; 13] = [
+    const KEYS: [&str; 14] = [
         "model",
         "suffix",
         "epochs",
@@ -212,6 +243,7 @@ fn launch(
         "interval",
         "provider",
         "format",
+        "force",
     ];
     for (key, value) in table {
         if !KEYS.contains(&key.as_str()) {

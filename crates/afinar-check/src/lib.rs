@@ -20,6 +20,8 @@
 //! - Open-weight models are counted with their own tokenizer and chat template
 //!   ([`CheckOptions::chat_tokenizer`], from `afinar_tokens::chat`), against the limit of
 //!   the place they are trained ([`CheckOptions::place`]).
+//! - The [`lifecycle`] table says whether a model can still be fine-tuned at a target,
+//!   by whom and until when (`lifecycle.json`, one reviewed file with the sources).
 //!
 //! This crate prints nothing: the binary renders the [`Report`].
 //!
@@ -40,6 +42,7 @@ mod engine;
 mod error;
 mod finding;
 pub mod image;
+pub mod lifecycle;
 pub mod pii;
 pub mod registry;
 pub mod report;

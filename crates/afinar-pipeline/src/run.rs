@@ -191,6 +191,14 @@ pub fn run(
     let mut check_opts = CheckOptions::new(model.clone());
     check_opts.model_name = spec.model.name.clone();
     check_opts.max_tokens = spec.model.max_tokens;
+    // Open-weight models: gpt-oss counts in harmony (bundled, no files); the limit is
+    // that of the model's first training place.
+    if model.tokenizer == Some(afinar_check::TokenizerKind::Harmony) {
+        check_opts.chat_tokenizer = Some(std::sync::Arc::new(
+            afinar_tokens::chat::ChatTokenizer::harmony(),
+        ));
+    }
+    check_opts.place = model.place(None).cloned();
     // The check engine counts exactly as the service does; keep each example's count.
     let check = |name: &str, bytes: &[u8]| {
         let mut tokens = Vec::new();
@@ -308,7 +316,7 @@ pub fn run(
         ],
         estimate: Estimate {
             model: spec.model.name.clone(),
-            encoding: model.encoding.to_string(),
+            encoding: train_report.encoding.clone(),
             max_tokens_per_example: train_report.limit,
             epochs: train_report.epochs,
             billed_tokens: train_report.billed_tokens,
