@@ -191,7 +191,8 @@ fn training_line(model: &str) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let today = super::training::today()?;
-    let open = afinar_check::lifecycle::Lifecycle::builtin().open_to_new(info, today);
+    let life = afinar_check::lifecycle::Lifecycle::builtin();
+    let open = life.open_to_new(info, today);
     if open.is_empty() {
         return Ok(None);
     }

@@ -367,11 +367,11 @@ impl Lifecycle {
     pub fn builtin() -> Lifecycle {
         // The bundled file is checked by a unit test, so parsing cannot fail.
         #[allow(clippy::expect_used)]
-        Lifecycle::from_str(BUILTIN).expect("bundled lifecycle.json parses")
+        Lifecycle::parse(BUILTIN).expect("bundled lifecycle.json parses")
     }
 
     /// A table shaped like the bundled one.
-    pub fn from_str(text: &str) -> Result<Lifecycle, serde_json::Error> {
+    pub fn parse(text: &str) -> Result<Lifecycle, serde_json::Error> {
         let file: LifecycleFile = serde_json::from_str(text)?;
         Ok(Lifecycle {
             reviewed: file.reviewed,
@@ -734,7 +734,7 @@ mod tests {
             r#""target": "together","#,
             r#""target": "together", "cutoffs": [{"closed_from": "2027-03-01", "to": "everyone", "says": "Together stops fine-tuning", "source": "test"}],"#,
         );
-        let life = Lifecycle::from_str(&text).unwrap();
+        let life = Lifecycle::parse(&text).unwrap();
         let oss = model("openai/gpt-oss-20b");
         assert_eq!(
             life.status("together", &oss, d("2027-02-28")),
@@ -744,7 +744,7 @@ mod tests {
             }
         );
         assert!(life.status("together", &oss, d("2027-03-01")).is_closed());
-        assert!(Lifecycle::from_str(&BUILTIN.replace("2026-05-07", "7 May 2026")).is_err());
-        assert!(Lifecycle::from_str(&BUILTIN.replace(r#""to": "new""#, r#""to": "some""#)).is_err());
+        assert!(Lifecycle::parse(&BUILTIN.replace("2026-05-07", "7 May 2026")).is_err());
+        assert!(Lifecycle::parse(&BUILTIN.replace(r#""to": "new""#, r#""to": "some""#)).is_err());
     }
 }
