@@ -196,7 +196,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(p)) => p.target.clone(),
         (None, None) => opts.target.clone(),
     };
-    let lifecycle = super::training::notice(&registry, &opts.model, &target)?;
+    // Only for registry models: one known only by its --tokenizer files has no policy.
+    let lifecycle = match registry.lookup(&opts.model.name) {
+        Some(m) => super::training::notice(&registry, m, &target)?,
+        None => None,
+    };
     if let Some(rule) = pii_rule(&args)? {
         opts.extra_rules.push(rule);
     }
