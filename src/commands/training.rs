@@ -28,7 +28,11 @@ pub fn default_target(model: &ModelInfo) -> String {
 }
 
 /// The lifecycle notice for `model` at `target` today, if there is one.
-pub fn notice(registry: &Registry, model: &ModelInfo, target: &str) -> anyhow::Result<Option<Notice>> {
+pub fn notice(
+    registry: &Registry,
+    model: &ModelInfo,
+    target: &str,
+) -> anyhow::Result<Option<Notice>> {
     Ok(Lifecycle::builtin().notice(registry, model, target, today()?))
 }
 

@@ -72,7 +72,10 @@ fn check_follows_the_day_it_is_judged_on() {
     };
     // Before OpenAI closed to new organisations: a warning that it will.
     let before = on("2026-05-01", "gpt-4o-mini");
-    assert!(before.contains("not for long") && before.contains("(from 2026-05-07)"), "{before}");
+    assert!(
+        before.contains("not for long") && before.contains("(from 2026-05-07)"),
+        "{before}"
+    );
     let after = on("2027-01-07", "gpt-4o-mini");
     assert!(after.contains("closed since 2027-01-07"), "{after}");
     let gone = on("2027-01-14", "gpt-4o-mini");
@@ -82,10 +85,20 @@ fn check_follows_the_day_it_is_judged_on() {
     assert_eq!(on("2031-06-30", "openai/gpt-oss-20b"), "");
     // Azure's own OpenAI models: existing customers only.
     let azure = {
-        let (_, _, stderr) = run(afinar().args(["check", TRAIN, "--model", "gpt-4.1-mini", "--target", "azure"]));
+        let (_, _, stderr) = run(afinar().args([
+            "check",
+            TRAIN,
+            "--model",
+            "gpt-4.1-mini",
+            "--target",
+            "azure",
+        ]));
         warnings(&stderr).join("\n")
     };
-    assert!(azure.contains("at Azure AI Foundry by someone new to it"), "{azure}");
+    assert!(
+        azure.contains("at Azure AI Foundry by someone new to it"),
+        "{azure}"
+    );
 }
 
 #[test]
@@ -124,8 +137,14 @@ fn models_shows_the_training_status_of_every_model() {
         row(&now, "gpt-4o-mini").contains("existing customers only, last job 2027-01-06"),
         "{now}"
     );
-    assert!(row(&later, "gpt-4o-mini").contains("closed since 2027-01-07"), "{later}");
-    assert!(row(&now, "gpt-4.1-nano").contains("shut down 2026-10-23"), "{now}");
+    assert!(
+        row(&later, "gpt-4o-mini").contains("closed since 2027-01-07"),
+        "{later}"
+    );
+    assert!(
+        row(&now, "gpt-4.1-nano").contains("shut down 2026-10-23"),
+        "{now}"
+    );
 }
 
 /// Files and job creation only: enough for `launch --detach`.
@@ -178,9 +197,16 @@ fn launch_refuses_a_closed_model_without_any_request_unless_forced() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "ftjob-9\n");
     let w = warnings(&stderr);
-    assert!(w.len() == 1 && w[0].contains("closed since 2027-01-07"), "{stderr}");
+    assert!(
+        w.len() == 1 && w[0].contains("closed since 2027-01-07"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(KEY));
-    let paths: Vec<String> = server.requests().iter().map(|r| r.path().to_owned()).collect();
+    let paths: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect();
     assert_eq!(paths, ["/v1/files", "/v1/fine_tuning/jobs"]);
 }
 
@@ -219,8 +245,16 @@ fn run_says_the_demo_model_can_be_trained_by_a_new_user() {
         .replace("name = \"openai/gpt-oss-20b\"", "name = \"gpt-4o-mini\"");
     std::fs::write(&pipeline, spec).unwrap();
     let out = tmp.path().join("mini");
-    let (code, _, stderr) = run(afinar().arg("run").arg(&pipeline).arg("--out-dir").arg(&out));
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let w = warnings(&stderr).join("\n");
-    assert!(w.contains("2027-01-06") && w.contains("openai/gpt-oss-20b"), "{}", filter(&stderr, tmp.path()));
+    assert!(
+        w.contains("2027-01-06") && w.contains("openai/gpt-oss-20b"),
+        "{}",
+        filter(&stderr, tmp.path())
+    );
 }

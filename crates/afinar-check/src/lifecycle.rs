@@ -518,15 +518,15 @@ impl Lifecycle {
                 elsewhere.join(", ")
             ));
         }
-        if self.open_to_new(model, today).is_empty() {
-            if let Some((m, open)) = self.suggestion(registry, today) {
-                let at: Vec<&str> = open.iter().map(|p| p.target.as_str()).collect();
-                message.push_str(&format!(
-                    ". A model anyone can train today: `{}` at {} (see `afinar models --open`)",
-                    m.name,
-                    at.join(", ")
-                ));
-            }
+        if self.open_to_new(model, today).is_empty()
+            && let Some((m, open)) = self.suggestion(registry, today)
+        {
+            let at: Vec<&str> = open.iter().map(|p| p.target.as_str()).collect();
+            message.push_str(&format!(
+                ". A model anyone can train today: `{}` at {} (see `afinar models --open`)",
+                m.name,
+                at.join(", ")
+            ));
         }
         Some(Notice {
             level,
@@ -619,11 +619,23 @@ mod tests {
                 why: ClosedBy::Shutdown
             }
         );
-        assert_eq!(at("2026-12-01").to_string(), "existing customers only, last job 2027-01-06");
+        assert_eq!(
+            at("2026-12-01").to_string(),
+            "existing customers only, last job 2027-01-06"
+        );
         assert_eq!(at("2027-01-07").to_string(), "closed since 2027-01-07");
         // Every model the same way, snapshots and fine-tunes by their family.
-        for name in ["gpt-4o", "gpt-4.1", "gpt-4.1-mini-2025-04-14", "ft:gpt-4o-mini-2024-07-18:acme::x1"] {
-            assert_eq!(life.status("openai", &model(name), d("2026-12-01")), existing("2026-05-07"), "{name}");
+        for name in [
+            "gpt-4o",
+            "gpt-4.1",
+            "gpt-4.1-mini-2025-04-14",
+            "ft:gpt-4o-mini-2024-07-18:acme::x1",
+        ] {
+            assert_eq!(
+                life.status("openai", &model(name), d("2026-12-01")),
+                existing("2026-05-07"),
+                "{name}"
+            );
         }
     }
 
@@ -643,7 +655,8 @@ mod tests {
             }
         );
         assert_eq!(
-            life.status("openai", &model("gpt-3.5-turbo-0125"), d("2026-12-01")).to_string(),
+            life.status("openai", &model("gpt-3.5-turbo-0125"), d("2026-12-01"))
+                .to_string(),
             "shut down 2026-10-23"
         );
     }
@@ -665,10 +678,20 @@ mod tests {
             "Qwen/Qwen3-32B",
             "mistralai/Ministral-3B",
         ] {
-            assert_eq!(life.status("azure", &model(name), today), Status::Open, "{name}");
+            assert_eq!(
+                life.status("azure", &model(name), today),
+                Status::Open,
+                "{name}"
+            );
         }
-        assert_eq!(life.status("azure", &model("Qwen/Qwen3-8B"), today), Status::NotTrained);
-        assert_eq!(life.status("nowhere", &model("gpt-4.1"), today), Status::NotTrained);
+        assert_eq!(
+            life.status("azure", &model("Qwen/Qwen3-8B"), today),
+            Status::NotTrained
+        );
+        assert_eq!(
+            life.status("nowhere", &model("gpt-4.1"), today),
+            Status::NotTrained
+        );
     }
 
     #[test]
@@ -683,10 +706,20 @@ mod tests {
         };
         assert_eq!(
             targets("openai/gpt-oss-20b"),
-            ["azure", "together", "fireworks", "llama-factory", "axolotl", "trl"]
+            [
+                "azure",
+                "together",
+                "fireworks",
+                "llama-factory",
+                "axolotl",
+                "trl"
+            ]
         );
         assert!(targets("gpt-4o-mini").is_empty());
-        assert_eq!(targets("google/gemma-3-1b-it"), ["together", "llama-factory", "axolotl", "trl"]);
+        assert_eq!(
+            targets("google/gemma-3-1b-it"),
+            ["together", "llama-factory", "axolotl", "trl"]
+        );
     }
 
     #[test]
@@ -712,19 +745,39 @@ mod tests {
             .notice(&registry, &model("gpt-4o-mini"), "openai", d("2027-01-07"))
             .unwrap();
         assert_eq!(closed.level, Level::Closed);
-        assert!(closed.message.contains("closed since 2027-01-07"), "{}", closed.message);
+        assert!(
+            closed.message.contains("closed since 2027-01-07"),
+            "{}",
+            closed.message
+        );
         // Open with nothing announced: nothing to say.
-        assert!(life
-            .notice(&registry, &model("openai/gpt-oss-20b"), "azure", d("2026-12-01"))
-            .is_none());
-        assert!(life
-            .notice(&registry, &model("openai/gpt-oss-20b"), "llama-factory", d("2030-01-01"))
-            .is_none());
+        assert!(
+            life.notice(
+                &registry,
+                &model("openai/gpt-oss-20b"),
+                "azure",
+                d("2026-12-01")
+            )
+            .is_none()
+        );
+        assert!(
+            life.notice(
+                &registry,
+                &model("openai/gpt-oss-20b"),
+                "llama-factory",
+                d("2030-01-01")
+            )
+            .is_none()
+        );
         // Not at that target, but elsewhere.
         let n = life
             .notice(&registry, &model("Qwen/Qwen3-8B"), "azure", d("2026-12-01"))
             .unwrap();
-        assert!(n.message.contains("still trained at together"), "{}", n.message);
+        assert!(
+            n.message.contains("still trained at together"),
+            "{}",
+            n.message
+        );
     }
 
     #[test]
