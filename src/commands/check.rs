@@ -91,6 +91,11 @@ must alternate). A cause that holds for the whole file is reported once, first, 
 first line with the count and the first lines: format_not_supported, mixed_formats,
 images_not_supported, developer_role_unsupported (errors).
 
+Training lifecycle: when the model can no longer be fine-tuned at the target by someone
+new to it (gpt-4o-mini on OpenAI since 2026-05-07), or will not be for long, a warning
+names the dates and the targets that still train it (`afinar models`); it does not
+change the exit code. AFINAR_TODAY=YYYY-MM-DD sets the day it is judged on.
+
 Personal data (CPF and CNPJ confirmed by their check digits, e-mails, Brazilian phone
 numbers) is looked for in every string, on by default, and reported with a masked
 preview, never the value.
@@ -203,6 +208,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut opts = open_model::options(&registry, &args)?;
     opts.max_tokens = args.max_tokens;
+    // Whether the model can still be trained where it is going; said after the report.
+    let target = match (&args.target, &opts.place) {
+        (Some(t), _) => t.clone(),
+        (None, Some(p)) => p.target.clone(),
+        (None, None) => opts.target.clone(),
+    };
+    // Only for registry models: one known only by its --tokenizer files has no policy.
+    let lifecycle = match registry.lookup(&opts.model.name) {
+        Some(m) => super::training::notice(&registry, m, &target)?,
+        None => None,
+    };
     if let Some(rule) = pii_rule(&args)? {
         opts.extra_rules.push(rule);
     }
@@ -251,6 +267,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for r in &reports {
                 out.write_all(github(r).as_bytes())?;
             }
+            if let Some(n) = &lifecycle {
+                writeln!(
+                    out,
+                    "::warning title=training_closed::{}",
+                    gh_data(&n.message)
+                )?;
+            }
             out.flush()?;
             for r in &reports {
                 eprintln!("{}", summary_line(r));
@@ -260,6 +283,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let text: Vec<String> = reports.iter().map(render).collect();
             eprint!("{}", text.join("\n"));
         }
+    }
+    if let Some(n) = &lifecycle {
+        super::training::warn(n);
     }
     let failed = reports.iter().any(Report::has_errors);
     Ok(ExitCode::from(if failed { exit::DATA } else { exit::OK }))

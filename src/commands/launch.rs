@@ -57,7 +57,9 @@ size 1-256, learning rate multiplier > 0, learning rate in (0, 1], LoRA rank 1-2
 in (0, 2]) are checked before any request, and a flag the service does not take is a
 usage error naming it: OpenAI and Azure take --learning-rate-multiplier and --seed;
 Together and Fireworks take --learning-rate and --lora-rank; --training-type is
-lora|full on Together and standard|global-standard|developer on Azure. Ctrl-C stops following, not the job: `afinar jobs follow ID` picks
+lora|full on Together and standard|global-standard|developer on Azure. A model nobody can fine-tune at the provider any more (afinar's lifecycle table:
+`afinar models`) is refused (exit 2) unless --force; one closed to new customers, or
+closing soon, is a warning. Ctrl-C stops following, not the job: `afinar jobs follow ID` picks
 it up again. Exit codes: 0 the job succeeded (or started, with --detach), 1 a file has
 errors, 2 usage or I/O error, 3 the service failed or the job failed or was cancelled.";
 
@@ -112,6 +114,10 @@ pub struct Args {
     /// Return once the job is created, without following it.
     #[arg(long)]
     detach: bool,
+    /// Launch even when afinar's lifecycle table says nobody can fine-tune the model at
+    /// this provider any more (see `afinar models`).
+    #[arg(long)]
+    force: bool,
     /// Seconds between polls while following.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_interval)]
     interval: f64,
@@ -224,6 +230,8 @@ fn launch(args: Args) -> anyhow::Result<ExitCode> {
     if !problems.is_empty() {
         anyhow::bail!("The job cannot be started: {}", problems.join("; "));
     }
+    let target = super::training::remote_target(&args.remote);
+    super::training::gate_launch(&args.model, &target, args.force)?;
     // Credentials are looked at before the (possibly long) check, and not at all for a
     // dry run.
     let client = if args.dry_run {

@@ -14,6 +14,7 @@ mod models;
 mod remote;
 mod run;
 mod split;
+mod training;
 mod upload;
 
 use std::process::ExitCode;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use afinar_check::lifecycle::{Date, Lifecycle};
 use afinar_check::{OverLimit, Registry};
 use anyhow::Context;
 
@@ -28,7 +29,14 @@ A dated snapshot (gpt-4o-mini-2024-07-18) or a fine-tuned model
 counted with their own tokenizer.json and chat template, read from the Hugging Face
 cache (`hf download ORG/NAME tokenizer.json tokenizer_config.json`); gpt-oss with
 harmony (o200k_harmony). For local trainers the limit is the setting's default: pass
-yours to `afinar check --max-tokens`.";
+yours to `afinar check --max-tokens`. A limit marked * is not published by the provider
+(afinar assumes it; check the model card).
+
+The training columns say who can still create a fine-tuning job there today: `open`,
+`existing customers only` (closed to organisations new to it), `closed since` or `shut
+down` with the date, and the last day jobs can be created when it is announced. The
+facts and their sources are in afinar's lifecycle table (README, \"Where to train\");
+AFINAR_TODAY=YYYY-MM-DD judges another day.";
 
 /// List the models `afinar check` knows: encoding, maximum tokens per training example,
 /// formats taken, training price per 1M tokens and whether the developer role is taken;
@@ -55,6 +63,8 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let registry = load_registry(args.models.as_deref())?;
+    let life = Lifecycle::builtin();
+    let today = super::training::today()?;
     match args.format {
         Format::Json => {
             let models: Vec<_> = registry
@@ -65,8 +75,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let value = serde_json::json!({ "models": models });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        Format::Text if args.open => print!("{}", render_open(&registry)),
-        Format::Text => print!("{}\n{}", render(&registry), render_open(&registry)),
+        Format::Text if args.open => print!(
+            "{}\n{}",
+            heading(&life, today),
+            render_open(&registry, &life, today)
+        ),
+        Format::Text => print!(
+            "{}\n{}\n{}",
+            heading(&life, today),
+            render(&registry, &life, today),
+            render_open(&registry, &life, today)
+        ),
     }
     Ok(ExitCode::from(exit::OK))
 }
@@ -82,7 +101,15 @@ pub fn load_registry(extra: Option<&std::path::Path>) -> anyhow::Result<Registry
     Ok(registry)
 }
 
-fn render(registry: &Registry) -> String {
+/// The day the training columns are judged on.
+fn heading(life: &Lifecycle, today: Date) -> String {
+    format!(
+        "Training status on {today} (lifecycle table reviewed {})\n",
+        life.reviewed()
+    )
+}
+
+fn render(registry: &Registry, life: &Lifecycle, today: Date) -> String {
     let header = [
         "model",
         "encoding",
@@ -90,6 +117,8 @@ fn render(registry: &Registry) -> String {
         "formats",
         "US$ / 1M",
         "developer",
+        "training at openai",
+        "at azure",
     ];
     let rows: Vec<Vec<String>> = registry
         .models()
@@ -108,14 +137,17 @@ fn render(registry: &Registry) -> String {
                 m.price_per_million
                     .map_or_else(|| "-".to_owned(), |p| format!("{p:.2}")),
                 if m.developer_role { "yes" } else { "no" }.to_owned(),
+                life.status("openai", m, today).to_string(),
+                life.status("azure", m, today).to_string(),
             ]
         })
         .collect();
     table(&header, &rows, &[2, 4])
 }
 
-/// Open-weight models, one row per place they are trained.
-fn render_open(registry: &Registry) -> String {
+/// Open-weight models, one row per place they are trained: the places with a known
+/// limit, then the providers of the lifecycle table that also train them.
+fn render_open(registry: &Registry, life: &Lifecycle, today: Date) -> String {
     let header = [
         "open model",
         "tokenizer",
@@ -124,12 +156,19 @@ fn render_open(registry: &Registry) -> String {
         "max tokens",
         "over limit",
         "setting",
+        "training",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut assumed = false;
     for m in registry.models().iter().filter(|m| m.is_open()) {
         let kind = m.tokenizer.map_or("-", |k| k.name()).to_owned();
         let context = m.context_length.map_or_else(|| "-".to_owned(), thousands);
-        if m.trained_at.is_empty() {
+        let others: Vec<_> = life
+            .places(m, today)
+            .into_iter()
+            .filter(|(p, _)| m.place(Some(&p.target)).is_none())
+            .collect();
+        if m.trained_at.is_empty() && others.is_empty() {
             rows.push(vec![
                 m.name.clone(),
                 kind,
@@ -138,11 +177,13 @@ fn render_open(registry: &Registry) -> String {
                 thousands(m.max_tokens),
                 "-".into(),
                 "-".into(),
+                "-".into(),
             ]);
             continue;
         }
         for (i, p) in m.trained_at.iter().enumerate() {
             let first = i == 0;
+            assumed |= p.assumed;
             rows.push(vec![
                 if first { m.name.clone() } else { String::new() },
                 if first { kind.clone() } else { String::new() },
@@ -152,7 +193,11 @@ fn render_open(registry: &Registry) -> String {
                     String::new()
                 },
                 p.target.clone(),
-                thousands(p.max_tokens),
+                format!(
+                    "{}{}",
+                    thousands(p.max_tokens),
+                    if p.assumed { "*" } else { "" }
+                ),
                 match p.over_limit {
                     OverLimit::Truncate => "truncate",
                     OverLimit::Drop => "drop",
@@ -160,10 +205,48 @@ fn render_open(registry: &Registry) -> String {
                 }
                 .to_owned(),
                 p.setting.clone().unwrap_or_default(),
+                life.status(&p.target, m, today).to_string(),
+            ]);
+        }
+        for (i, (p, status)) in others.iter().enumerate() {
+            let first = m.trained_at.is_empty() && i == 0;
+            rows.push(vec![
+                if first { m.name.clone() } else { String::new() },
+                if first { kind.clone() } else { String::new() },
+                if first {
+                    context.clone()
+                } else {
+                    String::new()
+                },
+                p.target.clone(),
+                "-".into(),
+                "-".into(),
+                String::new(),
+                status.to_string(),
             ]);
         }
     }
-    table(&header, &rows, &[2, 4])
+    let mut out = table(&header, &rows, &[2, 4]);
+    if assumed {
+        out.push_str(
+            "* not published by the provider: afinar assumes it (pass --max-tokens to check with another)\n",
+        );
+    }
+    // Terms that hold wherever a model is trained (Azure's open models).
+    let mut terms: Vec<String> = Vec::new();
+    for p in life.providers() {
+        for t in &p.terms {
+            let line = format!("{}: {} ({})", p.name, t.says, t.models.join(", "));
+            if !terms.contains(&line) {
+                terms.push(line);
+            }
+        }
+    }
+    for t in terms {
+        out.push_str(&t);
+        out.push('\n');
+    }
+    out
 }
 
 /// Columns padded to their widest cell; the `right` ones right-aligned.

@@ -48,7 +48,7 @@ pub struct Args {
     /// After a successful run, launch a fine-tuning job as the pipeline's `[launch]`
     /// section says (its keys are `afinar launch`'s options: model, provider, suffix,
     /// epochs, batch_size, learning_rate_multiplier, learning_rate, lora_rank,
-    /// training_type, method, beta, seed, dry_run, detach).
+    /// training_type, method, beta, seed, dry_run, detach, force).
     #[arg(long)]
     launch: bool,
     /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
@@ -140,6 +140,9 @@ pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
             "Estimate for `{}`: {} epochs, {} billed tokens, {cost}",
             e.model, e.epochs, e.billed_tokens
         );
+        if let Some(line) = training_line(&e.model)? {
+            eprintln!("{line}");
+        }
         let masked: Vec<String> = m
             .redactions
             .iter()
@@ -164,6 +167,9 @@ pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
             out.out_dir.display()
         );
     }
+    if args.format == Format::Json {
+        training_line(&m.estimate.model)?;
+    }
     if out.failed {
         if args.launch {
             eprintln!("Not launching: the training data has problems (see above)");
@@ -174,6 +180,31 @@ pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
         return launch(&spec, &args.pipeline, &out.out_dir, launcher);
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Whether the pipeline's model can be trained, and where: a line when a new user can
+/// (returned), a warning when not or not for long (printed).
+fn training_line(model: &str) -> anyhow::Result<Option<String>> {
+    let registry = afinar_check::Registry::builtin();
+    let Some(info) = registry.lookup(model) else {
+        return Ok(None);
+    };
+    let target = super::training::default_target(info);
+    if let Some(n) = super::training::notice(&registry, info, &target)? {
+        super::training::warn(&n);
+        return Ok(None);
+    }
+    let today = super::training::today()?;
+    let life = afinar_check::lifecycle::Lifecycle::builtin();
+    let open = life.open_to_new(info, today);
+    if open.is_empty() {
+        return Ok(None);
+    }
+    let at: Vec<&str> = open.iter().map(|p| p.target.as_str()).collect();
+    Ok(Some(format!(
+        "Training: `{model}` can be fine-tuned today by anyone, new customers included, at {}",
+        at.join(", ")
+    )))
 }
 
 /// `afinar launch` over the run's outputs, its options taken from `[launch]`: the same
@@ -199,7 +230,7 @@ fn launch(
     if std::fs::metadata(&validation).is_ok_and(|m| m.len() > 0) {
         argv.extend(["--validation".into(), validation.display().to_string()]);
     }
-    const KEYS: [&str; 16] = [
+    const KEYS: [&str; 17] = [
         "model",
         "suffix",
         "epochs",
@@ -216,6 +247,7 @@ fn launch(
         "interval",
         "provider",
         "format",
+        "force",
     ];
     for (key, value) in table {
         if !KEYS.contains(&key.as_str()) {

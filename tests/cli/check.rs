@@ -356,9 +356,17 @@ fn github_format_prints_annotations() {
     insta::assert_snapshot!("check_rules_github", stdout);
     assert!(stdout.starts_with("::error file=fixtures/check/rules.jsonl,line=19,title=developer_role_unsupported::Messages with role `developer`"));
     assert!(stdout.contains("\n::error file=fixtures/check/rules.jsonl,line=3,title=invalid_json::Invalid JSON at column 78"));
+    let mut lines = stderr.lines();
     assert_eq!(
-        stderr,
-        "fixtures/check/rules.jsonl: 32 examples, 9 valid, 24 errors, 5 warnings\n"
+        lines.next(),
+        Some("fixtures/check/rules.jsonl: 32 examples, 9 valid, 24 errors, 5 warnings")
+    );
+    // gpt-3.5-turbo-0613 can no longer be trained: the lifecycle warning follows.
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("warning:") && l.contains("shut down on 2026-10-23")),
+        "{stderr}"
     );
 }
 

@@ -14,12 +14,17 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("fixtures").join(name)
 }
 
+/// The day every CLI test judges the training lifecycle on (`AFINAR_TODAY`).
+pub const TODAY: &str = "2026-12-01";
+
 /// `afinar` run from the repository root, so fixture paths print as `fixtures/x.csv`.
 pub fn afinar() -> Command {
     #[allow(deprecated)]
     let mut cmd = Command::cargo_bin("afinar").expect("the afinar binary is built");
+    // The training lifecycle is judged on a fixed day, never the wall clock.
     cmd.current_dir(root())
         .env("NO_COLOR", "1")
+        .env("AFINAR_TODAY", TODAY)
         .env_remove("RUST_LOG");
     cmd
 }

@@ -10,6 +10,7 @@ mod documents;
 mod eval;
 mod flow;
 mod fuzz_replay;
+mod lifecycle;
 mod limits;
 mod malformed;
 mod open_models;

@@ -20,6 +20,8 @@
 //! - Open-weight models are counted with their own tokenizer and chat template
 //!   ([`CheckOptions::chat_tokenizer`], from `afinar_tokens::chat`), against the limit of
 //!   the place they are trained ([`CheckOptions::place`]).
+//! - The [`lifecycle`] table says whether a model can still be fine-tuned at a target,
+//!   by whom and until when (`lifecycle.json`, one reviewed file with the sources).
 //!
 //! - [`preflight`] is the check a file passes before any upload: the same report for
 //!   the provider it goes to, plus the line shapes that provider takes.
@@ -44,6 +46,7 @@ mod engine;
 mod error;
 mod finding;
 pub mod image;
+pub mod lifecycle;
 pub mod pii;
 pub mod preflight;
 pub mod registry;

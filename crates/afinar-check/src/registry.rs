@@ -116,6 +116,10 @@ pub struct TrainPlace {
     /// Where the limit comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The provider does not publish this limit; `max_tokens` is afinar's assumption
+    /// (shown as such by `afinar models --open`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assumed: bool,
 }
 
 impl TrainPlace {

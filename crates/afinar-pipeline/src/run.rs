@@ -201,6 +201,17 @@ pub fn run(
     if let Some(t) = target {
         check_opts.target = t.id.clone();
     }
+    // Open-weight models: gpt-oss counts in harmony (bundled, no files); the limit is
+    // that of the training place the target names, else the model's first.
+    if model.tokenizer == Some(afinar_check::TokenizerKind::Harmony) {
+        check_opts.chat_tokenizer = Some(std::sync::Arc::new(
+            afinar_tokens::chat::ChatTokenizer::harmony(),
+        ));
+    }
+    check_opts.place = target
+        .and_then(|t| model.place(Some(&t.id)))
+        .or_else(|| model.place(None))
+        .cloned();
     // The check engine counts exactly as the service does; keep each example's count.
     let check = |name: &str, bytes: &[u8]| {
         let mut tokens = Vec::new();
@@ -318,7 +329,7 @@ pub fn run(
         ],
         estimate: Estimate {
             model: spec.model.name.clone(),
-            encoding: model.encoding.to_string(),
+            encoding: train_report.encoding.clone(),
             max_tokens_per_example: train_report.limit,
             epochs: train_report.epochs,
             billed_tokens: train_report.billed_tokens,
