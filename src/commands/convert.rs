@@ -1,19 +1,19 @@
 //! `afinar convert`: sources in, chat or prompt/completion JSONL out, rejects beside it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use afinar_core::{CompletionOptions, SystemPolicy};
 use afinar_formats::Reject;
 use afinar_formats::read;
-use afinar_pipeline::convert::{ConvertOutputs, Summary, convert};
+use afinar_pipeline::convert::{ConvertOutputs, Summary, convert_with, json_line};
 use afinar_pipeline::flow::{ConvertSpec, ReadSpec};
 use afinar_pipeline::stage::redact::{Environment, RedactMode, RedactSpec};
 use afinar_pipeline::stage::shape::{Format, ShapeSpec};
 use afinar_pipeline::stage::system::SystemSpec;
-use anyhow::bail;
 use clap::ValueEnum;
 
+use crate::progress::{Bars, QuietArg};
 use crate::ui::{self, exit};
 
 const EXAMPLES: &str = "\
@@ -149,6 +149,8 @@ pub struct Args {
     /// Summary format on standard error: `text`, or `json` on standard output.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -242,30 +244,15 @@ fn spec(args: &Args) -> ConvertSpec {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let parquet_out = args
-        .output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    if parquet_out && args.to != Shape::Chat {
-        bail!("Parquet output holds question/answer pairs; use --to chat, or write JSONL");
-    }
     ui::check_output(
         &args.inputs,
         &args.output,
         args.format == SummaryFormat::Json,
     )?;
-    let to_stdout = args.output.as_os_str() == "-";
-    let outputs = ConvertOutputs {
-        output: args.output.clone(),
-        rejects: match (&args.rejects, to_stdout) {
-            (Some(p), _) => Some(p.clone()),
-            (None, false) => Some(default_rejects_path(&args.output)),
-            (None, true) => None,
-        },
-        bom: args.bom,
-        strict: args.strict,
-    };
-    let report = convert(&spec(&args), &args.inputs, &outputs, &Environment)?;
+    let outputs = ConvertOutputs::new(args.output.clone(), args.rejects.clone(), args.bom, args.strict);
+    let bars = Bars::new(args.quiet);
+    let report = convert_with(&spec(&args), &args.inputs, &outputs, &Environment, &bars, &json_line)?;
+    drop(bars);
     let summary = report.summary(format(args.to), &outputs);
     match args.format {
         SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
@@ -278,23 +265,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }))
 }
 
-/// `out/train.jsonl` → `out/train.rejects.jsonl`.
-fn default_rejects_path(output: &Path) -> PathBuf {
-    let stem = output
-        .file_stem()
-        .map_or_else(|| "out".into(), |s| s.to_string_lossy().into_owned());
-    output.with_file_name(format!("{stem}.rejects.jsonl"))
-}
-
 fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
     use std::fmt::Write;
     let mut t = String::new();
     for input in &s.inputs {
-        let unit = match input.format {
-            f if f.starts_with("json") => ("line", "lines"),
-            "markdown" => ("question", "questions"),
-            _ => ("row", "rows"),
-        };
+        let unit = input.unit();
         t.push_str(&ui::source_summary(input.path, input.info));
         let mut counts = format!(
             "  {}: {}, {} rejected",

@@ -31,6 +31,7 @@ mod json;
 pub mod limits;
 pub mod markers;
 pub mod normalize;
+pub mod progress;
 mod origin;
 mod role;
 
