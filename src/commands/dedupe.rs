@@ -9,9 +9,10 @@ use afinar_formats::Reject;
 use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use serde::Serialize;
 
-use crate::progress::{Bars, QuietArg};
 use super::curate_io::{Format, SHOWN, read_inputs, render_rejects};
+use crate::progress::{Bars, QuietArg};
 use crate::ui::{self, exit};
+use afinar_core::progress::Progress as _;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -87,7 +88,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::ui::check_output(&args.inputs, &args.output, args.format == Format::Json)?;
     let bars = Bars::new(args.quiet);
     let (examples, rejects) = read_inputs(&args.inputs, &bars)?;
-    bars.stage(&format!("Deduplicating {}", ui::count(examples.len() as u64, "example", "examples")));
+    bars.stage(&format!(
+        "Deduplicating {}",
+        ui::count(examples.len() as u64, "example", "examples")
+    ));
     let opts = DedupeOptions {
         near: if args.exact_only {
             None

@@ -67,7 +67,8 @@ struct LeakOut {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (train, train_rejects) = read_inputs(std::slice::from_ref(&args.train), &Silent)?;
-    let (validation, validation_rejects) = read_inputs(std::slice::from_ref(&args.validation), &Silent)?;
+    let (validation, validation_rejects) =
+        read_inputs(std::slice::from_ref(&args.validation), &Silent)?;
     let near = if args.exact_only {
         None
     } else {

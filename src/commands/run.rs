@@ -10,6 +10,7 @@ use anyhow::Context;
 
 use crate::progress::{Bars, QuietArg};
 use crate::ui::exit;
+use afinar_core::progress::Progress as _;
 
 const EXAMPLES: &str = "\
 Examples:

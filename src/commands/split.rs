@@ -9,10 +9,11 @@ use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use anyhow::bail;
 use serde::Serialize;
 
-use crate::progress::{Bars, QuietArg};
 use super::curate_io::{Format, read_inputs, render_rejects};
-use crate::ui::{self, exit};
+use crate::progress::{Bars, QuietArg};
 use crate::ui::same_file;
+use crate::ui::{self, exit};
+use afinar_core::progress::Progress as _;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -97,7 +98,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let bars = Bars::new(args.quiet);
     let (examples, rejects) = read_inputs(&args.inputs, &bars)?;
-    bars.stage(&format!("Splitting {}", ui::count(examples.len() as u64, "example", "examples")));
+    bars.stage(&format!(
+        "Splitting {}",
+        ui::count(examples.len() as u64, "example", "examples")
+    ));
     let opts = SplitOptions {
         validation: args.validation,
         seed: args.seed,

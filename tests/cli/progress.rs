@@ -8,10 +8,25 @@ fn long_commands(dir: &std::path::Path) -> Vec<Vec<String>> {
     let d = |name: &str| dir.join(name).display().to_string();
     let f = |name: &str| fixture(name).display().to_string();
     vec![
-        vec!["convert".into(), f("simples-nacional.csv"), "-o".into(), d("c.jsonl")],
+        vec![
+            "convert".into(),
+            f("simples-nacional.csv"),
+            "-o".into(),
+            d("c.jsonl"),
+        ],
         vec!["check".into(), f("simples-nacional.jsonl")],
-        vec!["dedupe".into(), f("curate/treino.jsonl"), "-o".into(), d("d.jsonl")],
-        vec!["split".into(), f("simples-nacional.jsonl"), "--out-dir".into(), d("split")],
+        vec![
+            "dedupe".into(),
+            f("curate/treino.jsonl"),
+            "-o".into(),
+            d("d.jsonl"),
+        ],
+        vec![
+            "split".into(),
+            f("simples-nacional.jsonl"),
+            "--out-dir".into(),
+            d("split"),
+        ],
         vec![
             "run".into(),
             "pipelines/simples-nacional.toml".into(),
@@ -52,8 +67,18 @@ fn quiet_is_taken_by_every_long_command_and_changes_no_output() {
         assert_eq!(filter(&out_a, loud.path()), filter(&out_b, quiet.path()));
         assert_eq!(filter(&err_a, loud.path()), filter(&err_b, quiet.path()));
     }
-    for name in ["c.jsonl", "c.rejects.jsonl", "d.jsonl", "split/train.jsonl", "run/train.jsonl"] {
-        assert_eq!(read(&loud.path().join(name)), read(&quiet.path().join(name)), "{name}");
+    for name in [
+        "c.jsonl",
+        "c.rejects.jsonl",
+        "d.jsonl",
+        "split/train.jsonl",
+        "run/train.jsonl",
+    ] {
+        assert_eq!(
+            read(&loud.path().join(name)),
+            read(&quiet.path().join(name)),
+            "{name}"
+        );
     }
 }
 
@@ -88,7 +113,10 @@ fn convert_gives_the_same_bytes_on_one_thread_or_several() {
             .arg(&input));
         assert_eq!(code, 0, "{stderr}");
         let rejects = dir.path().join(format!("out-{threads}.rejects.jsonl"));
-        outputs.push((std::fs::read(&out).unwrap(), std::fs::read(&rejects).unwrap()));
+        outputs.push((
+            std::fs::read(&out).unwrap(),
+            std::fs::read(&rejects).unwrap(),
+        ));
     }
     let rejected = (0..7000).filter(|i| i % 101 == 50).count();
     let lines = |b: &[u8]| b.iter().filter(|c| **c == b'\n').count();

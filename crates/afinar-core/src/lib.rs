@@ -31,8 +31,8 @@ mod json;
 pub mod limits;
 pub mod markers;
 pub mod normalize;
-pub mod progress;
 mod origin;
+pub mod progress;
 mod role;
 
 pub use convert::{Completion, CompletionOptions, SystemPolicy, set_system_unfolded};

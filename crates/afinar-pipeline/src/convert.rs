@@ -366,7 +366,11 @@ fn write_lines(w: &mut dyn Write, records: &[Record], line: &WriteLine) -> std::
     Ok(())
 }
 
-fn not_written(valid: usize, converted: &Converted, outputs: &ConvertOutputs) -> Option<NotWritten> {
+fn not_written(
+    valid: usize,
+    converted: &Converted,
+    outputs: &ConvertOutputs,
+) -> Option<NotWritten> {
     if valid == 0 {
         Some(NotWritten::NothingValid)
     } else if outputs.strict && !converted.rejects.is_empty() {
@@ -475,13 +479,17 @@ mod tests {
         let report = convert(spec, inputs, &outputs, &Environment).unwrap();
         assert!(report.not_written.is_none());
         let read = |p: &Path| std::fs::read(p).unwrap();
-        (read(&outputs.output), read(outputs.rejects.as_ref().unwrap()))
+        (
+            read(&outputs.output),
+            read(outputs.rejects.as_ref().unwrap()),
+        )
     }
 
     /// A messy export longer than a batch: a title row, blank rows, rejects, multi-line
     /// quoted cells with `;` and quotes, accents.
     fn long_csv(rows: usize) -> String {
-        let mut body = String::from("Perguntas frequentes (exportado);;\r\nTema;Pergunta;Resposta\r\n");
+        let mut body =
+            String::from("Perguntas frequentes (exportado);;\r\nTema;Pergunta;Resposta\r\n");
         for i in 0..rows {
             match i % 97 {
                 13 => body.push_str(";;\r\n"),
@@ -558,9 +566,11 @@ mod tests {
                 .build()
                 .unwrap();
             let out = dir.path().join(format!("out-{threads}"));
-            runs.push(pool.install(|| {
-                streamed(&ConvertSpec::default(), std::slice::from_ref(&input), &out)
-            }));
+            runs.push(
+                pool.install(|| {
+                    streamed(&ConvertSpec::default(), std::slice::from_ref(&input), &out)
+                }),
+            );
         }
         assert!(runs[0].0.len() > 1_000_000, "more than a few batches");
         assert!(runs.iter().all(|r| *r == runs[0]));
@@ -577,17 +587,28 @@ mod tests {
         std::fs::write(&outputs.output, "antigo\n").unwrap();
         let rejects = outputs.rejects.clone().unwrap();
         std::fs::write(&rejects, "antigos\n").unwrap();
-        let err = convert(&ConvertSpec::default(), &[good, bad], &outputs, &Environment)
-            .unwrap_err();
+        let err = convert(
+            &ConvertSpec::default(),
+            &[good, bad],
+            &outputs,
+            &Environment,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("quebrado.xlsx"), "{err}");
-        assert_eq!(std::fs::read_to_string(&outputs.output).unwrap(), "antigo\n");
+        assert_eq!(
+            std::fs::read_to_string(&outputs.output).unwrap(),
+            "antigo\n"
+        );
         assert_eq!(std::fs::read_to_string(&rejects).unwrap(), "antigos\n");
         let mut names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["bom.csv", "out.jsonl", "out.rejects.jsonl", "quebrado.xlsx"]);
+        assert_eq!(
+            names,
+            ["bom.csv", "out.jsonl", "out.rejects.jsonl", "quebrado.xlsx"]
+        );
     }
 
     #[test]

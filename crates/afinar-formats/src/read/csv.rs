@@ -339,7 +339,9 @@ impl Iterator for Records<'_> {
             }
             Err(source) => {
                 self.done = true;
-                let at = source.position().map_or(self.body.len(), |p| p.byte() as usize);
+                let at = source
+                    .position()
+                    .map_or(self.body.len(), |p| p.byte() as usize);
                 let line = self.line_at(at);
                 Some(Err(FormatError::Csv {
                     file: self.file.to_owned(),
@@ -370,7 +372,11 @@ mod tests {
             huge_comma_answer(50),
         ];
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/sources");
-        for name in ["faq-cp1252.csv", "faq-huge-answer.csv", "faq-mac-roman-cr.csv"] {
+        for name in [
+            "faq-cp1252.csv",
+            "faq-huge-answer.csv",
+            "faq-mac-roman-cr.csv",
+        ] {
             let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
             bodies.push(encoding::decode(&bytes, None).text.into_owned());
         }

@@ -10,7 +10,9 @@ use afinar_core::progress::{Progress, Unit};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::{Batch, InputKind, ReadOptions, ReadOutput, SourceInfo, encoding, read_bytes, read_capped};
+use super::{
+    Batch, InputKind, ReadOptions, ReadOutput, SourceInfo, encoding, read_bytes, read_capped,
+};
 use crate::FormatError;
 
 /// One file to read, and how.
@@ -101,28 +103,28 @@ pub fn stream_source<E: From<FormatError>>(
         .as_deref()
         .map(|l| encoding::resolve(l, &name))
         .transpose()?;
-    let decoded = encoding::decode(&bytes, forced);
+    let io = |source| FormatError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    // Text that has to be transcoded is decoded from the file again, the bytes dropped
+    // first; otherwise the text is the bytes (after any byte order mark), held once.
+    let (again, bytes) = match encoding::decode_file_again(path, bytes, forced).map_err(io)? {
+        Ok(decoded) => (Some(decoded), Vec::new()),
+        Err(bytes) => (None, bytes),
+    };
+    let decoded = match again {
+        Some(decoded) => decoded,
+        None => encoding::decode(&bytes, forced),
+    };
     let info = SourceInfo {
-        encoding: decoded.encoding,
+        encoding: decoded.encoding.clone(),
         bom: decoded.bom,
-        notes: decoded.note.into_iter().collect(),
-        warnings: decoded.warning.into_iter().collect(),
+        notes: decoded.note.clone().into_iter().collect(),
+        warnings: decoded.warning.clone().into_iter().collect(),
         ..Default::default()
     };
-    // Text that had to be transcoded is a copy, and the bytes can go; otherwise the text
-    // is the bytes (after any byte order mark), held once.
-    let (owned, range) = match decoded.text {
-        Cow::Owned(text) => (Some(text), 0..0),
-        Cow::Borrowed(text) => {
-            let start = text.as_ptr() as usize - bytes.as_ptr() as usize;
-            (None, start..start + text.len())
-        }
-    };
-    let bytes = if owned.is_some() { Vec::new() } else { bytes };
-    let body: &str = match &owned {
-        Some(text) => text,
-        None => std::str::from_utf8(&bytes[range]).unwrap_or_default(),
-    };
+    let body: &str = &decoded.text;
     progress.begin(&name, Some(body.len() as u64), Unit::Bytes);
     let info = super::csv::stream_str(body, &name, &options, info, progress, sink)?;
     progress.end();

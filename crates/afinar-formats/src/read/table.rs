@@ -203,7 +203,12 @@ impl Table {
     }
 
     /// The example a data row makes, or its reject.
-    pub fn example(&self, row: &Row, origin: Origin, opts: &ReadOptions) -> Result<Example, Reject> {
+    pub fn example(
+        &self,
+        row: &Row,
+        origin: Origin,
+        opts: &ReadOptions,
+    ) -> Result<Example, Reject> {
         example(row, &self.header, &self.map, origin.clone(), opts)
             .map_err(|reason| Reject::new(origin, reason, row.raw.clone()))
     }
