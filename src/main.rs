@@ -2,6 +2,7 @@
 //! Logic that a library could test lives in `crates/`.
 
 mod commands;
+mod progress;
 mod ui;
 
 use std::process::ExitCode;

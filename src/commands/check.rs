@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use afinar_check::report::Report;
-use afinar_check::{CheckError, CheckOptions, ExampleTokens, Finding, check_path, schema};
+use afinar_check::{CheckError, CheckOptions, ExampleTokens, Finding, check_reader, schema};
+use afinar_core::progress::{Progress, Unit};
 use afinar_formats::atomic::write_atomic;
 use afinar_redact::{KindSet, NameList, RedactError, Scanner};
 use anyhow::{Context, bail};
@@ -15,6 +16,7 @@ use clap::ValueEnum;
 use super::models::{load_registry, thousands};
 
 mod open_model;
+use crate::progress::{Bars, QuietArg, Reader};
 use crate::ui::{exit, paint};
 
 const EXAMPLES: &str = "\
@@ -160,6 +162,8 @@ pub struct Args {
     /// Print the bundled JSON Schema of a line format and exit.
     #[arg(long, value_enum, value_name = "FORMAT", exclusive = true)]
     schema: Option<SchemaFormat>,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,13 +227,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts.extra_rules.push(rule);
     }
 
+    let bars = Bars::new(args.quiet);
     let reports = match &args.per_example {
-        None => check_all(&args.files, &opts, &mut |_, _| Ok(()))?,
+        None => check_all(&args.files, &opts, &bars, &mut |_, _| Ok(()))?,
         Some(path) => {
             let several = args.files.len() > 1;
             let mut outcome: Option<Result<Vec<Report>, CheckError>> = None;
             let written = write_atomic(path, |w| {
-                let result = check_all(&args.files, &opts, &mut |file, e| {
+                let result = check_all(&args.files, &opts, &bars, &mut |file, e| {
                     write_example(w, several.then_some(file), e)
                 });
                 let failed = result.is_err();
@@ -330,12 +335,37 @@ fn refuse_sources(file: &Path) -> anyhow::Result<()> {
 fn check_all(
     files: &[PathBuf],
     opts: &CheckOptions,
+    bars: &Bars,
     on_example: &mut dyn FnMut(&Path, &ExampleTokens) -> std::io::Result<()>,
 ) -> Result<Vec<Report>, CheckError> {
     files
         .iter()
-        .map(|f| check_path(f, opts, &mut |e| on_example(f, e)))
+        .map(|f| check_file(f, opts, bars, &mut |e| on_example(f, e)))
         .collect()
+}
+
+/// [`afinar_check::check_path`], with the bytes read shown on a progress bar.
+fn check_file(
+    path: &Path,
+    opts: &CheckOptions,
+    bars: &Bars,
+    on_example: &mut dyn FnMut(&ExampleTokens) -> std::io::Result<()>,
+) -> Result<Report, CheckError> {
+    let io_err = |source| CheckError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    let name = path.display().to_string();
+    bars.begin(&name, Some(size), Unit::Bytes);
+    let reader = Reader::new(std::io::BufReader::with_capacity(1 << 20, file), bars);
+    let report = check_reader(&name, reader, Some(size), opts, on_example).map_err(|e| match e {
+        CheckError::Io { source, .. } => io_err(source),
+        other => other,
+    });
+    bars.end();
+    report
 }
 
 fn write_example(w: &mut dyn Write, file: Option<&Path>, e: &ExampleTokens) -> std::io::Result<()> {

@@ -1,12 +1,11 @@
 //! `afinar convert`: sources in, chat or prompt/completion JSONL out, rejects beside it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use afinar_core::{CompletionOptions, SystemPolicy};
-use afinar_formats::Reject;
 use afinar_formats::read;
-use afinar_pipeline::convert::{ConvertOutputs, Summary, convert};
+use afinar_pipeline::convert::{ConvertOutputs, convert_with, json_line};
 use afinar_pipeline::flow::{ConvertSpec, ReadSpec};
 use afinar_pipeline::stage::redact::{Environment, RedactMode, RedactSpec};
 use afinar_pipeline::stage::shape::{Format, ShapeSpec};
@@ -15,6 +14,8 @@ use afinar_pipeline::stage::target::TargetSpec;
 use anyhow::bail;
 use clap::ValueEnum;
 
+use super::convert_summary::render;
+use crate::progress::{Bars, QuietArg};
 use crate::ui::{self, exit};
 
 const EXAMPLES: &str = "\
@@ -157,6 +158,8 @@ pub struct Args {
     /// Summary format on standard error: `text`, or `json` on standard output.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,17 +257,14 @@ fn spec(args: &Args) -> ConvertSpec {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let parquet_out = args
-        .output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    if parquet_out && args.to != Shape::Chat {
-        bail!("Parquet output holds question/answer pairs; use --to chat, or write JSONL");
-    }
     let target = match &args.target {
         Some(t) => Some(afinar_check::targets::lookup(t)?),
         None => None,
     };
+    let parquet_out = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     if parquet_out && target.is_some() {
         bail!("Parquet output has no target dialect; write JSONL with --target");
     }
@@ -273,18 +273,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.output,
         args.format == SummaryFormat::Json,
     )?;
-    let to_stdout = args.output.as_os_str() == "-";
-    let outputs = ConvertOutputs {
-        output: args.output.clone(),
-        rejects: match (&args.rejects, to_stdout) {
-            (Some(p), _) => Some(p.clone()),
-            (None, false) => Some(default_rejects_path(&args.output)),
-            (None, true) => None,
-        },
-        bom: args.bom,
-        strict: args.strict,
-    };
-    let report = convert(&spec(&args), &args.inputs, &outputs, &Environment)?;
+    let outputs = ConvertOutputs::new(
+        args.output.clone(),
+        args.rejects.clone(),
+        args.bom,
+        args.strict,
+    );
+    let bars = Bars::new(args.quiet);
+    let report = convert_with(
+        &spec(&args),
+        &args.inputs,
+        &outputs,
+        &Environment,
+        &bars,
+        &json_line,
+    )?;
+    drop(bars);
     let mut summary = report.summary(format(args.to), &outputs);
     summary.target = target.map(|t| t.name.as_str());
     match args.format {
@@ -297,6 +301,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         exit::OK
     }))
 }
+<<<<<<< HEAD
 
 /// `out/train.jsonl` → `out/train.rejects.jsonl`.
 fn default_rejects_path(output: &Path) -> PathBuf {
@@ -374,3 +379,5 @@ fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
     t.push_str(&ui::rejects_list(rejects, s.rejects_file.as_deref()));
     t
 }
+=======
+>>>>>>> stream

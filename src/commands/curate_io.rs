@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use afinar_core::Example;
+use afinar_core::progress::Progress;
 use afinar_formats::{ReadOptions, Reject};
 use clap::ValueEnum;
 
@@ -16,23 +17,29 @@ pub(super) enum Format {
     Json,
 }
 
-/// Reads every input with the shared readers; rows that cannot become examples come back
-/// as rejects, to be listed (never silently dropped).
-pub(super) fn read_inputs(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Example>, Vec<Reject>)> {
+/// Reads every input with the shared readers, one after the other, telling `progress`
+/// the bytes read; rows that cannot become examples come back as rejects, to be listed
+/// (never silently dropped).
+pub(super) fn read_inputs(
+    inputs: &[PathBuf],
+    progress: &dyn Progress,
+) -> anyhow::Result<(Vec<Example>, Vec<Reject>)> {
     let mut examples = Vec::new();
     let mut rejects = Vec::new();
-    for source in afinar_formats::read::read_paths(inputs, &ReadOptions::default())? {
-        let mut out = source.output;
-        examples.append(&mut out.examples);
-        rejects.append(&mut out.rejects);
-        // Curation works on chat examples; a DPO line is reported, never dropped silently.
-        rejects.extend(out.preferences.into_iter().map(|p| {
-            Reject::new(
-                p.origin,
-                "DPO example; dedupe, split and leakage work on chat examples",
-                String::new(),
-            )
-        }));
+    for path in inputs {
+        afinar_formats::read::stream_source(path, &ReadOptions::default(), progress, |out| {
+            examples.extend(out.examples);
+            rejects.extend(out.rejects);
+            // Curation works on chat examples; a DPO line is reported, never dropped silently.
+            rejects.extend(out.preferences.into_iter().map(|p| {
+                Reject::new(
+                    p.origin,
+                    "DPO example; dedupe, split and leakage work on chat examples",
+                    String::new(),
+                )
+            }));
+            Ok::<(), afinar_formats::FormatError>(())
+        })?;
     }
     Ok((examples, rejects))
 }

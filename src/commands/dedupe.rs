@@ -10,7 +10,9 @@ use afinar_formats::write::jsonl::{self, ChatLine, JsonlOptions};
 use serde::Serialize;
 
 use super::curate_io::{Format, SHOWN, read_inputs, render_rejects};
+use crate::progress::{Bars, QuietArg};
 use crate::ui::{self, exit};
+use afinar_core::progress::Progress as _;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -67,6 +69,8 @@ pub struct Args {
     /// Summary format: `text` on standard error, or `json` on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Serialize)]
@@ -82,7 +86,12 @@ struct Summary<'a> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let to_stdout = args.output.as_os_str() == "-";
     crate::ui::check_output(&args.inputs, &args.output, args.format == Format::Json)?;
-    let (examples, rejects) = read_inputs(&args.inputs)?;
+    let bars = Bars::new(args.quiet);
+    let (examples, rejects) = read_inputs(&args.inputs, &bars)?;
+    bars.stage(&format!(
+        "Deduplicating {}",
+        ui::count(examples.len() as u64, "example", "examples")
+    ));
     let opts = DedupeOptions {
         near: if args.exact_only {
             None
@@ -91,6 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let out = afinar_curate::dedupe(examples, &opts)?;
+    bars.end();
 
     // The output and its report go in place together, or neither does.
     let mut pending = Vec::new();

@@ -1,5 +1,6 @@
 //! `afinar leakage`: validation examples that repeat training ones.
 
+use afinar_core::progress::Silent;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,8 +66,9 @@ struct LeakOut {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (train, train_rejects) = read_inputs(std::slice::from_ref(&args.train))?;
-    let (validation, validation_rejects) = read_inputs(std::slice::from_ref(&args.validation))?;
+    let (train, train_rejects) = read_inputs(std::slice::from_ref(&args.train), &Silent)?;
+    let (validation, validation_rejects) =
+        read_inputs(std::slice::from_ref(&args.validation), &Silent)?;
     let near = if args.exact_only {
         None
     } else {

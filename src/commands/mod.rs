@@ -4,6 +4,7 @@
 
 mod check;
 mod convert;
+mod convert_summary;
 mod curate_io;
 mod dedupe;
 mod eval;

@@ -1,16 +1,16 @@
 //! `afinar run`: a pipeline file from sources to train/validation JSONL, a manifest and
 //! an HTML report.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use afinar_pipeline::run::{RunOptions, run as run_pipeline};
 use afinar_pipeline::spec::PipelineSpec;
 use anyhow::Context;
 
+use crate::progress::{Bars, QuietArg};
 use crate::ui::exit;
+use afinar_core::progress::Progress as _;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -54,6 +54,21 @@ pub struct Args {
     /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    quiet: QuietArg,
+}
+
+/// Each stage of a run on the progress bar: bytes read, then a spinner per stage.
+struct StageBars<'a>(&'a Bars);
+
+impl afinar_pipeline::run::Progress for StageBars<'_> {
+    fn stage(&mut self, name: &str) {
+        self.0.stage(&format!("{name}…"));
+    }
+
+    fn counter(&self) -> &dyn afinar_core::progress::Progress {
+        self.0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,21 +93,10 @@ pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
         out_dir: args.out_dir.clone(),
     };
 
-    // A spinner on a terminal only; CI logs stay quiet.
-    let spinner = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
-    let mut progress = |stage: &str| {
-        if let Some(bar) = &spinner {
-            bar.set_message(format!("{stage}…"));
-        }
-    };
-    let result = run_pipeline(&spec, &bytes, &opts, &mut progress);
-    if let Some(bar) = spinner {
-        bar.finish_and_clear();
-    }
+    // On a terminal only, outside CI and without --quiet.
+    let bars = Bars::new(args.quiet);
+    let result = run_pipeline(&spec, &bytes, &opts, &mut StageBars(&bars));
+    bars.end();
     let out = result?;
 
     let m = &out.manifest;

@@ -10,8 +10,10 @@ use anyhow::bail;
 use serde::Serialize;
 
 use super::curate_io::{Format, read_inputs, render_rejects};
-use crate::ui::exit;
+use crate::progress::{Bars, QuietArg};
 use crate::ui::same_file;
+use crate::ui::{self, exit};
+use afinar_core::progress::Progress as _;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -64,6 +66,8 @@ pub struct Args {
     /// Summary format: `text` on standard error, or `json` on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Serialize)]
@@ -92,7 +96,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let (examples, rejects) = read_inputs(&args.inputs)?;
+    let bars = Bars::new(args.quiet);
+    let (examples, rejects) = read_inputs(&args.inputs, &bars)?;
+    bars.stage(&format!(
+        "Splitting {}",
+        ui::count(examples.len() as u64, "example", "examples")
+    ));
     let opts = SplitOptions {
         validation: args.validation,
         seed: args.seed,
@@ -104,6 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let split = afinar_curate::split(&examples, &opts)?;
+    bars.end();
     // Train and validation go in place together: never a new train beside an old
     // validation file.
     let mut pending = Vec::new();

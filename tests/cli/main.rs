@@ -15,6 +15,7 @@ mod limits;
 mod malformed;
 mod open_models;
 mod pipeline;
+mod progress;
 mod redact;
 mod reliability;
 mod remote;

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod markers;
 pub mod normalize;
 mod origin;
+pub mod progress;
 mod role;
 
 pub use convert::{Completion, CompletionOptions, SystemPolicy, set_system_unfolded};

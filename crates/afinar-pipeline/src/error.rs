@@ -23,6 +23,8 @@ pub enum PipelineError {
         "`output.format = \"dpo\"` is not supported by pipelines yet; use `afinar convert --to dpo`"
     )]
     DpoPipeline,
+    #[error("Parquet output holds question/answer pairs; use --to chat, or write JSONL")]
+    ParquetShape,
     #[error("Source `{source_name}` has no column `{column}` for its filter; check the name")]
     FilterColumn { source_name: String, column: String },
     /// A source cannot be read (the error names the file), or its settings are unusable.

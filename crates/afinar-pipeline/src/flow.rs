@@ -6,9 +6,12 @@
 //! `[[sources]]` and its top-level settings into the same one, so the same settings give
 //! the same bytes through either.
 
-use afinar_core::{CompletionOptions, Preference, RoleAliases, SystemPolicy};
-use afinar_formats::read::Source;
-use afinar_formats::{ReadOptions, Reject, SourceInfo};
+use std::path::PathBuf;
+
+use afinar_core::progress::Progress;
+use afinar_core::{CompletionOptions, RoleAliases, SystemPolicy};
+use afinar_formats::read::{Batch, ReadOutput, Source, Streamed, stream_source};
+use afinar_formats::{FormatError, ReadOptions, Reject, SourceInfo};
 
 use crate::PipelineError;
 use crate::manifest::StageCount;
@@ -170,74 +173,194 @@ impl Converted {
     }
 }
 
+/// Why a stream stopped: its source, or the sink.
+#[derive(Debug)]
+enum Stop {
+    Source(FormatError),
+    Sink(PipelineError),
+}
+
+impl From<FormatError> for Stop {
+    fn from(e: FormatError) -> Self {
+        Stop::Source(e)
+    }
+}
+
+/// What a conversion counted so far, over every source.
+#[derive(Debug)]
+struct Tally {
+    read: StageCount,
+    filter: StageCount,
+    has_filter: bool,
+    sources: Vec<SourceCount>,
+    rejects: Vec<Reject>,
+    filtered: u64,
+}
+
+/// What one source's batches came to so far.
+#[derive(Debug, Default)]
+struct SourceTally {
+    read: u64,
+    read_rejected: u64,
+    kept: u64,
+    rejected: u64,
+}
+
+impl Tally {
+    fn new(has_filter: bool) -> Self {
+        Self {
+            read: StageCount::new("read"),
+            filter: StageCount::new("filter"),
+            has_filter,
+            sources: Vec::new(),
+            rejects: Vec::new(),
+            filtered: 0,
+        }
+    }
+}
+
 impl Converter {
-    /// Runs every source through the stages, in order.
+    /// Runs every source through the stages, in order, keeping the records.
     pub fn run(mut self, inputs: Vec<Input>) -> Converted {
-        let mut read = StageCount::new("read");
-        let mut filter = StageCount::new("filter");
-        let has_filter = inputs.iter().any(|i| i.filter.is_some());
-        let mut sources = Vec::with_capacity(inputs.len());
+        let mut tally = Tally::new(inputs.iter().any(|i| i.filter.is_some()));
         let mut records = Vec::new();
-        let mut rejects = Vec::new();
-        let mut filtered = 0;
         for input in inputs {
             let Source {
                 path,
-                mut output,
+                output,
                 sha256,
             } = input.source;
-            let mut source_rejects = std::mem::take(&mut output.rejects);
-            let mut made: Vec<Record> = std::mem::take(&mut output.examples)
-                .into_iter()
-                .map(Record::Example)
-                .collect();
-            made.extend(
-                std::mem::take(&mut output.preferences)
-                    .into_iter()
-                    .map(|p: Preference| Record::Preference(p)),
-            );
-            read.input += output.info.rows;
-            read.output += made.len() as u64;
-            read.rejected += source_rejects.len() as u64;
-            let (read_count, read_rejected) = (made.len() as u64, source_rejects.len() as u64);
-            for reject in &mut source_rejects {
-                self.chain.pass_reject(reject);
-            }
-            if let Some(mut f) = input.filter {
-                filter.input += made.len() as u64;
-                let mut kept = Vec::with_capacity(made.len());
-                for record in made {
-                    match f.apply(record) {
-                        Outcome::Keep(r) => kept.push(r),
-                        Outcome::FilterOut => filter.filtered += 1,
-                        Outcome::Reject(mut r) => {
-                            filter.rejected += 1;
-                            self.chain.pass_reject(&mut r);
-                            source_rejects.push(r);
-                        }
+            let ReadOutput {
+                examples,
+                preferences,
+                rejects,
+                info,
+            } = output;
+            let mut source = SourceTally::default();
+            let mut filter = input.filter;
+            let batch = Batch {
+                examples,
+                preferences,
+                rejects,
+            };
+            records.extend(self.batch(batch, filter.as_mut(), &mut tally, &mut source));
+            self.end_source(path.display().to_string(), info, sha256, source, &mut tally);
+        }
+        self.finish(tally, records)
+    }
+
+    /// Streams every source through the stages: each source is read in batches
+    /// ([`afinar_formats::read::stream_source`]) and each batch's records handed to
+    /// `sink` in input order as soon as they are made, so nothing but the current batch
+    /// and the rejects is held. The records of the result are empty: the sink had them.
+    /// The sink's first error, or a source's, stops the conversion.
+    pub fn stream(
+        mut self,
+        paths: &[PathBuf],
+        options: &ReadOptions,
+        progress: &dyn Progress,
+        mut sink: impl FnMut(Vec<Record>) -> Result<(), PipelineError>,
+    ) -> Result<Converted, PipelineError> {
+        let mut tally = Tally::new(false);
+        for path in paths {
+            let mut source = SourceTally::default();
+            let streamed = stream_source(path, options, progress, |batch| {
+                let records = self.batch(batch, None, &mut tally, &mut source);
+                sink(records).map_err(Stop::Sink)
+            })
+            .map_err(|stop| match stop {
+                Stop::Source(e) => PipelineError::Source(e),
+                Stop::Sink(e) => e,
+            })?;
+            let Streamed { path, info, sha256 } = streamed;
+            self.end_source(path.display().to_string(), info, sha256, source, &mut tally);
+        }
+        Ok(self.finish(tally, Vec::new()))
+    }
+
+    /// One batch of a source through the filter (a pipeline source's) and the stages:
+    /// the records kept; the rejects, their raw text passed through every stage, go to
+    /// the tally.
+    fn batch(
+        &mut self,
+        batch: Batch,
+        filter: Option<&mut Filter>,
+        tally: &mut Tally,
+        source: &mut SourceTally,
+    ) -> Vec<Record> {
+        let Batch {
+            examples,
+            preferences,
+            mut rejects,
+        } = batch;
+        let mut made: Vec<Record> = examples.into_iter().map(Record::Example).collect();
+        made.extend(preferences.into_iter().map(Record::Preference));
+        tally.read.output += made.len() as u64;
+        tally.read.rejected += rejects.len() as u64;
+        source.read += made.len() as u64;
+        source.read_rejected += rejects.len() as u64;
+        for reject in &mut rejects {
+            self.chain.pass_reject(reject);
+        }
+        if let Some(f) = filter {
+            let count = &mut tally.filter;
+            count.input += made.len() as u64;
+            let mut kept = Vec::with_capacity(made.len());
+            for record in made {
+                match f.apply(record) {
+                    Outcome::Keep(r) => kept.push(r),
+                    Outcome::FilterOut => count.filtered += 1,
+                    Outcome::Reject(mut r) => {
+                        count.rejected += 1;
+                        self.chain.pass_reject(&mut r);
+                        rejects.push(r);
                     }
                 }
-                filter.output += kept.len() as u64;
-                made = kept;
             }
-            let chained = self.chain.run(made);
-            filtered += chained.filtered;
-            source_rejects.extend(chained.rejects);
-            sources.push(SourceCount {
-                path: path.display().to_string(),
-                info: output.info,
-                sha256,
-                read: read_count,
-                read_rejected,
-                kept: chained.records.len() as u64,
-                rejected: source_rejects.len() as u64,
-            });
-            records.extend(chained.records);
-            rejects.extend(source_rejects);
+            count.output += kept.len() as u64;
+            made = kept;
         }
-        filtered += filter.filtered;
+        let chained = self.chain.run(made);
+        tally.filtered += chained.filtered;
+        rejects.extend(chained.rejects);
+        source.kept += chained.records.len() as u64;
+        source.rejected += rejects.len() as u64;
+        tally.rejects.extend(rejects);
+        chained.records
+    }
+
+    fn end_source(
+        &mut self,
+        path: String,
+        info: SourceInfo,
+        sha256: String,
+        source: SourceTally,
+        tally: &mut Tally,
+    ) {
+        tally.read.input += info.rows;
+        tally.sources.push(SourceCount {
+            path,
+            info,
+            sha256,
+            read: source.read,
+            read_rejected: source.read_rejected,
+            kept: source.kept,
+            rejected: source.rejected,
+        });
+    }
+
+    fn finish(self, tally: Tally, records: Vec<Record>) -> Converted {
+        let Tally {
+            mut read,
+            mut filter,
+            has_filter,
+            sources,
+            mut rejects,
+            filtered,
+        } = tally;
         read.removed = read.input.saturating_sub(read.output);
         filter.removed = filter.rejected + filter.filtered;
+        let filtered = filtered + filter.filtered;
         let names: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
         sort_rejects(&mut rejects, &names);
         let mut counts = vec![read];

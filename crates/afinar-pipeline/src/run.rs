@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use afinar_check::{CheckOptions, Registry};
 use afinar_core::{Example, Origin};
 use afinar_formats::Reject;
-use afinar_formats::read::{SourceRequest, expand, read_sources, sha256_hex};
+use afinar_formats::read::{SourceRequest, expand, read_source, sha256_hex};
 use afinar_formats::write::jsonl::{JsonlOptions, write_lines};
 use serde::Serialize;
 
@@ -53,12 +53,37 @@ pub struct RunOutput {
 /// Progress of the stages, for a progress bar or a log.
 pub trait Progress {
     fn stage(&mut self, name: &str);
+    /// Where a stage reports the rows or bytes it has done (the read stage, its bytes).
+    fn counter(&self) -> &dyn afinar_core::progress::Progress {
+        &afinar_core::progress::Silent
+    }
 }
 
 impl<F: FnMut(&str)> Progress for F {
     fn stage(&mut self, name: &str) {
         self(name)
     }
+}
+
+/// [`afinar_formats::read::read_sources`], telling `counter` the bytes of each file read.
+fn read_counted(
+    requests: &[SourceRequest],
+    counter: &dyn afinar_core::progress::Progress,
+) -> Result<Vec<afinar_formats::read::Source>, afinar_formats::FormatError> {
+    use rayon::prelude::*;
+    let size = |r: &SourceRequest| std::fs::metadata(&r.path).map_or(0, |m| m.len());
+    let total = requests.iter().map(size).sum();
+    counter.begin("read", Some(total), afinar_core::progress::Unit::Bytes);
+    let read: Vec<_> = requests
+        .par_iter()
+        .map(|r| {
+            let source = read_source(&r.path, &r.options);
+            counter.advance(size(r));
+            source
+        })
+        .collect();
+    counter.end();
+    read.into_iter().collect()
 }
 
 /// The fixed outputs, in the order they are published.
@@ -98,7 +123,7 @@ pub fn run(
             filters.push(source.filter_spec());
         }
     }
-    let read = read_sources(&requests).map_err(PipelineError::Source)?;
+    let read = read_counted(&requests, progress.counter()).map_err(PipelineError::Source)?;
 
     // The stateless stages are the pipeline's, whatever the source.
     progress.stage("convert");

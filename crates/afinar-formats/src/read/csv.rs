@@ -2,12 +2,14 @@
 
 use std::cmp::Reverse;
 
-use afinar_core::Origin;
+use afinar_core::progress::{Progress, Silent};
+use afinar_core::{Example, Origin};
+use rayon::prelude::*;
 
 pub use super::table::HEADER_SEARCH_ROWS;
 use super::table::{self, Row};
-use super::{ReadOptions, ReadOutput, SourceInfo, encoding};
-use crate::FormatError;
+use super::{BATCH_ROWS, Batch, ReadOptions, ReadOutput, SourceInfo, encoding};
+use crate::{FormatError, Reject};
 
 /// The delimiters tried when none is given, in order of preference on a tie.
 pub const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -49,34 +51,101 @@ pub fn read_str(
     opts: &ReadOptions,
     info: SourceInfo,
 ) -> Result<ReadOutput, FormatError> {
+    let mut out = ReadOutput::default();
+    out.info = stream_str(body, file, opts, info, &Silent, |batch: Batch| {
+        out.examples.extend(batch.examples);
+        out.rejects.extend(batch.rejects);
+        Ok::<(), FormatError>(())
+    })?;
+    Ok(out)
+}
+
+/// [`read_str`] in batches of [`BATCH_ROWS`] rows, each batch handed to `sink` in order
+/// as soon as it is read (its rows made into examples in parallel), so only the text and
+/// one batch are held. Gives what was learnt about the source once it was all read.
+/// `progress` counts bytes of `body`.
+pub fn stream_str<E: From<FormatError>>(
+    body: &str,
+    file: &str,
+    opts: &ReadOptions,
+    info: SourceInfo,
+    progress: &dyn Progress,
+    sink: impl FnMut(Batch) -> Result<(), E>,
+) -> Result<SourceInfo, E> {
+    stream_batches(body, file, opts, info, progress, BATCH_ROWS, sink)
+}
+
+/// [`stream_str`] with `batch_rows` rows a batch.
+fn stream_batches<E: From<FormatError>>(
+    body: &str,
+    file: &str,
+    opts: &ReadOptions,
+    info: SourceInfo,
+    progress: &dyn Progress,
+    batch_rows: usize,
+    mut sink: impl FnMut(Batch) -> Result<(), E>,
+) -> Result<SourceInfo, E> {
     let delimiter = opts
         .delimiter
         .or_else(|| sniff_delimiter(body))
         .unwrap_or(b',');
-    let rows = records(body, file, delimiter)?;
-    let mut out = ReadOutput {
-        info: SourceInfo {
-            format: if delimiter == b'\t' { "tsv" } else { "csv" }.into(),
-            delimiter: Some(delimiter),
-            ..info
-        },
-        ..Default::default()
+    let mut info = SourceInfo {
+        format: if delimiter == b'\t' { "tsv" } else { "csv" }.into(),
+        delimiter: Some(delimiter),
+        ..info
     };
+    let mut records = Records::new(body, file, delimiter);
+    // The header is looked for in the first rows, and the next non-blank row after them
+    // (which tells a title in header words from the header under it).
+    let mut head: Vec<Row> = Vec::new();
+    while head.len() <= HEADER_SEARCH_ROWS || head.last().is_some_and(Row::is_blank) {
+        match records.next() {
+            Some(row) => head.push(row?),
+            None => break,
+        }
+    }
+    let (mut table, first) = table::Table::start(&head, file, opts, &mut info)?;
+    let mut rows: Vec<Row> = head.split_off(first);
+    drop(head);
+    let mut done = 0;
+    loop {
+        while rows.len() < batch_rows.max(1) {
+            match records.next() {
+                Some(row) => rows.push(row?),
+                None => break,
+            }
+        }
+        if rows.is_empty() {
+            break;
+        }
+        let numbered: Vec<(Origin, &Row)> = rows
+            .iter()
+            .filter_map(|row| table.number(row, &mut info))
+            .map(|(n, row)| (Origin::record(file, n, row.at), row))
+            .collect();
+        let made: Vec<Result<Example, Reject>> = numbered
+            .into_par_iter()
+            .map(|(origin, row)| table.example(row, origin, opts))
+            .collect();
+        let mut batch = Batch::default();
+        for m in made {
+            match m {
+                Ok(ex) => batch.examples.push(ex),
+                Err(reject) => batch.rejects.push(reject),
+            }
+        }
+        rows.clear();
+        progress.advance((records.offset() - done) as u64);
+        done = records.offset();
+        sink(batch)?;
+    }
     // The csv crate ends records at CR, LF or CRLF alike; said, since old Mac files
     // (CR only) are easily mistaken for one-line files by other tools.
-    if body.contains('\r') && !body.contains('\n') && rows.len() > 1 {
-        out.info
-            .notes
+    if body.contains('\r') && !body.contains('\n') && records.count > 1 {
+        info.notes
             .push("line ends are CR only (classic Mac OS); read one record per CR".into());
     }
-    table::read_rows(
-        &rows,
-        file,
-        opts,
-        |n, row| Origin::record(file, n, row.at),
-        &mut out,
-    )?;
-    Ok(out)
+    Ok(info)
 }
 
 /// Picks the delimiter from the first records, read with quotes understood (a `,` inside
@@ -171,69 +240,117 @@ fn score_delimiter(sample: &str, truncated: bool, d: u8) -> Option<DelimiterScor
     })
 }
 
-fn records(body: &str, file: &str, delimiter: u8) -> Result<Vec<Row>, FormatError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body.as_bytes());
-    let mut rows: Vec<Row> = Vec::new();
-    let mut starts: Vec<usize> = Vec::new();
-    let mut record = csv::StringRecord::new();
-    // The csv crate's own line numbers are off by one after CRLF (a record "starts" at the
-    // LF of the previous terminator), so lines are counted here from byte offsets.
-    let (mut counted_to, mut line) = (0usize, 1u64);
-    // A line ends at LF, CRLF or a lone CR (old Mac files).
-    let bytes = body.as_bytes();
-    let mut line_at = |offset: usize| {
-        let offset = offset.min(body.len());
-        line += (counted_to..offset)
+/// The records of delimited text one by one, each with its line and its raw text (known
+/// once the next record starts).
+struct Records<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    body: &'a str,
+    file: &'a str,
+    record: csv::StringRecord,
+    /// The record read but not yet given: its fields, line and start offset.
+    pending: Option<(Vec<String>, u64, usize)>,
+    counted_to: usize,
+    line: u64,
+    /// Records read so far.
+    count: usize,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    fn new(body: &'a str, file: &'a str, delimiter: u8) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(body.as_bytes());
+        Records {
+            reader,
+            body,
+            file,
+            record: csv::StringRecord::new(),
+            pending: None,
+            counted_to: 0,
+            line: 1,
+            count: 0,
+            done: false,
+        }
+    }
+
+    /// How far into the text the records given so far reach.
+    fn offset(&self) -> usize {
+        self.pending.as_ref().map_or(self.body.len(), |p| p.2)
+    }
+
+    /// The 1-based line of a byte offset. The csv crate's own line numbers are off by one
+    /// after CRLF (a record "starts" at the LF of the previous terminator), so lines are
+    /// counted here; a line ends at LF, CRLF or a lone CR (old Mac files).
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let bytes = self.body.as_bytes();
+        let offset = offset.min(bytes.len());
+        self.line += (self.counted_to..offset)
             .filter(|&i| {
                 bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
             })
             .count() as u64;
-        counted_to = offset;
-        line
-    };
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
+        self.counted_to = offset;
+        self.line
+    }
+
+    fn row(&self, (fields, at, start): (Vec<String>, u64, usize), end: usize) -> Row {
+        Row {
+            fields,
+            at,
+            raw: self
+                .body
+                .get(start..end)
+                .unwrap_or("")
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+        }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Row, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                let end = self.body.len();
+                self.pending.take().map(|p| Ok(self.row(p, end)))
+            }
             Ok(true) => {
-                let mut start = record.position().map_or(0, |p| p.byte() as usize);
-                while body
-                    .as_bytes()
-                    .get(start)
-                    .is_some_and(|b| *b == b'\r' || *b == b'\n')
-                {
+                let bytes = self.body.as_bytes();
+                let mut start = self.record.position().map_or(0, |p| p.byte() as usize);
+                while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
                     start += 1;
                 }
-                let line = line_at(start);
-                starts.push(start);
-                rows.push(Row {
-                    fields: record.iter().map(str::to_owned).collect(),
-                    at: line,
-                    raw: String::new(),
-                });
+                let line = self.line_at(start);
+                self.count += 1;
+                let fields = self.record.iter().map(str::to_owned).collect();
+                match self.pending.replace((fields, line, start)) {
+                    Some(previous) => Some(Ok(self.row(previous, start))),
+                    None => self.next(),
+                }
             }
             Err(source) => {
-                let line = line_at(source.position().map_or(body.len(), |p| p.byte() as usize));
-                return Err(FormatError::Csv {
-                    file: file.to_owned(),
+                self.done = true;
+                let at = source
+                    .position()
+                    .map_or(self.body.len(), |p| p.byte() as usize);
+                let line = self.line_at(at);
+                Some(Err(FormatError::Csv {
+                    file: self.file.to_owned(),
                     line,
                     source,
-                });
+                }))
             }
         }
     }
-    for (i, row) in rows.iter_mut().enumerate() {
-        let (start, end) = (starts[i], starts.get(i + 1).copied().unwrap_or(body.len()));
-        row.raw = body
-            .get(start..end)
-            .unwrap_or("")
-            .trim_end_matches(['\r', '\n'])
-            .to_owned();
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]
@@ -242,6 +359,55 @@ mod tests {
 
     fn read(s: &str) -> ReadOutput {
         read_bytes(s.as_bytes(), "faq.csv", &ReadOptions::default()).unwrap()
+    }
+
+    /// Every batch size gives what one batch of the whole file gives: the same examples,
+    /// rejects and info, in order, on messy text (title rows, blank rows, rejects,
+    /// multi-line quoted cells, CRLF and CR-only line ends) and on the CSV fixtures.
+    #[test]
+    fn batches_of_any_size_read_as_the_whole_file() {
+        let mut bodies = vec![
+            "Perguntas do escritório;;\r\n;;\r\nTema;Pergunta;Resposta\r\nMEI;\"Qual o limite?\";\"R$ 81 mil,\r\npor ano.\"\r\n;;\r\nDAS;O que é?;\r\nDAS;;Só resposta\r\nIR;A?;B;extra\r\nIR;\"C?\";\"D \"\"E\"\"\"\r\n".to_owned(),
+            "Pergunta;Resposta\rA?;B\r\rC?;\"D\rE\"\rF?;\r".to_owned(),
+            huge_comma_answer(50),
+        ];
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/sources");
+        for name in [
+            "faq-cp1252.csv",
+            "faq-huge-answer.csv",
+            "faq-mac-roman-cr.csv",
+        ] {
+            let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
+            bodies.push(encoding::decode(&bytes, None).text.into_owned());
+        }
+        for body in &bodies {
+            let read = |batch_rows| {
+                let mut out = ReadOutput::default();
+                out.info = stream_batches(
+                    body,
+                    "faq.csv",
+                    &ReadOptions::default(),
+                    SourceInfo::default(),
+                    &Silent,
+                    batch_rows,
+                    |b: Batch| {
+                        out.examples.extend(b.examples);
+                        out.rejects.extend(b.rejects);
+                        Ok::<(), FormatError>(())
+                    },
+                )
+                .unwrap();
+                out
+            };
+            let whole = read(usize::MAX);
+            assert!(!whole.examples.is_empty());
+            for batch_rows in [1, 2, 3, 7] {
+                let got = read(batch_rows);
+                assert_eq!(got.examples, whole.examples, "{batch_rows} rows a batch");
+                assert_eq!(got.rejects, whole.rejects, "{batch_rows} rows a batch");
+                assert_eq!(got.info, whole.info, "{batch_rows} rows a batch");
+            }
+        }
     }
 
     #[test]

@@ -114,6 +114,47 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
     }
 }
 
+/// [`decode`] of a whole file whose bytes were read into `bytes`, holding the text only
+/// once: BOM-less bytes that are not UTF-8 (Windows-1252, Mac Roman, UTF-16 without a
+/// BOM), detected as [`decode`] does, are decoded again from the file in chunks once the
+/// bytes are dropped, rather than beside them. The text is [`decode`]'s. Other files give
+/// their bytes back, for [`decode`].
+pub(crate) fn decode_file_again(
+    path: &std::path::Path,
+    bytes: Vec<u8>,
+    forced: Option<&'static Encoding>,
+) -> std::io::Result<Result<Decoded<'static>, Vec<u8>>> {
+    if forced.is_some()
+        || Encoding::for_bom(&bytes).is_some()
+        || std::str::from_utf8(&bytes).is_ok()
+    {
+        return Ok(Err(bytes));
+    }
+    let choice = detect(&bytes);
+    let size = bytes.len();
+    drop(bytes);
+    let mut decoder = choice.encoding.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(size + size / 4);
+    let mut file = std::fs::File::open(path)?;
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut chunk)?;
+        let last = n == 0;
+        text.reserve(decoder.max_utf8_buffer_length(n).unwrap_or(n * 3));
+        let _ = decoder.decode_to_string(&chunk[..n], &mut text, last);
+        if last {
+            break;
+        }
+    }
+    Ok(Ok(Decoded {
+        text: Cow::Owned(text),
+        encoding: name(choice.encoding),
+        bom: false,
+        note: choice.note,
+        warning: choice.warning,
+    }))
+}
+
 fn name(enc: &'static Encoding) -> String {
     enc.name().to_ascii_lowercase()
 }

@@ -14,8 +14,8 @@ pub mod spreadsheet;
 mod table;
 
 pub use sources::{
-    Source, SourceRequest, expand, holds_json_array, read_paths, read_side_file, read_source,
-    read_sources, sha256_hex,
+    Source, SourceRequest, Streamed, expand, holds_json_array, read_paths, read_side_file,
+    read_source, read_sources, sha256_hex, stream_source,
 };
 
 use std::fmt;
@@ -153,6 +153,18 @@ pub struct ReadOutput {
     pub preferences: Vec<Preference>,
     pub rejects: Vec<Reject>,
     pub info: SourceInfo,
+}
+
+/// Rows a streaming reader hands on at once: enough to keep every core busy, few enough
+/// that a batch is a few megabytes.
+pub const BATCH_ROWS: usize = 2048;
+
+/// Part of a source, in input order: what [`stream_source`] hands on at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub examples: Vec<Example>,
+    pub preferences: Vec<Preference>,
+    pub rejects: Vec<Reject>,
 }
 
 /// Reads a file, choosing the reader by its extension.

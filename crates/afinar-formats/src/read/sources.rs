@@ -4,10 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+use std::borrow::Cow;
+
+use afinar_core::progress::{Progress, Unit};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::{InputKind, ReadOptions, ReadOutput, read_bytes, read_capped};
+use super::{
+    Batch, InputKind, ReadOptions, ReadOutput, SourceInfo, encoding, read_bytes, read_capped,
+};
 use crate::FormatError;
 
 /// One file to read, and how.
@@ -35,6 +40,98 @@ pub fn read_source(path: &Path, options: &ReadOptions) -> Result<Source, FormatE
         path: path.to_owned(),
         output,
         sha256: sha256_hex(&bytes),
+    })
+}
+
+/// One file streamed: what was learnt about it, once all of it was read.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    pub path: PathBuf,
+    pub info: SourceInfo,
+    /// Lowercase hex SHA-256 of the file as read.
+    pub sha256: String,
+}
+
+/// Reads one file as [`read_source`] does, handing what it holds to `sink` in input order,
+/// [`super::BATCH_ROWS`] rows at a time where rows are independent (delimited text, the
+/// large sources of FAQ work), so that only the file's text and one batch are held; other
+/// formats come as one batch. The examples, rejects and info are the same as
+/// [`read_source`]'s. `progress` counts the file's bytes.
+pub fn stream_source<E: From<FormatError>>(
+    path: &Path,
+    options: &ReadOptions,
+    progress: &dyn Progress,
+    mut sink: impl FnMut(Batch) -> Result<(), E>,
+) -> Result<Streamed, E> {
+    let kind = InputKind::from_path(path)?;
+    let name = path.display().to_string();
+    if kind != InputKind::Csv {
+        let size = std::fs::metadata(path).map(|m| m.len()).ok();
+        progress.begin(&name, size, Unit::Bytes);
+        let source = read_source(path, options)?;
+        progress.advance(size.unwrap_or(0));
+        progress.end();
+        let ReadOutput {
+            examples,
+            preferences,
+            rejects,
+            info,
+        } = source.output;
+        sink(Batch {
+            examples,
+            preferences,
+            rejects,
+        })?;
+        return Ok(Streamed {
+            path: source.path,
+            info,
+            sha256: source.sha256,
+        });
+    }
+    let bytes = read_capped(path)?;
+    let sha256 = sha256_hex(&bytes);
+    let mut options = Cow::Borrowed(options);
+    if options.delimiter.is_none()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+    {
+        options.to_mut().delimiter = Some(b'\t');
+    }
+    let forced = options
+        .encoding
+        .as_deref()
+        .map(|l| encoding::resolve(l, &name))
+        .transpose()?;
+    let io = |source| FormatError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    // Text that has to be transcoded is decoded from the file again, the bytes dropped
+    // first; otherwise the text is the bytes (after any byte order mark), held once.
+    let (again, bytes) = match encoding::decode_file_again(path, bytes, forced).map_err(io)? {
+        Ok(decoded) => (Some(decoded), Vec::new()),
+        Err(bytes) => (None, bytes),
+    };
+    let decoded = match again {
+        Some(decoded) => decoded,
+        None => encoding::decode(&bytes, forced),
+    };
+    let info = SourceInfo {
+        encoding: decoded.encoding.clone(),
+        bom: decoded.bom,
+        notes: decoded.note.clone().into_iter().collect(),
+        warnings: decoded.warning.clone().into_iter().collect(),
+        ..Default::default()
+    };
+    let body: &str = &decoded.text;
+    progress.begin(&name, Some(body.len() as u64), Unit::Bytes);
+    let info = super::csv::stream_str(body, &name, &options, info, progress, sink)?;
+    progress.end();
+    Ok(Streamed {
+        path: path.to_owned(),
+        info,
+        sha256,
     })
 }
 

@@ -6,7 +6,7 @@
 use afinar_core::limits::{MAX_CELL_BYTES, human_bytes};
 use afinar_core::{Example, Locator, Origin};
 
-use super::{ReadOptions, ReadOutput, text};
+use super::{ReadOptions, ReadOutput, SourceInfo, text};
 use crate::columns::{self, ColumnMap};
 use crate::{FormatError, Reject};
 
@@ -128,43 +128,90 @@ pub(crate) fn read_rows(
     origin: impl Fn(u64, &Row) -> Origin,
     out: &mut ReadOutput,
 ) -> Result<(), FormatError> {
-    let Some(header_at) = find_header(rows, opts) else {
-        return Err(FormatError::NoHeader {
-            file: file.to_owned(),
-        });
-    };
-    let header = &rows[header_at];
-    let map = columns::detect(
-        file,
-        &header.fields,
-        opts.question.as_deref(),
-        opts.answer.as_deref(),
-    )?;
-    out.info.header_line = Some(header.at);
-    out.info.question_column = Some(header.fields[map.question].trim().to_owned());
-    out.info.answer_column = Some(header.fields[map.answer].trim().to_owned());
-    for row in &rows[..header_at] {
-        if row.is_blank() {
-            out.info.blank += 1;
-        } else {
-            out.info.skipped_above_header.push(row.at);
-        }
-    }
-    for (n, row) in rows[header_at + 1..].iter().enumerate() {
-        if row.is_blank() {
-            out.info.blank += 1;
-            continue;
-        }
-        out.info.rows += 1;
-        let origin = origin(n as u64 + 1, row);
-        match example(row, &header.fields, &map, origin.clone(), opts) {
-            Ok(ex) => out.examples.push(ex),
-            Err(reason) => out
-                .rejects
-                .push(Reject::new(origin, reason, row.raw.clone())),
+    let (mut table, first) = Table::start(rows, file, opts, &mut out.info)?;
+    for row in &rows[first..] {
+        if let Some((n, row)) = table.number(row, &mut out.info) {
+            match table.example(row, origin(n, row), opts) {
+                Ok(ex) => out.examples.push(ex),
+                Err(reject) => out.rejects.push(reject),
+            }
         }
     }
     Ok(())
+}
+
+/// A table whose header was found: turns the rows under it into examples or rejects, one
+/// at a time, so a long file can be read in batches (and each batch in parallel).
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    header: Vec<String>,
+    map: ColumnMap,
+    /// Rows under the header seen so far, blank ones included (their record numbers).
+    seen: u64,
+}
+
+impl Table {
+    /// Finds the header among the first `rows` (at least [`HEADER_SEARCH_ROWS`] of them
+    /// and the next non-blank row after those, or all), records what lies above it in
+    /// `info`, and gives the index of the first row under it.
+    pub fn start(
+        rows: &[Row],
+        file: &str,
+        opts: &ReadOptions,
+        info: &mut SourceInfo,
+    ) -> Result<(Self, usize), FormatError> {
+        let Some(header_at) = find_header(rows, opts) else {
+            return Err(FormatError::NoHeader {
+                file: file.to_owned(),
+            });
+        };
+        let header = &rows[header_at];
+        let map = columns::detect(
+            file,
+            &header.fields,
+            opts.question.as_deref(),
+            opts.answer.as_deref(),
+        )?;
+        info.header_line = Some(header.at);
+        info.question_column = Some(header.fields[map.question].trim().to_owned());
+        info.answer_column = Some(header.fields[map.answer].trim().to_owned());
+        for row in &rows[..header_at] {
+            if row.is_blank() {
+                info.blank += 1;
+            } else {
+                info.skipped_above_header.push(row.at);
+            }
+        }
+        let table = Table {
+            header: header.fields.clone(),
+            map,
+            seen: 0,
+        };
+        Ok((table, header_at + 1))
+    }
+
+    /// Counts the next row under the header: blank rows are skipped (`None`); a data
+    /// row gets its 1-based record number.
+    pub fn number<'r>(&mut self, row: &'r Row, info: &mut SourceInfo) -> Option<(u64, &'r Row)> {
+        self.seen += 1;
+        if row.is_blank() {
+            info.blank += 1;
+            return None;
+        }
+        info.rows += 1;
+        Some((self.seen, row))
+    }
+
+    /// The example a data row makes, or its reject.
+    pub fn example(
+        &self,
+        row: &Row,
+        origin: Origin,
+        opts: &ReadOptions,
+    ) -> Result<Example, Reject> {
+        example(row, &self.header, &self.map, origin.clone(), opts)
+            .map_err(|reason| Reject::new(origin, reason, row.raw.clone()))
+    }
 }
 
 fn example(
