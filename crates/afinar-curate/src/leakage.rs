@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use afinar_core::Example;
 use serde::Serialize;
 
-use crate::prepared::{Prepared, check_threshold};
 use crate::CurateError;
+use crate::prepared::{Prepared, check_threshold};
 
 /// One leaked validation example and its closest training example.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -395,7 +395,10 @@ mod tests {
     #[test]
     fn identical_sets_share_every_band_and_different_ones_none() {
         let a = set("Qual o limite do MEI?", "R$ 81 mil por ano.");
-        let b = set("Qual é o prazo da DEFIS?", "Até 31 de março do ano seguinte.");
+        let b = set(
+            "Qual é o prazo da DEFIS?",
+            "Até 31 de março do ano seguinte.",
+        );
         let banding = Banding::for_threshold(0.5);
         let sigs = [
             lsh_signature(&a, |_| 1.0),
@@ -436,7 +439,10 @@ mod tests {
             let b = Banding::for_threshold(t);
             assert!(b.rows >= last.0, "{t}: {b:?}");
             assert!(b.bands <= MAX_BANDS);
-            assert!(b.candidate_probability(t) >= 1.0 - MISS - 1e-12, "{t}: {b:?}");
+            assert!(
+                b.candidate_probability(t) >= 1.0 - MISS - 1e-12,
+                "{t}: {b:?}"
+            );
             if b.rows == last.0 {
                 assert!(b.bands <= last.1);
             }
@@ -466,7 +472,10 @@ mod tests {
             let bits = (k * (u64::from(u32::MAX) / 1000)) as u32;
             let x = (f64::from(bits) + 0.5) / 4_294_967_296.0;
             let e = exponential(bits);
-            assert!((f64::from(e) + x.ln()).abs() < 1e-5 * (1.0 - x.ln()), "{bits}");
+            assert!(
+                (f64::from(e) + x.ln()).abs() < 1e-5 * (1.0 - x.ln()),
+                "{bits}"
+            );
             assert!(e <= last);
             last = e;
         }
@@ -527,7 +536,13 @@ mod tests {
             }
         }
         // and it does rule out the unrelated pairs at the default threshold
-        assert!(!may_reach(&sigs[3], &sigs[4], sets[3].len(), sets[4].len(), 0.9));
+        assert!(!may_reach(
+            &sigs[3],
+            &sigs[4],
+            sets[3].len(),
+            sets[4].len(),
+            0.9
+        ));
     }
 
     proptest::proptest! {

@@ -86,14 +86,19 @@ impl Prepared {
         let mut estimates = vec![[0u8; minhash::ESTIMATE_BINS]; if want_estimates { n } else { 0 }];
         let mut lsh = vec![[0u16; minhash::BINS]; if want_lsh { n } else { 0 }];
         let chunks = n.div_ceil(CHUNK);
-        let mut estimate_chunks: Vec<&mut [EstimateSignature]> = estimates.chunks_mut(CHUNK).collect();
+        let mut estimate_chunks: Vec<&mut [EstimateSignature]> =
+            estimates.chunks_mut(CHUNK).collect();
         estimate_chunks.resize_with(chunks, Default::default);
         let mut lsh_chunks: Vec<&mut [LshSignature]> = lsh.chunks_mut(CHUNK).collect();
         lsh_chunks.resize_with(chunks, Default::default);
         items
             .par_chunks_mut(CHUNK)
             .zip(examples.par_chunks(CHUNK))
-            .zip(estimate_chunks.into_par_iter().zip(lsh_chunks.into_par_iter()))
+            .zip(
+                estimate_chunks
+                    .into_par_iter()
+                    .zip(lsh_chunks.into_par_iter()),
+            )
             .for_each_init(Scratch::default, |s, ((fps, exs), (ests, sigs))| {
                 for (k, ex) in exs.iter().enumerate() {
                     fps[k] = fingerprint(ex.borrow(), s);
@@ -299,7 +304,9 @@ impl Weights {
         // By a hash of the content, so the same examples are drawn in any order.
         let chosen: Vec<usize> = (0..n)
             .into_par_iter()
-            .filter(|&i| n <= SAMPLE || content_hash(examples[i].borrow()) % n as u64 <= SAMPLE as u64)
+            .filter(|&i| {
+                n <= SAMPLE || content_hash(examples[i].borrow()) % n as u64 <= SAMPLE as u64
+            })
             .collect();
         let mut all: Vec<u32> = chosen
             .par_chunks(64)
@@ -554,7 +561,10 @@ mod tests {
                     format!(
                         "{boilerplate}. Caso {}: {}.",
                         word(k),
-                        (1..=25).map(|w| word(w * n + k)).collect::<Vec<_>>().join(" ")
+                        (1..=25)
+                            .map(|w| word(w * n + k))
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     ),
                     Origin::line("big.jsonl", k as u64 + 1),
                 )
@@ -603,7 +613,11 @@ mod tests {
         assert_eq!(w.keys, wr.keys);
         // Question shingles of the shared phrase: in every example.
         let q = text::shingle_set32("sobre o simples nacional", "");
-        assert!(q.iter().all(|&x| w.weight(x) < 0.7), "{:?}", q.iter().map(|&x| w.weight(x)).collect::<Vec<_>>());
+        assert!(
+            q.iter().all(|&x| w.weight(x) < 0.7),
+            "{:?}",
+            q.iter().map(|&x| w.weight(x)).collect::<Vec<_>>()
+        );
         assert!(common.iter().all(|&x| w.weight(x) == 1.0));
     }
 }

@@ -165,7 +165,9 @@ fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> 
     }
     drop(first);
     // One example per exact key is enough to find the near pairs.
-    let pairs = prep.candidates(t, |i| unique[i as usize], |_, _| true, false).pairs;
+    let pairs = prep
+        .candidates(t, |i| unique[i as usize], |_, _| true, false)
+        .pairs;
     prep.similar_pairs(examples, &pairs, t)
         .into_iter()
         .map(|(i, j, _)| (i, j))
