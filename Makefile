@@ -31,14 +31,15 @@ lint:
 
 ## Benchmarks (speed and memory goals are measured here, never in tests):
 ## afinar check against the reference validator on 200,000 generated chat examples
-## (ratio, both times, both peak memories, per-example counts compared), then
-## dedupe + split of 200,000 examples; then 200,000 examples counted with the Qwen3
-## tokenizer and chat template against Python transformers (bench/hf.sh).
-## Variables pass through: make bench MODE=tokens.
+## (ratio, both times, both peak memories, per-example counts compared); then
+## 200,000 examples counted with the Qwen3 tokenizer and chat template against Python
+## transformers (bench/hf.sh); then dedupe, split, convert and run of 50,000 and 200,000
+## rows of realistic FAQ text, with the growth ratio, against Python datasketch
+## (bench/curate.sh). Variables pass through: make bench MODE=tokens SIZES=50000,200000.
 bench:
 	bash bench/run.sh
 	bash bench/hf.sh
-	$(CARGO) run --release -q -p afinar-curate --example bench_curate
+	bash bench/curate.sh
 
 clean-out:
 	rm -rf out

@@ -6,7 +6,7 @@ use afinar_core::{Example, Origin};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::prepared::{Prepared, check_threshold};
+use crate::prepared::{EXHAUSTIVE, Prepared, check_threshold};
 use crate::{CurateError, DEFAULT_NEAR_THRESHOLD, minhash, text};
 
 /// Identical answers in a bucket at most this big are compared pairwise on top of the LSH
@@ -144,7 +144,7 @@ fn run(
     want_links: bool,
 ) -> Result<(DedupeOutput, Option<KeptLinks>), CurateError> {
     let threshold = opts.near.map(check_threshold).transpose()?;
-    let prep = Prepared::new(&examples);
+    let prep = Prepared::new(&examples, threshold);
     let n = prep.len();
 
     // rep[i]: the kept example that i is a copy of (itself when kept).
@@ -254,9 +254,9 @@ fn run(
 struct Near {
     /// Pairs that may be merged, sorted by `(j, i)`.
     merges: Vec<(u32, u32, f64)>,
-    /// LSH candidate pairs (without the identical-answer ones), when links are wanted.
+    /// Candidate pairs (without the identical-answer ones), when links are wanted.
     lsh: minhash::Candidates,
-    /// The LSH candidates at or above the threshold, sorted.
+    /// The candidates at or above the threshold, sorted.
     lsh_similar: Vec<(u32, u32)>,
 }
 
@@ -270,13 +270,7 @@ fn near_merges(
     unique: &[bool],
     want_links: bool,
 ) -> Near {
-    let lsh = minhash::candidates(
-        prep.len(),
-        |i, b| prep.band(i, b),
-        |i| unique[i as usize],
-        |_, _| true,
-        want_links,
-    );
+    let lsh = prep.candidates(t, |i| unique[i as usize], |_, _| true, want_links);
     // Identical answers: always compare (small buckets only).
     let mut by_answer: HashMap<u128, Vec<u32>> = HashMap::new();
     for (i, fp) in prep.items.iter().enumerate() {
@@ -333,8 +327,12 @@ fn near_merges(
 }
 
 /// The links among kept examples that [`crate::split`] would find on them: the similar
-/// LSH pairs of dedupe whose ends are both kept, and the pairs of buckets dedupe skipped
-/// as too big that the dropped examples shrink back under [`minhash::MAX_BUCKET`].
+/// candidate pairs of dedupe whose ends are both kept, and the pairs of buckets dedupe
+/// skipped as too big that the dropped examples shrink back under
+/// [`minhash::MAX_BUCKET`]. When few enough examples are kept for split to compare every
+/// pair, every pair of them. (On large inputs split alone weighs shingles by how common
+/// they are among the kept examples, dedupe among all of them: a pair near the threshold
+/// can then be a candidate for one and not the other, as rarely as the LSH misses one.)
 fn kept_links(
     examples: &[Example],
     prep: &Prepared,
@@ -350,6 +348,22 @@ fn kept_links(
             new_index[i] = keys.len() as u32;
             keys.push(prep.key(i));
         }
+    }
+    if let Some(t) = threshold
+        && keys.len() <= EXHAUSTIVE
+        && !prep.is_exhaustive()
+    {
+        let pairs = prep.all_pairs(t, kept, |_, _| true);
+        let links = prep
+            .similar_pairs(examples, &pairs, t)
+            .into_iter()
+            .map(|(i, j, _)| (new_index[i as usize], new_index[j as usize]))
+            .collect();
+        return KeptLinks {
+            near: threshold,
+            keys,
+            links,
+        };
     }
     let mut links: Vec<(u32, u32)> = near
         .lsh_similar
@@ -374,6 +388,7 @@ fn kept_links(
         }
         extra.par_sort_unstable();
         extra.dedup();
+        let extra = prep.reachable(&extra, t);
         links.extend(
             prep.similar_pairs(examples, &extra, t)
                 .into_iter()
@@ -485,9 +500,22 @@ mod tests {
                 push(Some(format!("Sistema {}", serial(k))), ending(xs, 1));
             }
         }
+        // Unrelated examples, enough for dedupe and split to search by LSH, not by
+        // comparing every pair.
+        let filler = crate::prepared::EXHAUSTIVE + 100;
+        let word = |k: usize, w: u64| serial((text::mix64(k as u64 * 4 + w) % 10_000_000) as usize);
+        for k in 0..filler {
+            let line = exs.len() as u64 + 1;
+            exs.push(Example::single_turn(
+                None,
+                format!("Pergunta {} sobre {}?", word(k, 0), word(k, 1)),
+                format!("Resposta {} e {}.", word(k, 2), word(k, 3)),
+                Origin::line("big.jsonl", line),
+            ));
+        }
         let opts = DedupeOptions { near: Some(0.5) };
         let (out, links) = dedupe_with_links(exs, &opts).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(out.kept.len(), 4);
+        assert_eq!(out.kept.len(), 4 + filler);
         let sopts = SplitOptions::default();
         let alone = split(&out.kept, &sopts).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(alone.joined_groups, 1, "{alone:?}");

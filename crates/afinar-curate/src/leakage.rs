@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use afinar_core::Example;
 use serde::Serialize;
 
+use crate::CurateError;
 use crate::prepared::{Prepared, check_threshold};
-use crate::{CurateError, minhash};
 
 /// One leaked validation example and its closest training example.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +39,7 @@ pub fn leakage(
     let threshold = near.map(check_threshold).transpose()?;
     // References, not copies: the examples can be large.
     let all: Vec<&Example> = train.iter().chain(validation).collect();
-    let prep = Prepared::new(&all);
+    let prep = Prepared::new(&all, threshold);
     let nt = train.len();
 
     let mut first_train: HashMap<[u8; 16], usize> = HashMap::with_capacity(nt);
@@ -56,14 +56,9 @@ pub fn leakage(
 
     if let Some(t) = threshold {
         let nt32 = nt as u32;
-        let pairs = minhash::candidates(
-            all.len(),
-            |i, b| prep.band(i, b),
-            |_| true,
-            |i, j| i < nt32 && j >= nt32,
-            false,
-        )
-        .pairs;
+        let pairs = prep
+            .candidates(t, |_| true, |i, j| i < nt32 && j >= nt32, false)
+            .pairs;
         let hits: Vec<(usize, usize, f64)> = prep
             .similar_pairs(&all, &pairs, t)
             .into_iter()

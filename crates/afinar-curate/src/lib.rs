@@ -8,23 +8,27 @@
 //! ## What "duplicate" means
 //! - **Exact**: every message equal after [`text::fold`] (NFC, lower case, punctuation
 //!   dropped, whitespace collapsed), roles included.
-//! - **Near**: the question and answer, folded, cut into 5-character shingles; MinHash
-//!   and LSH ([`minhash`]) pick candidate pairs; a pair is merged when its exact Jaccard
-//!   similarity is at least the threshold ([`DEFAULT_NEAR_THRESHOLD`]), the answers alone
-//!   are that similar too, and the answers hold the same figures.
+//! - **Near**: the question and answer, folded, cut into 5-character shingles; a pair is
+//!   merged when its exact Jaccard similarity is at least the threshold
+//!   ([`DEFAULT_NEAR_THRESHOLD`]), the answers alone are that similar too, and the answers
+//!   hold the same figures. MinHash ([`minhash`]) only decides which pairs are compared.
 //! - **Conflict**: two kept examples with the same folded question and materially
 //!   different answers. Both are kept and reported, for a person to decide.
 //!
 //! ## Cost
 //! Each example is folded, shingled and hashed once, in parallel, into a fixed-size
-//! fingerprint (about 640 bytes: digests, LSH bands, and a 256-bucket count of its
-//! shingles that bounds the common shingles of a pair). Candidate pairs that this bound
-//! rules out are never compared; the few others have their shingle sets computed again
-//! and compared exactly, so memory stays linear and small whatever the texts' length.
-//! A pipeline that dedupes then splits calls [`dedupe_with_links`] and
+//! fingerprint (about 600 bytes: digests and two MinHash signatures); the shingle sets
+//! are never kept. Up to 2,048 examples, every pair's signatures are compared, so no pair
+//! at the threshold is missed. Past that, LSH bands chosen for the threshold pick the
+//! candidate pairs, from signatures in which shingles common to a large share of the
+//! corpus weigh less (on FAQ text they make every pair look somewhat alike), with
+//! oversized buckets skipped. Either way a pair whose estimated similarity is far below
+//! the threshold is dropped, and the few others have their shingle sets computed again
+//! and compared exactly: time and memory grow linearly with the examples on realistic
+//! text. A pipeline that dedupes then splits calls [`dedupe_with_links`] and
 //! [`split_with_links`]: the split reuses dedupe's keys and links instead of preparing
-//! the kept examples again, and decides exactly what [`split`] would. `cargo run
-//! --release -p afinar-curate --example bench_curate` measures it on 200,000 examples.
+//! the kept examples again, and costs a sort. `make bench` (`bench/curate.sh`) measures it
+//! at 50,000 and 200,000 examples against Python datasketch.
 //!
 //! ```
 //! use afinar_core::{Example, Origin};
@@ -69,7 +73,8 @@ pub use split::{Split, SplitOptions, Stratum, Validation, split, split_with_link
 /// and at most 0.22 ("Qual o prazo da DEFIS?" / "Qual o prazo da declaração anual do
 /// MEI?"). 0.5 sits in that gap, nearer the rewordings because merging two distinct
 /// questions loses one silently, while a missed rewording only stays in. Identical
-/// answers are always compared; other pairs are found by the LSH with probability 0.92
-/// at similarity 0.5, 0.98 at 0.55 and 0.996 at 0.6 (see [`minhash`]). A very short answer ("Sim.") behind a fully reworded question can
-/// fall below 0.5: the question then outweighs the answer.
+/// answers are always compared; so is every pair of a file of up to 2,048 examples. In
+/// larger ones, LSH finds a pair at weighted similarity 0.5 with probability 0.998 (see
+/// [`minhash`]). A very short answer ("Sim.") behind a fully reworded question can fall
+/// below 0.5: the question then outweighs the answer.
 pub const DEFAULT_NEAR_THRESHOLD: f64 = 0.5;

@@ -1,13 +1,26 @@
 //! MinHash signatures and LSH banding: which pairs are worth comparing exactly.
 //!
-//! Each example's shingle set gets [`HASHES`] minimum hash values; the signature is cut
-//! into [`BANDS`] bands of [`ROWS`] values, and two examples become a *candidate pair*
-//! when any band is identical. The chance that a pair with Jaccard similarity `s` becomes
-//! a candidate is `1 - (1 - s^ROWS)^BANDS`: 0.92 at s = 0.5, 0.98 at 0.55, 0.996 at
-//! 0.6, 0.9999 at 0.7, but 0.004 at s = 0.1 and 4e-7 at s = 0.01, so near duplicates are
-//! found while the work stays close to linear even when every example shares some
-//! boilerplate (three rows per band made 13% of all pairs candidates on such data). Candidates are then compared exactly ([`crate::text::jaccard`]), so
-//! MinHash only decides what is compared, never what is merged.
+//! Every example gets two fixed-size signatures of its shingle set, both one-permutation
+//! MinHash (Li, Owen and Zhang 2012: each shingle is hashed once, the hash picks a bin and
+//! the bin keeps its minimum; empty bins borrow from the next filled one, "rotation"
+//! densification, Shrivastava and Li 2014):
+//!
+//! - an **estimate** signature, [`ESTIMATE_BINS`] bins of 8 bits over the plain set: the
+//!   share of equal bins estimates the Jaccard similarity the decisions use, so a
+//!   candidate pair far below the threshold is dropped before its shingles are compared
+//!   ([`may_reach`]);
+//! - an **LSH** signature, [`BINS`] bins of 16 bits over the set *weighted* by how rare
+//!   each shingle is in the corpus (an exponential race, so two signatures agree on a bin
+//!   with probability the weighted Jaccard similarity): shingles that half the corpus
+//!   shares ("simples nacional", "receita bruta") say nothing about duplication, and on
+//!   realistic FAQ text they made every unrelated pair look 0.12 to 0.28 similar. Weighted,
+//!   unrelated pairs score a median of 0.05 and near duplicates keep their score
+//!   (`make bench` data: every pair of the 1,881 at or above 0.5 stays at or above 0.5).
+//!
+//! [`Banding`] cuts the LSH signature into bands of `rows` bins chosen for the threshold,
+//! and two examples become a *candidate pair* when any band is identical. Candidates are
+//! then filtered by the estimate and compared exactly ([`crate::text::jaccard`]), so
+//! MinHash decides only what is compared, never what is merged.
 //!
 //! Written here rather than taken from a crate: gaoya (the best-known Rust MinHash/LSH)
 //! pulls fifteen dependencies including a pre-release smallvec, returns hash sets whose
@@ -19,93 +32,254 @@ use rayon::prelude::*;
 
 use crate::text::mix64;
 
-/// Hash functions per signature.
-pub const HASHES: usize = BANDS * ROWS;
-/// Bands per signature.
-pub const BANDS: usize = 40;
-/// Signature values per band.
-pub const ROWS: usize = 4;
+/// Bins of the LSH signature.
+pub const BINS: usize = 128;
+/// Bins of the estimate signature.
+pub const ESTIMATE_BINS: usize = 256;
+/// The most signature bins one band hashes.
+pub const MAX_ROWS: usize = 8;
+/// The most bands: their buckets cost one sort of the examples each.
+pub const MAX_BANDS: usize = 256;
+/// The chance, under the independent-band model, that a pair exactly at the threshold
+/// shares no band; [`Banding::for_threshold`] adds bands until it is this small.
+const MISS: f64 = 0.002;
 
 /// A band bucket holding more distinct examples than this (exact copies are merged before)
-/// is skipped: it is made of what many examples share (frequent words, a closing "Fonte:
-/// …" line), not of duplicates, which share several bands on average and so also meet in
-/// smaller buckets. No bucket then costs more than `MAX_BUCKET² / 2` comparisons: on the
-/// 200,000-example benchmark this cut the time by a fifth and found the same duplicates.
+/// is skipped: it is made of what many examples share, not of duplicates, which share
+/// many bands and so also meet in smaller buckets. No bucket then costs more than
+/// `MAX_BUCKET² / 2` comparisons.
 pub const MAX_BUCKET: usize = 100;
 
-/// A salt so signature hashes are independent of the shingle hashes they come from.
-const SALT: u64 = 0x5eed_a11c_e000_0001;
+/// How many standard deviations below the threshold an estimate must be for its pair to
+/// be dropped unseen: one pair in three million at or above the threshold would be.
+const ESTIMATE_Z: f64 = 5.0;
 
-/// The LSH band hashes of one shingle set: all we keep of its signature. All zero for
-/// an empty set, which matches nothing (a band hash is never zero).
-pub type Bands = [u64; BANDS];
+const SALT_ESTIMATE: u64 = 0x5eed_a11c_e000_0001;
+const SALT_LSH: u64 = 0x1a5b_0c0d_e000_0002;
 
-/// Computes band hashes.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Hasher;
+/// The weighted signature LSH bands are cut from; all zero for an empty set.
+pub type LshSignature = [u16; BINS];
+/// The plain signature the similarity is estimated from.
+pub type EstimateSignature = [u8; ESTIMATE_BINS];
 
-impl Hasher {
-    pub fn new() -> Self {
-        Self
-    }
-
-    /// The band hashes of a shingle set.
-    pub fn bands<T: Copy + Into<u64>>(&self, set: &[T]) -> Bands {
-        let mut bands = [0u64; BANDS];
-        if set.is_empty() {
-            return bands;
-        }
-        let sig = signature(set);
-        for (band, out) in bands.iter_mut().enumerate() {
-            *out = band_hash(band, &sig[band * ROWS..(band + 1) * ROWS]);
-        }
-        bands
-    }
-}
-
-/// One-permutation MinHash (Li, Owen and Zhang 2012): each shingle is hashed once; the
-/// hash picks one of [`HASHES`] bins and the bin keeps its smallest value. Empty bins
-/// borrow from the next filled bin to the right, mixed with the distance ("rotation"
-/// densification, Shrivastava and Li 2014), so two sets agree on a bin with probability
-/// close to their Jaccard similarity. Linear in the set size, where classic MinHash
-/// hashes every shingle once per bin: 160 times faster here.
-fn signature<T: Copy + Into<u64>>(set: &[T]) -> [u32; HASHES] {
-    let mut sig = [u32::MAX; HASHES];
-    let mut filled = [false; HASHES];
-    // Branch-free: which bin and whether it lowers it are unpredictable.
+/// One-permutation MinHash of a set of shingle hashes, densified: `bin` picks a bin from a
+/// shingle's hash, `value` ranks it within the bin (smaller wins), `tag` is what the bin
+/// keeps of the winner. Empty bins take the tag of the next filled bin to the right (past
+/// the end: the first), mixed with the distance.
+fn one_permutation<const K: usize, V: PartialOrd + Copy>(
+    set: &[u32],
+    empty: V,
+    mut score: impl FnMut(u32) -> (usize, V),
+    tag: impl Fn(u32) -> u64,
+) -> [u64; K] {
+    let mut best = [empty; K];
+    let mut winner = [0u32; K];
+    let mut filled = [false; K];
     for &x in set {
-        let h = mix64(x.into() ^ SALT);
-        let bin = (((h >> 32) * HASHES as u64) >> 32) as usize;
-        sig[bin] = sig[bin].min(h as u32);
-        filled[bin] = true;
+        let (bin, v) = score(x);
+        // Ties go to the smaller shingle hash, so the order of the set never matters.
+        if !filled[bin] || v < best[bin] || (v == best[bin] && x < winner[bin]) {
+            best[bin] = v;
+            winner[bin] = x;
+            filled[bin] = true;
+        }
     }
+    let mut out = [0u64; K];
     let Some(first) = filled.iter().position(|&f| f) else {
-        return sig;
+        return out;
     };
-    // Walking right to left, each empty bin borrows from the next filled one on its right
-    // (past the end: the first filled one), `distance` bins away.
-    let original = sig;
+    for b in 0..K {
+        if filled[b] {
+            out[b] = tag(winner[b]);
+        }
+    }
     let mut source = first;
-    for b in (0..HASHES).rev() {
+    for b in (0..K).rev() {
         if filled[b] {
             source = b;
             continue;
         }
-        let distance = (source + HASHES - b) % HASHES;
-        sig[b] = mix64(u64::from(original[source]) ^ ((distance as u64) << 32)) as u32;
+        let distance = (source + K - b) % K;
+        out[b] = mix64(out[source] ^ ((distance as u64) << 40));
     }
-    sig
+    out
 }
 
-/// Every pair `(i, j)`, `i < j`, of examples passing `item` that shares at least one
-/// band, sorted and without repeats. `keep` filters pairs early (leakage keeps only
-/// train × validation pairs).
-pub fn candidate_pairs(
-    bands: &[Bands],
-    item: impl Fn(u32) -> bool + Sync,
-    keep: impl Fn(u32, u32) -> bool + Sync,
-) -> Vec<(u32, u32)> {
-    candidates(bands.len(), |i, band| bands[i][band], item, keep, false).pairs
+/// The bin of a hash among `k`: its top 32 bits scaled.
+fn bin_of(h: u64, k: usize) -> usize {
+    (((h >> 32) * k as u64) >> 32) as usize
+}
+
+/// The estimate signature of a shingle set: the low 8 bits of each bin's minimum.
+pub fn estimate_signature(set: &[u32]) -> EstimateSignature {
+    let tags = one_permutation::<ESTIMATE_BINS, u32>(
+        set,
+        u32::MAX,
+        |x| {
+            let h = mix64(u64::from(x) ^ SALT_ESTIMATE);
+            (bin_of(h, ESTIMATE_BINS), h as u32)
+        },
+        |x| mix64(u64::from(x) ^ SALT_ESTIMATE),
+    );
+    let mut out = [0u8; ESTIMATE_BINS];
+    for (o, t) in out.iter_mut().zip(tags) {
+        *o = t as u8;
+    }
+    out
+}
+
+/// The LSH signature of a shingle set under `weight` (1 for an ordinary shingle, less for
+/// a common one): each shingle draws an exponential variable divided by its weight and the
+/// smallest wins its bin, so a shingle of weight `w` wins in proportion to `w`.
+pub fn lsh_signature(set: &[u32], weight: impl Fn(u32) -> f32) -> LshSignature {
+    let tags = one_permutation::<BINS, f32>(
+        set,
+        f32::INFINITY,
+        |x| {
+            let h = mix64(u64::from(x) ^ SALT_LSH);
+            (bin_of(h, BINS), exponential(h as u32) / weight(x))
+        },
+        |x| mix64(u64::from(x) ^ SALT_LSH ^ 0xfeed),
+    );
+    let mut out = [0u16; BINS];
+    for (o, t) in out.iter_mut().zip(tags) {
+        *o = t as u16;
+    }
+    out
+}
+
+/// `-ln(u)` for `u` uniform in (0, 1) given as 32 bits: an Exp(1) variable. Computed with
+/// basic floating-point operations only (exponent, then a series for the mantissa, good
+/// to 1e-6), so every platform draws the same values.
+fn exponential(bits: u32) -> f32 {
+    let x = (f64::from(bits) + 0.5) * (1.0 / 4_294_967_296.0);
+    let raw = x.to_bits();
+    let exponent = ((raw >> 52) & 0x7ff) as i64 - 1023;
+    let m = f64::from_bits((raw & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    // ln(m) = 2 atanh((m - 1) / (m + 1)), |z| ≤ 1/3
+    let z = (m - 1.0) / (m + 1.0);
+    let z2 = z * z;
+    let ln_m = 2.0 * z * (1.0 + z2 * (1.0 / 3.0 + z2 * (1.0 / 5.0 + z2 * (1.0 / 7.0 + z2 / 9.0))));
+    (-(exponent as f64 * std::f64::consts::LN_2 + ln_m)) as f32
+}
+
+/// Equal bins of two estimate signatures.
+fn equal_bins(a: &EstimateSignature, b: &EstimateSignature) -> u32 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut equal = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let mut xa = [0u8; 8];
+        let mut ya = [0u8; 8];
+        xa.copy_from_slice(x);
+        ya.copy_from_slice(y);
+        let d = u64::from_le_bytes(xa) ^ u64::from_le_bytes(ya);
+        // The high bit of each byte of `zero` is set where `d`'s byte is zero.
+        let zero = !(((d & LOW) + LOW) | d | LOW);
+        equal += zero.count_ones();
+    }
+    equal
+}
+
+/// False when the estimate says two sets of `la` and `lb` distinct shingles are surely
+/// below Jaccard similarity `t`: [`ESTIMATE_Z`] standard deviations below it. Sets smaller
+/// than the signature fill only some bins (the others copy them), so they count as half
+/// their size in samples; tiny ones are never ruled out.
+pub fn may_reach(
+    a: &EstimateSignature,
+    b: &EstimateSignature,
+    la: usize,
+    lb: usize,
+    t: f64,
+) -> bool {
+    let smaller = la.min(lb);
+    let samples = if smaller >= ESTIMATE_BINS {
+        ESTIMATE_BINS as f64
+    } else {
+        smaller as f64 / 2.0
+    };
+    if samples < 4.0 || t <= 0.0 {
+        return true;
+    }
+    // Unequal 8-bit values still collide one time in 256.
+    let p = f64::from(equal_bins(a, b)) / ESTIMATE_BINS as f64;
+    let estimate = (p - 1.0 / 256.0) / (1.0 - 1.0 / 256.0);
+    // Near 1 the binomial variance vanishes while a few bins can still differ: floor it.
+    let sd = ((t * (1.0 - t)).max(0.004) / samples).sqrt();
+    estimate >= t - ESTIMATE_Z * sd
+}
+
+/// How the LSH signature is cut into bands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banding {
+    /// Bins per band.
+    pub rows: usize,
+    /// Bands.
+    pub bands: usize,
+    /// The bins of each band, `rows` per band.
+    bins: Vec<u8>,
+}
+
+impl Banding {
+    /// As many rows per band as the threshold affords: the largest `rows` whose bands,
+    /// added until a pair at the threshold shares none with chance [`MISS`] at most,
+    /// number at most [`MAX_BANDS`]. More rows mean fewer dissimilar candidates. At 0.5:
+    /// 5 rows, 196 bands; a pair is a candidate with probability 0.0001 at weighted
+    /// similarity 0.05, 0.003 at 0.1, 0.97 at 0.45 and 0.998 at 0.5.
+    pub fn for_threshold(t: f64) -> Self {
+        let t = t.clamp(0.01, 1.0);
+        for rows in (1..=MAX_ROWS).rev() {
+            let p = (0..rows).fold(1.0, |acc, _| acc * t);
+            let mut miss = 1.0;
+            let mut bands = 0;
+            while miss > MISS && bands < MAX_BANDS {
+                miss *= 1.0 - p;
+                bands += 1;
+            }
+            if miss <= MISS || rows == 1 {
+                return Self::new(rows, bands.max(1));
+            }
+        }
+        Self::new(1, MAX_BANDS)
+    }
+
+    /// `bands` bands of `rows` bins: disjoint within each round of `BINS / rows` bands,
+    /// each round under its own permutation of the bins.
+    pub fn new(rows: usize, bands: usize) -> Self {
+        let rows = rows.clamp(1, MAX_ROWS);
+        let per_round = BINS / rows;
+        let mut bins = Vec::with_capacity(rows * bands);
+        for band in 0..bands {
+            let round = (band / per_round) as u64;
+            let at = band % per_round;
+            // x ↦ (x · odd + c) mod 128 permutes the bins.
+            let (odd, c) = if round == 0 {
+                (1, 0)
+            } else {
+                (mix64(round) | 1, mix64(round ^ 0xabcd))
+            };
+            for r in 0..rows {
+                let x = (at * rows + r) as u64;
+                bins.push((x.wrapping_mul(odd).wrapping_add(c) % BINS as u64) as u8);
+            }
+        }
+        Self { rows, bands, bins }
+    }
+
+    /// The probability that a pair of weighted similarity `s` shares a band, were the
+    /// bands independent (bands of later rounds reuse bins, so a little less).
+    pub fn candidate_probability(&self, s: f64) -> f64 {
+        let p = (0..self.rows).fold(1.0, |acc, _| acc * s);
+        1.0 - (0..self.bands).fold(1.0, |acc, _| acc * (1.0 - p))
+    }
+
+    /// The hash of band `band` of a signature; never 0.
+    pub fn key(&self, sig: &LshSignature, band: usize) -> u64 {
+        let mut h = mix64(band as u64 + 1);
+        for &bin in &self.bins[band * self.rows..(band + 1) * self.rows] {
+            h = mix64(h ^ u64::from(sig[usize::from(bin)]));
+        }
+        h.max(1)
+    }
 }
 
 /// Candidate pairs, and (when asked) the buckets skipped for being over [`MAX_BUCKET`].
@@ -117,63 +291,65 @@ pub(crate) struct Candidates {
     pub skipped: Vec<Vec<u32>>,
 }
 
-/// [`candidate_pairs`] over `n` examples whose band hashes `band(i, band)` gives.
+/// Every pair `(i, j)`, `i < j`, of examples passing `item` that shares at least one band
+/// and passes `keep`, over `n` examples whose band hashes `key(i, band)` gives (0: no
+/// signature, never a candidate).
 pub(crate) fn candidates(
     n: usize,
-    band: impl Fn(usize, usize) -> u64 + Sync,
+    bands: usize,
+    key: impl Fn(usize, usize) -> u64 + Sync,
     item: impl Fn(u32) -> bool + Sync,
     keep: impl Fn(u32, u32) -> bool + Sync,
     want_skipped: bool,
 ) -> Candidates {
-    let per_band: Vec<Candidates> = (0..BANDS)
-        .into_par_iter()
-        .map(|b| {
-            let mut keyed: Vec<(u64, u32)> = (0..n)
-                .filter(|&i| item(i as u32))
-                .map(|i| (band(i, b), i as u32))
-                .filter(|&(h, _)| h != 0)
-                .collect();
-            sort_keyed(&mut keyed);
-            let mut out = Vec::new();
-            let mut skipped = Vec::new();
-            let mut start = 0;
-            while start < keyed.len() {
-                let mut end = start + 1;
-                while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-                    end += 1;
-                }
-                let bucket = &keyed[start..end];
-                if bucket.len() > MAX_BUCKET {
-                    if want_skipped {
-                        skipped.push(bucket.iter().map(|&(_, i)| i).collect());
+    let members: Vec<u32> = (0..n as u32).filter(|&i| item(i)).collect();
+    let mut result = Candidates::default();
+    // A few bands at a time, so the pairs found more than once are merged early.
+    const AT_ONCE: usize = 16;
+    for first in (0..bands).step_by(AT_ONCE) {
+        let per_band: Vec<Candidates> = (first..(first + AT_ONCE).min(bands))
+            .into_par_iter()
+            .map(|b| {
+                let mut keyed: Vec<(u64, u32)> = members
+                    .iter()
+                    .map(|&i| (key(i as usize, b), i))
+                    .filter(|&(h, _)| h != 0)
+                    .collect();
+                sort_keyed(&mut keyed);
+                let mut out = Candidates::default();
+                let mut start = 0;
+                while start < keyed.len() {
+                    let mut end = start + 1;
+                    while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+                        end += 1;
                     }
-                } else {
-                    for (a, &(_, i)) in bucket.iter().enumerate() {
-                        for &(_, j) in &bucket[a + 1..] {
-                            if keep(i, j) {
-                                out.push((i, j));
+                    let bucket = &keyed[start..end];
+                    if bucket.len() > MAX_BUCKET {
+                        if want_skipped {
+                            out.skipped.push(bucket.iter().map(|&(_, i)| i).collect());
+                        }
+                    } else {
+                        for (a, &(_, i)) in bucket.iter().enumerate() {
+                            for &(_, j) in &bucket[a + 1..] {
+                                let (i, j) = (i.min(j), i.max(j));
+                                if keep(i, j) {
+                                    out.pairs.push((i, j));
+                                }
                             }
                         }
                     }
+                    start = end;
                 }
-                start = end;
-            }
-            Candidates {
-                pairs: out,
-                skipped,
-            }
-        })
-        .collect();
-    let mut result = Candidates {
-        pairs: Vec::with_capacity(per_band.iter().map(|c| c.pairs.len()).sum()),
-        skipped: Vec::new(),
-    };
-    for band in per_band {
-        result.pairs.extend(band.pairs);
-        result.skipped.extend(band.skipped);
+                out
+            })
+            .collect();
+        for band in per_band {
+            result.pairs.extend(band.pairs);
+            result.skipped.extend(band.skipped);
+        }
+        result.pairs.par_sort_unstable();
+        result.pairs.dedup();
     }
-    result.pairs.par_sort_unstable();
-    result.pairs.dedup();
     result
 }
 
@@ -207,61 +383,166 @@ fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
     *keyed = sorted;
 }
 
-fn band_hash(band: usize, values: &[u32]) -> u64 {
-    let mut h = mix64(band as u64 + 1);
-    for &v in values {
-        h = mix64(h ^ u64::from(v));
-    }
-    h.max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::{fold, shingles};
+    use crate::text::{fold, jaccard, shingle_set32};
+
+    fn set(q: &str, a: &str) -> Vec<u32> {
+        shingle_set32(&fold(q), &fold(a))
+    }
 
     #[test]
     fn identical_sets_share_every_band_and_different_ones_none() {
-        let a = shingles(&fold("Qual o limite do MEI?"), &fold("R$ 81 mil por ano."));
-        let b = shingles(
-            &fold("Qual é o prazo da DEFIS?"),
-            &fold("Até 31 de março do ano seguinte."),
+        let a = set("Qual o limite do MEI?", "R$ 81 mil por ano.");
+        let b = set(
+            "Qual é o prazo da DEFIS?",
+            "Até 31 de março do ano seguinte.",
         );
-        let h = Hasher::new();
-        let bands = [h.bands(&a), h.bands(&a), h.bands(&b)];
-        assert_eq!(bands[0], bands[1]);
-        assert_eq!(candidate_pairs(&bands, |_| true, |_, _| true), vec![(0, 1)]);
+        let banding = Banding::for_threshold(0.5);
+        let sigs = [
+            lsh_signature(&a, |_| 1.0),
+            lsh_signature(&a, |_| 1.0),
+            lsh_signature(&b, |_| 1.0),
+        ];
+        assert_eq!(sigs[0], sigs[1]);
+        let found = candidates(
+            3,
+            banding.bands,
+            |i, band| banding.key(&sigs[i], band),
+            |_| true,
+            |_, _| true,
+            false,
+        );
+        assert_eq!(found.pairs, vec![(0, 1)]);
     }
 
-    /// The signature as first written: each empty bin searches right for a filled one.
-    fn signature_reference(set: &[u32]) -> [u32; HASHES] {
-        let mut sig = [u32::MAX; HASHES];
-        let mut filled = [false; HASHES];
-        for &x in set {
-            let h = mix64(u64::from(x) ^ SALT);
-            let bin = (((h >> 32) * HASHES as u64) >> 32) as usize;
-            let v = h as u32;
-            if !filled[bin] || v < sig[bin] {
-                sig[bin] = v;
-                filled[bin] = true;
+    #[test]
+    fn empty_sets_are_never_candidates() {
+        assert_eq!(lsh_signature(&[], |_| 1.0), [0u16; BINS]);
+        assert_eq!(estimate_signature(&[]), [0u8; ESTIMATE_BINS]);
+        let found = candidates(2, 4, |_, _| 0, |_| true, |_, _| true, false);
+        assert!(found.pairs.is_empty());
+    }
+
+    #[test]
+    fn banding_is_chosen_for_the_threshold() {
+        let b = Banding::for_threshold(0.5);
+        assert_eq!((b.rows, b.bands), (5, 196));
+        assert!(b.candidate_probability(0.5) >= 0.998);
+        assert!(b.candidate_probability(0.1) < 0.003);
+        // Higher thresholds afford more rows and fewer bands; every threshold gets a
+        // pair at it found with probability at least 0.998 (a very low one with all
+        // the bands there are).
+        let mut last = (0, usize::MAX);
+        for t in [0.3, 0.5, 0.7, 0.9, 1.0] {
+            let b = Banding::for_threshold(t);
+            assert!(b.rows >= last.0, "{t}: {b:?}");
+            assert!(b.bands <= MAX_BANDS);
+            assert!(
+                b.candidate_probability(t) >= 1.0 - MISS - 1e-12,
+                "{t}: {b:?}"
+            );
+            if b.rows == last.0 {
+                assert!(b.bands <= last.1);
+            }
+            last = (b.rows, b.bands);
+        }
+        assert_eq!(Banding::for_threshold(0.05).rows, 1);
+    }
+
+    #[test]
+    fn bands_of_a_round_are_disjoint_and_rounds_differ() {
+        let b = Banding::new(5, 60);
+        let per_round = BINS / 5;
+        let round0: Vec<u8> = b.bins[..per_round * 5].to_vec();
+        let mut sorted = round0.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), round0.len(), "bins repeat within a round");
+        let round1 = &b.bins[per_round * 5..2 * per_round * 5];
+        assert_ne!(&round0[..], round1);
+        assert!(b.bins.iter().all(|&x| usize::from(x) < BINS));
+    }
+
+    #[test]
+    fn exponential_is_minus_ln_and_monotone() {
+        let mut last = f32::INFINITY;
+        for k in 0..=1000u64 {
+            let bits = (k * (u64::from(u32::MAX) / 1000)) as u32;
+            let x = (f64::from(bits) + 0.5) / 4_294_967_296.0;
+            let e = exponential(bits);
+            assert!(
+                (f64::from(e) + x.ln()).abs() < 1e-5 * (1.0 - x.ln()),
+                "{bits}"
+            );
+            assert!(e <= last);
+            last = e;
+        }
+    }
+
+    #[test]
+    fn equal_bins_counts_bytes() {
+        let a = [7u8; ESTIMATE_BINS];
+        let mut b = a;
+        assert_eq!(equal_bins(&a, &b), ESTIMATE_BINS as u32);
+        for (k, x) in b.iter_mut().enumerate() {
+            if k % 3 == 0 {
+                *x = x.wrapping_add(128);
             }
         }
-        if !filled.iter().any(|&f| f) {
-            return sig;
-        }
-        let original = sig;
-        for b in 0..HASHES {
-            if filled[b] {
-                continue;
+        let expected = (0..ESTIMATE_BINS).filter(|k| k % 3 != 0).count() as u32;
+        assert_eq!(equal_bins(&a, &b), expected);
+        b[1] = 0x87;
+        assert_eq!(equal_bins(&a, &b), expected - 1);
+    }
+
+    /// Rewordings of one FAQ answer, and unrelated answers of the same domain.
+    fn family() -> Vec<Vec<u32>> {
+        let answer = "O limite é de R$ 4,8 milhões de receita bruta por ano-calendário. Acima de R$ 3,6 milhões (o sublimite), o ICMS e o ISS passam a ser recolhidos fora do DAS.";
+        [
+            ("Qual o limite de faturamento para optar pelo Simples Nacional?", answer),
+            ("Qual é o teto de receita bruta anual do Simples?", answer),
+            ("Quanto posso faturar no Simples Nacional?", answer),
+            (
+                "Qual o prazo da DEFIS?",
+                "A DEFIS é entregue até 31 de março do ano seguinte ao da apuração, pelo Portal do Simples Nacional.",
+            ),
+            (
+                "O MEI pode ter empregado?",
+                "Sim, o MEI pode contratar um empregado que receba o salário mínimo ou o piso da categoria.",
+            ),
+        ]
+        .iter()
+        .map(|(q, a)| set(q, a))
+        .collect()
+    }
+
+    #[test]
+    fn the_estimate_never_rules_out_a_pair_that_reaches_the_threshold() {
+        let sets = family();
+        let sigs: Vec<EstimateSignature> = sets.iter().map(|s| estimate_signature(s)).collect();
+        for i in 0..sets.len() {
+            for j in i + 1..sets.len() {
+                let s = jaccard(&sets[i], &sets[j]);
+                for t in [0.1, 0.3, 0.5, s, 0.7, 0.9] {
+                    if s >= t {
+                        assert!(
+                            may_reach(&sigs[i], &sigs[j], sets[i].len(), sets[j].len(), t),
+                            "{i} {j} at {s} ruled out at {t}"
+                        );
+                    }
+                }
             }
-            let mut distance = 1;
-            while !filled[(b + distance) % HASHES] {
-                distance += 1;
-            }
-            let borrowed = original[(b + distance) % HASHES];
-            sig[b] = mix64(u64::from(borrowed) ^ ((distance as u64) << 32)) as u32;
         }
-        sig
+        // and it does rule out the unrelated pairs at the default threshold
+        assert!(!may_reach(
+            &sigs[3],
+            &sigs[4],
+            sets[3].len(),
+            sets[4].len(),
+            0.9
+        ));
     }
 
     proptest::proptest! {
@@ -273,36 +554,67 @@ mod tests {
             ..proptest::test_runner::Config::default()
         })]
 
+        /// The share of equal bins is within a few standard deviations of the Jaccard
+        /// similarity, for sets large and small, so the estimate filter is safe.
         #[test]
-        fn signature_matches_the_reference(set in proptest::collection::vec(proptest::num::u32::ANY, 0..400)) {
-            proptest::prop_assert_eq!(signature(&set), signature_reference(&set));
+        fn estimate_tracks_the_jaccard_similarity(
+            common in proptest::collection::btree_set(proptest::num::u32::ANY, 1..400),
+            only_a in proptest::collection::btree_set(proptest::num::u32::ANY, 0..300),
+            only_b in proptest::collection::btree_set(proptest::num::u32::ANY, 0..300),
+        ) {
+            let a: Vec<u32> = common.iter().chain(&only_a).copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let b: Vec<u32> = common.iter().chain(&only_b).copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let s = jaccard(&a, &b);
+            let (sa, sb) = (estimate_signature(&a), estimate_signature(&b));
+            proptest::prop_assert!(may_reach(&sa, &sb, a.len(), b.len(), s), "ruled out at its own similarity {s}");
         }
 
+        /// Weights change which shingle wins a bin, never what identical sets get, and a
+        /// set's signature does not depend on the order of its shingles.
         #[test]
-        fn bucket_sort_is_a_sort(keys in proptest::collection::vec(0u64..50_000, 4096..6000), top in 0u64..4) {
-            // Spread keys over the top bits and repeat some, as band hashes do.
-            let mut keyed: Vec<(u64, u32)> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| ((k % 997).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (top << 62), i as u32))
-                .collect();
-            let mut expected = keyed.clone();
-            expected.sort_unstable();
-            sort_keyed(&mut keyed);
-            proptest::prop_assert_eq!(keyed, expected);
+        fn lsh_signature_is_a_function_of_the_set(
+            set in proptest::collection::btree_set(proptest::num::u32::ANY, 0..300),
+            heavy in proptest::num::u32::ANY,
+        ) {
+            let sorted: Vec<u32> = set.iter().copied().collect();
+            let mut reversed = sorted.clone();
+            reversed.reverse();
+            let w = |x: u32| if x % 7 == heavy % 7 { 0.05 } else { 1.0 };
+            proptest::prop_assert_eq!(lsh_signature(&sorted, w), lsh_signature(&reversed, w));
+            proptest::prop_assert_eq!(estimate_signature(&sorted), estimate_signature(&reversed));
+        }
+
+        /// Bin agreement of the weighted signature follows the weighted Jaccard
+        /// similarity: a down-weighted shared part counts for less.
+        #[test]
+        fn weighting_lowers_what_common_shingles_share(
+            shared in proptest::collection::btree_set(proptest::num::u32::ANY, 200..300),
+            own_a in proptest::collection::btree_set(proptest::num::u32::ANY, 100..150),
+            own_b in proptest::collection::btree_set(proptest::num::u32::ANY, 100..150),
+        ) {
+            let a: Vec<u32> = shared.iter().chain(&own_a).copied().collect();
+            let b: Vec<u32> = shared.iter().chain(&own_b).copied().collect();
+            let agree = |w: &dyn Fn(u32) -> f32| {
+                let (x, y) = (lsh_signature(&a, w), lsh_signature(&b, w));
+                x.iter().zip(&y).filter(|(p, q)| p == q).count()
+            };
+            let common = |x: u32| if shared.contains(&x) { 0.02 } else { 1.0 };
+            proptest::prop_assert!(agree(&|_| 1.0) > agree(&common));
         }
     }
 
     #[test]
-    fn empty_sets_are_never_candidates() {
-        let h = Hasher::new();
-        assert!(
-            candidate_pairs(
-                &[h.bands::<u64>(&[]), h.bands::<u64>(&[])],
-                |_| true,
-                |_, _| true
-            )
-            .is_empty()
-        );
+    fn sort_keyed_is_a_sort() {
+        let mut state = 2026u64;
+        let mut keyed: Vec<(u64, u32)> = (0..5000u32)
+            .map(|i| {
+                state = mix64(state);
+                ((state % 997).wrapping_mul(0x9e37_79b9_7f4a_7c15), i)
+            })
+            .collect();
+        let mut expected = keyed.clone();
+        expected.sort_unstable();
+        sort_keyed(&mut keyed);
+        assert_eq!(keyed, expected);
     }
 }

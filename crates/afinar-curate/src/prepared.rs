@@ -1,6 +1,11 @@
-//! What dedupe, split and leakage compute once per example: exact key, question and
-//! answer digests, LSH bands and a small sketch of the shingle set that rules out most
-//! candidate pairs without comparing their shingles.
+//! What dedupe, split and leakage compute once per example (exact key, question and
+//! answer digests, MinHash signatures), and the search for pairs at or above a threshold.
+//!
+//! Small inputs (up to [`EXHAUSTIVE`] examples) compare every pair's estimate, so no pair
+//! at or above the threshold is ever missed. Larger ones take LSH candidates from
+//! signatures weighted by how common each shingle is ([`Weights`]). Either way a pair is
+//! compared exactly only when the estimate allows it to reach the threshold, and the
+//! shingle sets are never kept: the few pairs compared have theirs computed again.
 
 use std::borrow::Borrow;
 
@@ -8,16 +13,15 @@ use afinar_core::Example;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::minhash::{self, BANDS, Bands};
+use crate::minhash::{self, Banding, Candidates, EstimateSignature, LshSignature};
 use crate::text;
 
-/// Buckets of a [`Fingerprint`]'s shingle sketch.
-const SKETCH: usize = 256;
+/// Up to this many examples, every pair's estimate is compared (at most two million
+/// pairs, a few milliseconds each thousand); past it, LSH picks the pairs.
+pub(crate) const EXHAUSTIVE: usize = 2048;
 
-/// Per-example comparison data, with a [`Sketch`] and [`BANDS`](minhash::BANDS) band
-/// hashes: about 640 bytes in all, whatever the text's length. The shingle sets
-/// themselves are not kept (they took several times the text's size): the few candidate
-/// pairs that pass the sketch have them computed again.
+/// Per-example comparison data: about 600 bytes with its signatures, whatever the text's
+/// length.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Fingerprint {
     /// A 128-bit digest of [`text::example_key`]: equal for exact duplicates.
@@ -28,31 +32,26 @@ pub(crate) struct Fingerprint {
     pub answer: u128,
     /// Distinct 32-bit shingle hashes of question and answer.
     size: u32,
-    /// A count of the sketch stopped at 255.
-    saturated: bool,
 }
 
-/// How many of an example's distinct shingle hashes fall in each of [`SKETCH`] ranges
-/// of values (by their top 8 bits), saturating. Aligned to cache lines: the pair filter
-/// reads them in random order.
-#[derive(Debug, Clone, Copy)]
-#[repr(align(64))]
-struct Sketch([u8; SKETCH]);
-
-impl Default for Sketch {
-    fn default() -> Self {
-        Self([0; SKETCH])
-    }
+/// How pairs at or above the threshold are looked for.
+#[derive(Debug)]
+enum Search {
+    /// Exact duplicates only: no signatures.
+    None,
+    /// Every pair's estimate.
+    Exhaustive,
+    /// LSH bands of the weighted signatures.
+    Lsh(Banding),
 }
 
 /// Per-example comparison data, in input order.
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub items: Vec<Fingerprint>,
-    sketches: Vec<Sketch>,
-    /// Band-major, `bands[b * n + i]`, so building one band's buckets reads one run of
-    /// memory.
-    bands: Vec<u64>,
+    estimates: Vec<EstimateSignature>,
+    lsh: Vec<LshSignature>,
+    search: Search,
 }
 
 /// Buffers one thread reuses from example to example.
@@ -67,48 +66,56 @@ struct Scratch {
 }
 
 impl Prepared {
-    pub fn new<E: Borrow<Example> + Sync>(examples: &[E]) -> Self {
-        const CHUNK: usize = 256;
+    /// Fingerprints, and the signatures a search at `threshold` needs (none for `None`:
+    /// exact duplicates only).
+    pub fn new<E: Borrow<Example> + Sync>(examples: &[E], threshold: Option<f64>) -> Self {
         let n = examples.len();
+        let search = match threshold {
+            None => Search::None,
+            Some(_) if n <= EXHAUSTIVE => Search::Exhaustive,
+            Some(t) => Search::Lsh(Banding::for_threshold(t)),
+        };
+        let weights = match search {
+            Search::Lsh(_) => Weights::from_sample(examples),
+            _ => Weights::default(),
+        };
+        let want_estimates = !matches!(search, Search::None);
+        let want_lsh = matches!(search, Search::Lsh(_));
+        const CHUNK: usize = 256;
         let mut items = vec![Fingerprint::default(); n];
-        let mut sketches = vec![Sketch::default(); n];
-        let mut bands = vec![0u64; BANDS * n];
-        if n > 0 {
-            // Each chunk of examples writes its piece of every band's run.
-            let chunks = n.div_ceil(CHUNK);
-            let mut pieces: Vec<Vec<&mut [u64]>> =
-                (0..chunks).map(|_| Vec::with_capacity(BANDS)).collect();
-            for run in bands.chunks_mut(n) {
-                for (c, piece) in run.chunks_mut(CHUNK).enumerate() {
-                    pieces[c].push(piece);
-                }
-            }
-            items
-                .par_chunks_mut(CHUNK)
-                .zip(sketches.par_chunks_mut(CHUNK))
-                .zip(examples.par_chunks(CHUNK))
-                .zip(pieces.into_par_iter())
-                .for_each_init(Scratch::default, |s, (((fps, sks), exs), mut runs)| {
-                    for (k, ex) in exs.iter().enumerate() {
-                        let (fp, sketch, row) = fingerprint(ex.borrow(), s);
-                        fps[k] = fp;
-                        sks[k] = sketch;
-                        for (run, h) in runs.iter_mut().zip(row) {
-                            run[k] = h;
-                        }
+        let mut estimates = vec![[0u8; minhash::ESTIMATE_BINS]; if want_estimates { n } else { 0 }];
+        let mut lsh = vec![[0u16; minhash::BINS]; if want_lsh { n } else { 0 }];
+        let chunks = n.div_ceil(CHUNK);
+        let mut estimate_chunks: Vec<&mut [EstimateSignature]> =
+            estimates.chunks_mut(CHUNK).collect();
+        estimate_chunks.resize_with(chunks, Default::default);
+        let mut lsh_chunks: Vec<&mut [LshSignature]> = lsh.chunks_mut(CHUNK).collect();
+        lsh_chunks.resize_with(chunks, Default::default);
+        items
+            .par_chunks_mut(CHUNK)
+            .zip(examples.par_chunks(CHUNK))
+            .zip(
+                estimate_chunks
+                    .into_par_iter()
+                    .zip(lsh_chunks.into_par_iter()),
+            )
+            .for_each_init(Scratch::default, |s, ((fps, exs), (ests, sigs))| {
+                for (k, ex) in exs.iter().enumerate() {
+                    fps[k] = fingerprint(ex.borrow(), s);
+                    if let Some(e) = ests.get_mut(k) {
+                        *e = minhash::estimate_signature(&s.distinct);
                     }
-                });
-        }
+                    if let Some(l) = sigs.get_mut(k) {
+                        *l = minhash::lsh_signature(&s.distinct, |x| weights.weight(x));
+                    }
+                }
+            });
         Self {
             items,
-            sketches,
-            bands,
+            estimates,
+            lsh,
+            search,
         }
-    }
-
-    /// The hash of band `b` of example `i` (0 for an empty shingle set).
-    pub fn band(&self, i: usize, b: usize) -> u64 {
-        self.bands[b * self.items.len() + i]
     }
 
     pub fn len(&self) -> usize {
@@ -119,33 +126,113 @@ impl Prepared {
         self.items[i].key
     }
 
-    /// False when the two examples' question-and-answer Jaccard similarity is surely
-    /// below `t`: the sketch bounds the common shingles by the sum over buckets of the
-    /// smaller count, and [`text::jaccard_at_least`] needs as many as this computes.
-    fn may_reach(&self, i: usize, j: usize, t: f64) -> bool {
-        let (a, b) = (&self.items[i], &self.items[j]);
-        let (la, lb) = (a.size as usize, b.size as usize);
+    /// False when the sizes alone rule out similarity `t`: [`text::jaccard_at_least`]
+    /// needs as many common shingles as this computes.
+    fn sizes_allow(&self, i: usize, j: usize, t: f64) -> bool {
+        let (la, lb) = (self.items[i].size as usize, self.items[j].size as usize);
         if la == 0 && lb == 0 {
             return true;
         }
         let needed = (t * (la + lb) as f64 / (1.0 + t)).ceil() as usize;
-        if la.min(lb) < needed {
-            return false;
-        }
-        if a.saturated || b.saturated {
-            return true;
-        }
-        let bound: u32 = self.sketches[i]
-            .0
-            .iter()
-            .zip(&self.sketches[j].0)
-            .map(|(&x, &y)| u32::from(x.min(y)))
-            .sum();
-        bound as usize >= needed
+        la.min(lb) >= needed
     }
 
-    /// The candidate pairs whose exact question-and-answer Jaccard similarity is at least
-    /// `t`, with it, in the order given. `examples` are the ones prepared.
+    /// False when the pair surely stays below `t`: by the sizes, or by the signatures'
+    /// estimate ([`minhash::may_reach`]).
+    pub fn may_reach(&self, i: usize, j: usize, t: f64) -> bool {
+        if !self.sizes_allow(i, j, t) {
+            return false;
+        }
+        if self.estimates.is_empty() {
+            return true;
+        }
+        let (a, b) = (&self.items[i], &self.items[j]);
+        if a.size == 0 && b.size == 0 {
+            return true;
+        }
+        minhash::may_reach(
+            &self.estimates[i],
+            &self.estimates[j],
+            a.size as usize,
+            b.size as usize,
+            t,
+        )
+    }
+
+    /// The pairs `(i, j)`, `i < j`, of examples passing `item` and `keep` that may reach
+    /// `t` (every pair on small inputs, the LSH candidates on large ones), each kept only
+    /// when [`Self::may_reach`] allows it; sorted. With `want_skipped`, the LSH buckets
+    /// skipped as too big too.
+    pub fn candidates(
+        &self,
+        t: f64,
+        item: impl Fn(u32) -> bool + Sync,
+        keep: impl Fn(u32, u32) -> bool + Sync,
+        want_skipped: bool,
+    ) -> Candidates {
+        match &self.search {
+            Search::None => Candidates::default(),
+            Search::Exhaustive => Candidates {
+                pairs: self.all_pairs(t, item, keep),
+                skipped: Vec::new(),
+            },
+            Search::Lsh(banding) => minhash::candidates(
+                self.len(),
+                banding.bands,
+                |i, band| {
+                    if self.items[i].size == 0 {
+                        0
+                    } else {
+                        banding.key(&self.lsh[i], band)
+                    }
+                },
+                item,
+                |i, j| keep(i, j) && self.may_reach(i as usize, j as usize, t),
+                want_skipped,
+            ),
+        }
+    }
+
+    /// Whether [`Self::candidates`] compares every pair.
+    pub fn is_exhaustive(&self) -> bool {
+        matches!(self.search, Search::Exhaustive)
+    }
+
+    /// Every pair `(i, j)`, `i < j`, of examples passing `item` and `keep` that
+    /// [`Self::may_reach`] allows at `t`, sorted. Quadratic: for small inputs.
+    pub fn all_pairs(
+        &self,
+        t: f64,
+        item: impl Fn(u32) -> bool + Sync,
+        keep: impl Fn(u32, u32) -> bool + Sync,
+    ) -> Vec<(u32, u32)> {
+        let members: Vec<u32> = (0..self.len() as u32).filter(|&i| item(i)).collect();
+        let keep = |i: u32, j: u32| keep(i, j) && self.may_reach(i as usize, j as usize, t);
+        members
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(a, &i)| {
+                let keep = &keep;
+                members[a + 1..]
+                    .iter()
+                    .filter(move |&&j| keep(i, j))
+                    .map(move |&j| (i, j))
+            })
+            .collect()
+    }
+
+    /// `pairs` kept only where [`Self::may_reach`] allows `t`, in order.
+    pub fn reachable(&self, pairs: &[(u32, u32)], t: f64) -> Vec<(u32, u32)> {
+        pairs
+            .par_iter()
+            .copied()
+            .filter(|&(i, j)| self.may_reach(i as usize, j as usize, t))
+            .collect()
+    }
+
+    /// The pairs whose exact question-and-answer Jaccard similarity is at least `t`, with
+    /// it, in the order given. `examples` are the ones prepared. Only the sizes are
+    /// checked first: callers filter by the estimate where they mean to.
     pub fn similar_pairs<E: Borrow<Example> + Sync>(
         &self,
         examples: &[E],
@@ -155,7 +242,7 @@ impl Prepared {
         let survivors: Vec<(u32, u32)> = pairs
             .par_iter()
             .copied()
-            .filter(|&(i, j)| self.may_reach(i as usize, j as usize, t))
+            .filter(|&(i, j)| self.sizes_allow(i as usize, j as usize, t))
             .collect();
         // In chunks, so the shingle sets held at once stay few whatever the data.
         let mut out = Vec::new();
@@ -186,7 +273,152 @@ impl Prepared {
     }
 }
 
-fn fingerprint(ex: &Example, s: &mut Scratch) -> (Fingerprint, Sketch, Bands) {
+/// Shingles common to a large share of the corpus, with their weight in the LSH
+/// signature: `sqrt(COMMON_SHARE / frequency)` where a shingle is in a `frequency` share
+/// of the examples, above [`COMMON_SHARE`]. The
+/// frequencies come from a sample of at most [`SAMPLE`] examples chosen by content, so
+/// they do not depend on input order. Everything else weighs 1.
+#[derive(Debug, Default)]
+struct Weights {
+    /// Open addressing by the hash's low bits; 0 marks a free slot (shingle hash 0 is
+    /// never weighted).
+    keys: Vec<u32>,
+    weights: Vec<f32>,
+}
+
+/// A shingle in more than this share of the examples is common. Measured on the
+/// benchmark's FAQ text (`bench/gen_faq.py`): weighted so, unrelated pairs score a median
+/// 0.05 (0.12 unweighted) and at most 0.17, while every pair at or above 0.5 unweighted
+/// stays at or above 0.5. Dropping common shingles instead lost near duplicates whose
+/// shared answer is all common phrases.
+const COMMON_SHARE: f64 = 0.02;
+/// Examples whose shingles are counted.
+const SAMPLE: usize = 8192;
+
+impl Weights {
+    fn from_sample<E: Borrow<Example> + Sync>(examples: &[E]) -> Self {
+        let n = examples.len();
+        if n == 0 {
+            return Self::default();
+        }
+        // By a hash of the content, so the same examples are drawn in any order.
+        let chosen: Vec<usize> = (0..n)
+            .into_par_iter()
+            .filter(|&i| {
+                n <= SAMPLE || content_hash(examples[i].borrow()) % n as u64 <= SAMPLE as u64
+            })
+            .collect();
+        let mut all: Vec<u32> = chosen
+            .par_chunks(64)
+            .map_init(Scratch::default, |s, chunk| {
+                let mut out = Vec::new();
+                for &i in chunk {
+                    let ex = examples[i].borrow();
+                    text::fold_question_answer(ex, &mut s.question, &mut s.answer);
+                    distinct_shingles(s);
+                    out.extend(s.distinct.iter().copied().filter(|&x| x != 0));
+                }
+                out
+            })
+            .flatten()
+            .collect();
+        all.par_sort_unstable();
+        let sampled = chosen.len() as f64;
+        let share = COMMON_SHARE;
+        let mut common: Vec<(u32, f32)> = Vec::new();
+        let mut start = 0;
+        while start < all.len() {
+            let mut end = start + 1;
+            while end < all.len() && all[end] == all[start] {
+                end += 1;
+            }
+            let frequency = (end - start) as f64 / sampled;
+            if frequency > share {
+                common.push((all[start], (share / frequency).sqrt() as f32));
+            }
+            start = end;
+        }
+        drop(all);
+        let slots = (common.len() * 2).next_power_of_two().max(16);
+        let mut keys = vec![0u32; slots];
+        let mut weights = vec![1f32; slots];
+        for (x, w) in common {
+            let mut at = x as usize & (slots - 1);
+            while keys[at] != 0 {
+                at = (at + 1) & (slots - 1);
+            }
+            keys[at] = x;
+            weights[at] = w;
+        }
+        Self { keys, weights }
+    }
+
+    fn weight(&self, x: u32) -> f32 {
+        if self.keys.is_empty() || x == 0 {
+            return 1.0;
+        }
+        let mask = self.keys.len() - 1;
+        let mut at = x as usize & mask;
+        loop {
+            match self.keys[at] {
+                0 => return 1.0,
+                k if k == x => return self.weights[at],
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+}
+
+/// A hash of the question and answer as written (their length and first bytes), for
+/// drawing the sample.
+fn content_hash(ex: &Example) -> u64 {
+    let mut h = 0u64;
+    for m in &ex.messages {
+        let bytes = m.content.as_bytes();
+        h = text::hash_bytes(&bytes[..bytes.len().min(64)], h ^ bytes.len() as u64);
+    }
+    h
+}
+
+/// The distinct 32-bit shingle hashes of `s.question` and `s.answer` into `s.distinct`,
+/// in text order, by open addressing (the hashes are uniform, so their low bits index
+/// the table directly).
+fn distinct_shingles(s: &mut Scratch) {
+    let bound = s.question.len() + s.answer.len() + 2;
+    let slots = (2 * bound).next_power_of_two().max(64);
+    s.table.clear();
+    s.table.resize(slots, 0);
+    s.distinct.clear();
+    let mask = slots - 1;
+    let mut zero_seen = false;
+    let (table, distinct) = (&mut s.table, &mut s.distinct);
+    text::for_each_shingle(&s.question, &s.answer, |h| {
+        let x = h as u32;
+        if x == 0 {
+            if !zero_seen {
+                zero_seen = true;
+                distinct.push(0);
+            }
+            return;
+        }
+        let mut at = x as usize & mask;
+        loop {
+            let slot = table[at];
+            if slot == x {
+                return;
+            }
+            if slot == 0 {
+                table[at] = x;
+                distinct.push(x);
+                return;
+            }
+            at = (at + 1) & mask;
+        }
+    });
+}
+
+/// The fingerprint of an example; leaves its distinct shingles in `s.distinct`.
+fn fingerprint(ex: &Example, s: &mut Scratch) -> Fingerprint {
     // The key digest is fed message by message: the same bytes as hashing
     // `text::example_key`, without building it.
     let mut key_hash = Sha256::new();
@@ -219,60 +451,13 @@ fn fingerprint(ex: &Example, s: &mut Scratch) -> (Fingerprint, Sketch, Bands) {
     }
     let mut key = [0u8; 16];
     key.copy_from_slice(&key_hash.finalize()[..16]);
-
-    // Distinct 32-bit shingle hashes, by open addressing (the hashes are uniform, so
-    // their low bits index the table directly).
-    let bound = s.question.len() + s.answer.len() + 2;
-    let slots = (2 * bound).next_power_of_two().max(64);
-    s.table.clear();
-    s.table.resize(slots, 0);
-    s.distinct.clear();
-    let mask = slots - 1;
-    let mut zero_seen = false;
-    let (table, distinct) = (&mut s.table, &mut s.distinct);
-    text::for_each_shingle(&s.question, &s.answer, |h| {
-        let x = h as u32;
-        if x == 0 {
-            if !zero_seen {
-                zero_seen = true;
-                distinct.push(0);
-            }
-            return;
-        }
-        let mut at = x as usize & mask;
-        loop {
-            let slot = table[at];
-            if slot == x {
-                return;
-            }
-            if slot == 0 {
-                table[at] = x;
-                distinct.push(x);
-                return;
-            }
-            at = (at + 1) & mask;
-        }
-    });
-    let mut counts = [0u8; SKETCH];
-    let mut saturated = false;
-    for &x in s.distinct.iter() {
-        let c = &mut counts[(x >> 24) as usize];
-        if *c == u8::MAX {
-            saturated = true;
-        } else {
-            *c += 1;
-        }
-    }
-    let fp = Fingerprint {
+    distinct_shingles(s);
+    Fingerprint {
         key,
         question: digest(&s.question),
         answer: digest(&s.answer),
         size: s.distinct.len() as u32,
-        saturated,
-    };
-    // MinHash takes the minimum per bin: the order of the set does not matter.
-    let bands = minhash::Hasher::new().bands(&s.distinct);
-    (fp, Sketch(counts), bands)
+    }
 }
 
 /// A 128-bit digest of a folded text, 0 for the empty text.
@@ -309,16 +494,15 @@ mod tests {
             "Até 31/3.",
             Origin::line("a", 1),
         );
-        let p = Prepared::new(std::slice::from_ref(&ex));
+        let p = Prepared::new(std::slice::from_ref(&ex), None);
         let d = Sha256::digest(text::example_key(&ex).as_bytes());
         assert_eq!(p.key(0)[..], d[..16]);
     }
 
-    #[test]
-    fn sketch_never_rules_out_a_pair_at_the_threshold() {
+    fn faq() -> Vec<Example> {
         let q = "Qual o limite de faturamento do MEI para o ano de abertura?";
         let a = "O MEI pode faturar até R$ 81.000,00 por ano, ou R$ 6.750,00 por mês.";
-        let exs = vec![
+        vec![
             Example::single_turn(None, q, a, Origin::line("a", 1)),
             Example::single_turn(None, "Quanto o MEI pode faturar?", a, Origin::line("a", 2)),
             Example::single_turn(
@@ -327,8 +511,13 @@ mod tests {
                 "Até 31 de março.",
                 Origin::line("a", 3),
             ),
-        ];
-        let p = Prepared::new(&exs);
+        ]
+    }
+
+    #[test]
+    fn filters_never_rule_out_a_pair_at_the_threshold() {
+        let exs = faq();
+        let p = Prepared::new(&exs, Some(0.5));
         let sets: Vec<Vec<u32>> = exs
             .iter()
             .map(|e| {
@@ -346,5 +535,89 @@ mod tests {
             let found = p.similar_pairs(&exs, &[(i as u32, j as u32)], s);
             assert_eq!(found, vec![(i as u32, j as u32, s)]);
         }
+    }
+
+    /// A corpus past [`EXHAUSTIVE`] where every answer shares a long common passage: the
+    /// LSH still finds the rewordings and leaves the unrelated pairs out.
+    #[test]
+    fn lsh_on_a_large_corpus_finds_rewordings_despite_common_text() {
+        let boilerplate = "Para a opção é preciso que a empresa não tenha débitos com o INSS e que a receita bruta fique abaixo do limite do Simples Nacional no ano-calendário";
+        let word = |k: usize| -> String {
+            let letters = ['q', 'w', 'x', 'z', 'k', 'y', 'j', 'v', 'b', 'h'];
+            let mut k = k * 7919 + 13;
+            let mut s = String::new();
+            for _ in 0..6 {
+                s.push(letters[k % 10]);
+                k /= 10;
+            }
+            s
+        };
+        let n = EXHAUSTIVE + 500;
+        let mut exs: Vec<Example> = (0..n)
+            .map(|k| {
+                Example::single_turn(
+                    None,
+                    format!("Como fica o caso {} do cliente {}?", word(k), word(k + n)),
+                    format!(
+                        "{boilerplate}. Caso {}: {}.",
+                        word(k),
+                        (1..=25)
+                            .map(|w| word(w * n + k))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    Origin::line("big.jsonl", k as u64 + 1),
+                )
+            })
+            .collect();
+        // Rewordings of every 50th example: another question, the same answer.
+        let originals: Vec<usize> = (0..n).step_by(50).collect();
+        for &k in &originals {
+            let mut ex = exs[k].clone();
+            ex.messages[0].content = format!("Dúvida: como fica o caso {}?", word(k));
+            exs.push(ex);
+        }
+        let p = Prepared::new(&exs, Some(0.5));
+        assert!(matches!(p.search, Search::Lsh(_)));
+        let found = p.candidates(0.5, |_| true, |_, _| true, false);
+        let similar = p.similar_pairs(&exs, &found.pairs, 0.5);
+        let pairs: Vec<(u32, u32)> = similar.iter().map(|&(i, j, _)| (i, j)).collect();
+        let expected: Vec<(u32, u32)> = originals
+            .iter()
+            .enumerate()
+            .map(|(r, &k)| (k as u32, (n + r) as u32))
+            .collect();
+        assert_eq!(pairs, expected);
+        // The common passage is down-weighted, so unrelated pairs are rarely candidates:
+        // fewer than one per example, of the 3.4 million pairs.
+        assert!(found.pairs.len() < exs.len(), "{}", found.pairs.len());
+    }
+
+    #[test]
+    fn common_shingles_weigh_less_and_the_sample_ignores_order() {
+        let exs: Vec<Example> = (0..3000)
+            .map(|k| {
+                Example::single_turn(
+                    None,
+                    format!("Pergunta {k} sobre o Simples Nacional?"),
+                    format!("Resposta número {k}."),
+                    Origin::line("a", k as u64 + 1),
+                )
+            })
+            .collect();
+        let w = Weights::from_sample(&exs);
+        let common = text::shingle_set32("", "simples nacional");
+        let mut reversed = exs.clone();
+        reversed.reverse();
+        let wr = Weights::from_sample(&reversed);
+        assert_eq!(w.keys, wr.keys);
+        // Question shingles of the shared phrase: in every example.
+        let q = text::shingle_set32("sobre o simples nacional", "");
+        assert!(
+            q.iter().all(|&x| w.weight(x) < 0.7),
+            "{:?}",
+            q.iter().map(|&x| w.weight(x)).collect::<Vec<_>>()
+        );
+        assert!(common.iter().all(|&x| w.weight(x) == 1.0));
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::dedupe::KeptLinks;
 use crate::prepared::{Prepared, check_threshold};
-use crate::{CurateError, DEFAULT_NEAR_THRESHOLD, minhash, text};
+use crate::{CurateError, DEFAULT_NEAR_THRESHOLD, text};
 
 /// How big the validation set is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,7 +87,7 @@ pub struct Stratum {
 /// Splits examples into training and validation.
 pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateError> {
     let (wanted, threshold) = check(examples, opts)?;
-    let prep = Prepared::new(examples);
+    let prep = Prepared::new(examples, threshold);
     let keys: Vec<[u8; 16]> = prep.items.iter().map(|f| f.key).collect();
     let links = match threshold {
         Some(t) => near_links(examples, &prep, t),
@@ -165,14 +165,9 @@ fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> 
     }
     drop(first);
     // One example per exact key is enough to find the near pairs.
-    let pairs = minhash::candidates(
-        n,
-        |i, b| prep.band(i, b),
-        |i| unique[i as usize],
-        |_, _| true,
-        false,
-    )
-    .pairs;
+    let pairs = prep
+        .candidates(t, |i| unique[i as usize], |_, _| true, false)
+        .pairs;
     prep.similar_pairs(examples, &pairs, t)
         .into_iter()
         .map(|(i, j, _)| (i, j))
