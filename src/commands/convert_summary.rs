@@ -47,7 +47,8 @@ pub(super) fn render(s: &Summary<'_>, rejects: &[Reject]) -> String {
     match s.not_written {
         None => {
             let n = ui::count(s.written as u64, "example", "examples");
-            let _ = writeln!(t, "Wrote {n} ({shape}) to {target}");
+            let lines = s.target.map(|n| format!(", {n} lines")).unwrap_or_default();
+            let _ = writeln!(t, "Wrote {n} ({shape}{lines}) to {target}");
         }
         Some(why) if s.output == "-" => {
             t.push_str(&ui::warning(&format!(
