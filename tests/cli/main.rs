@@ -13,6 +13,7 @@ mod fuzz_replay;
 mod limits;
 mod malformed;
 mod open_models;
+mod parquet;
 mod pipeline;
 mod redact;
 mod reliability;
