@@ -8,7 +8,7 @@ else
   AFINAR := target/debug/afinar
 endif
 
-.PHONY: demo test lint bench build clean-out fuzz
+.PHONY: demo test test-parquet lint bench build clean-out fuzz
 
 build:
 	$(CARGO) build --profile $(PROFILE) --locked
@@ -23,6 +23,12 @@ demo: build
 test:
 	$(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+## Parquet in and out, built with the `parquet` feature (polars: a long first build, so
+## CI runs it apart from `make test`): the Parquet tests of the CLI and of afinar-formats.
+test-parquet:
+	$(CARGO) test --locked --features parquet --test cli parquet
+	$(CARGO) test --locked -p afinar-formats --features parquet --lib parquet
 
 ## Formatting and lints, as CI runs them.
 lint:

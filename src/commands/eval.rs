@@ -203,6 +203,18 @@ struct Job {
 
 const CACHE: &str = "cache.jsonl";
 
+/// `afinar eval ARGS…` parsed from words (`afinar run --eval` builds them from the
+/// pipeline's `[eval]`), and run.
+pub fn run_words(words: &[String]) -> Result<anyhow::Result<ExitCode>, clap::Error> {
+    #[derive(clap::Parser)]
+    struct Eval {
+        #[command(flatten)]
+        args: Args,
+    }
+    let parsed = <Eval as clap::Parser>::try_parse_from(words)?;
+    Ok(run(parsed.args))
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     remote::exit_remote(eval(args))
 }

@@ -59,7 +59,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Split(args) => split::run(args),
         Command::Leakage(args) => leakage::run(args),
         Command::Models(args) => models::run(args),
-        Command::Run(args) => run::run(args, launch::run_words),
+        Command::Run(args) => run::run(
+            args,
+            run::Next {
+                launch: launch::run_words,
+                eval: eval::run_words,
+            },
+        ),
         Command::Upload(args) => upload::run(args),
         Command::Launch(args) => launch::run(args),
         Command::Jobs(args) => jobs::run(args),

@@ -51,6 +51,12 @@ pub struct Args {
     /// training_type, method, beta, seed, dry_run, detach, force).
     #[arg(long)]
     launch: bool,
+    /// After a successful run, evaluate a model on the run's `validation.jsonl` as the
+    /// pipeline's `[eval]` section says (its keys are `afinar eval`'s options: model,
+    /// baseline, provider, base_url, min, judge, limit…); `out_dir` defaults to `eval/`
+    /// under the run's outputs.
+    #[arg(long)]
+    eval: bool,
     /// Summary format: `text` on standard error, or `json` (the manifest) on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -81,7 +87,14 @@ enum Format {
 /// another command.
 pub type Launcher = fn(&[String]) -> Result<anyhow::Result<ExitCode>, clap::Error>;
 
-pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
+/// The commands a run hands over to (`afinar launch`, `afinar eval`), given by the
+/// dispatcher so commands do not import each other.
+pub struct Next {
+    pub launch: Launcher,
+    pub eval: Launcher,
+}
+
+pub fn run(args: Args, commands: Next) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.pipeline)
         .with_context(|| format!("Failed to read pipeline `{}`", args.pipeline.display()))?;
     let text = String::from_utf8(bytes.clone()).map_err(|_| {
@@ -181,7 +194,13 @@ pub fn run(args: Args, launcher: Launcher) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(exit::DATA));
     }
     if args.launch {
-        return launch(&spec, &args.pipeline, &out.out_dir, launcher);
+        let code = launch(&spec, &args.pipeline, &out.out_dir, commands.launch)?;
+        if !args.eval || code != ExitCode::from(exit::OK) {
+            return Ok(code);
+        }
+    }
+    if args.eval {
+        return eval(&spec, &args.pipeline, &out.out_dir, commands.eval);
     }
     Ok(ExitCode::from(exit::OK))
 }
@@ -209,6 +228,100 @@ fn training_line(model: &str) -> anyhow::Result<Option<String>> {
         "Training: `{model}` can be fine-tuned today by anyone, new customers included, at {}",
         at.join(", ")
     )))
+}
+
+/// `afinar eval` on the run's validation file, its options taken from `[eval]`.
+fn eval(
+    spec: &PipelineSpec,
+    pipeline: &std::path::Path,
+    out_dir: &std::path::Path,
+    evaluator: Launcher,
+) -> anyhow::Result<ExitCode> {
+    let Some(table) = &spec.eval else {
+        anyhow::bail!(
+            "`{}` has no `[eval]` section; add one (e.g. `model = \"ft:gpt-4.1-mini:escritorio::abc\"`) or drop --eval",
+            pipeline.display()
+        );
+    };
+    let validation = out_dir.join("validation.jsonl");
+    if !std::fs::metadata(&validation).is_ok_and(|m| m.len() > 0) {
+        anyhow::bail!(
+            "The run wrote no validation examples to evaluate on; set `[split] validation` in `{}`",
+            pipeline.display()
+        );
+    }
+    let mut argv: Vec<String> = vec!["eval".into(), validation.display().to_string()];
+    if !table.contains_key("out_dir") {
+        argv.extend(["--out-dir".into(), out_dir.join("eval").display().to_string()]);
+    }
+    const KEYS: [&str; 13] = [
+        "model",
+        "baseline",
+        "out_dir",
+        "provider",
+        "base_url",
+        "concurrency",
+        "limit",
+        "min",
+        "format",
+        "judge",
+        "temperature",
+        "max_tokens",
+        "yes",
+    ];
+    section_argv("eval", table, &KEYS, pipeline, &mut argv)?;
+    evaluator(&argv).map_err(|e| section_error("eval", pipeline, &e))?
+}
+
+/// A pipeline section's keys as the command's flags (`batch_size` → `--batch-size`): a
+/// boolean `true` is the bare flag, an array repeats the flag once per value.
+fn section_argv(
+    section: &str,
+    table: &toml::Table,
+    keys: &[&str],
+    pipeline: &std::path::Path,
+    argv: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    for (key, value) in table {
+        if !keys.contains(&key.as_str()) {
+            anyhow::bail!(
+                "`[{section}]` in `{}` has unknown key `{key}`; the keys are {}",
+                pipeline.display(),
+                keys.join(", ")
+            );
+        }
+        let flag = format!("--{}", key.replace('_', "-"));
+        let values = match value {
+            toml::Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        for value in values {
+            match value {
+                toml::Value::Boolean(true) => argv.push(flag.clone()),
+                toml::Value::Boolean(false) => {}
+                toml::Value::String(s) => argv.extend([flag.clone(), s.clone()]),
+                toml::Value::Integer(n) => argv.extend([flag.clone(), n.to_string()]),
+                toml::Value::Float(x) => argv.extend([flag.clone(), x.to_string()]),
+                other => anyhow::bail!(
+                    "`[{section}]` key `{key}` has a {} value; use a string, number or boolean",
+                    other.type_str()
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// clap's message names the flag; say it came from the pipeline's section.
+fn section_error(section: &str, pipeline: &std::path::Path, e: &clap::Error) -> anyhow::Error {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    anyhow::anyhow!("`[{section}]` in `{}`: {first}", pipeline.display())
 }
 
 /// `afinar launch` over the run's outputs, its options taken from `[launch]`: the same
@@ -253,36 +366,6 @@ fn launch(
         "format",
         "force",
     ];
-    for (key, value) in table {
-        if !KEYS.contains(&key.as_str()) {
-            anyhow::bail!(
-                "`[launch]` in `{}` has unknown key `{key}`; the keys are {}",
-                pipeline.display(),
-                KEYS.join(", ")
-            );
-        }
-        let flag = format!("--{}", key.replace('_', "-"));
-        match value {
-            toml::Value::Boolean(true) => argv.push(flag),
-            toml::Value::Boolean(false) => {}
-            toml::Value::String(s) => argv.extend([flag, s.clone()]),
-            toml::Value::Integer(n) => argv.extend([flag, n.to_string()]),
-            toml::Value::Float(x) => argv.extend([flag, x.to_string()]),
-            other => anyhow::bail!(
-                "`[launch]` key `{key}` has a {} value; use a string, number or boolean",
-                other.type_str()
-            ),
-        }
-    }
-    launcher(&argv).map_err(|e| {
-        // clap's message names the flag; say it came from the pipeline's [launch].
-        let text = e.to_string();
-        let first = text
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ")
-            .to_owned();
-        anyhow::anyhow!("`[launch]` in `{}`: {first}", pipeline.display())
-    })?
+    section_argv("launch", table, &KEYS, pipeline, &mut argv)?;
+    launcher(&argv).map_err(|e| section_error("launch", pipeline, &e))?
 }

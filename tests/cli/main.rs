@@ -14,6 +14,7 @@ mod lifecycle;
 mod limits;
 mod malformed;
 mod open_models;
+mod parquet;
 mod pipeline;
 mod progress;
 mod redact;

@@ -405,3 +405,31 @@ fn run_launch_refuses_unknown_keys_and_bad_data() {
     assert!(stderr.contains("Not launching"), "{stderr}");
     assert!(!stdout.contains("request"), "{stdout}");
 }
+
+#[test]
+fn keep_markers_in_a_source_keeps_legacy_markers_as_convert_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = crate::common::root().join("fixtures/sources/llamafactory/legacy_pc.jsonl");
+    let all_lines = |keep: bool| -> String {
+        let file = tmp.path().join(format!("keep-{keep}.toml"));
+        let out = tmp.path().join(format!("out-{keep}"));
+        std::fs::write(
+            &file,
+            format!(
+                "name = \"markers\"\n[[sources]]\npath = \"{}\"\nkeep_markers = {keep}\n\
+                 [split]\nvalidation = 2\n",
+                source.display().to_string().replace('\\', "/")
+            ),
+        )
+        .unwrap();
+        let (code, _, stderr) = run_pipeline(&file, &out);
+        assert_eq!(code, 0, "{stderr}");
+        read(&out.join("train.jsonl")) + &read(&out.join("validation.jsonl"))
+    };
+    let kept = all_lines(true);
+    assert!(kept.contains(r"Qual o prazo do DAS?\n\n###"), "{kept}");
+    assert!(kept.contains("Até o dia 20 do mês seguinte. END"), "{kept}");
+    let removed = all_lines(false);
+    assert!(!removed.contains("###") && !removed.contains(" END\""), "{removed}");
+    assert!(removed.contains("\"Qual o prazo do DAS?\""), "{removed}");
+}

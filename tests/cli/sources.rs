@@ -265,6 +265,8 @@ fn parquet_output_round_trips_or_says_the_build_lacks_it() {
     let tmp = tempfile::tempdir().unwrap();
     let table = tmp.path().join("faq.parquet");
     let (code, _, stderr) = convert(&["fixtures/sources/artigo.md"], &table, &[]);
+    // `make test-parquet` (CI) runs this with the feature on: then it must round-trip.
+    assert_eq!(code == 0, cfg!(feature = "parquet"), "{stderr}");
     if code == 2 {
         // The binary is built without the `parquet` feature of afinar-formats.
         assert!(

@@ -268,7 +268,6 @@ pub fn convert_with(
             None => line(record, out),
         }
     };
-    let line: &WriteLine = &dialect_line;
     let write = PipelineError::Write;
     let mut valid = 0;
     // The stream's own error, kept aside while the writer reports a plain I/O failure.
@@ -280,7 +279,7 @@ pub fn convert_with(
         }
         let result = converter.stream(inputs, &options, progress, |records| {
             valid += records.len();
-            write_lines(w, &records, line).map_err(|source| {
+            write_lines(w, &records, &dialect_line).map_err(|source| {
                 PipelineError::Write(FormatError::Write {
                     path: outputs.output.clone(),
                     source,
@@ -365,7 +364,11 @@ fn copy_to_stdout(file: &mut std::fs::File) -> std::io::Result<()> {
 }
 
 /// Writes records' lines in order, made in parallel.
-fn write_lines(w: &mut dyn Write, records: &[Record], line: &WriteLine) -> std::io::Result<()> {
+fn write_lines(
+    w: &mut dyn Write,
+    records: &[Record],
+    line: &(impl Fn(&Record, &mut Vec<u8>) -> std::io::Result<()> + Sync),
+) -> std::io::Result<()> {
     // Chunks of records per thread task: one buffer each, joined in order.
     const CHUNK: usize = 64;
     let chunks: Vec<std::io::Result<Vec<u8>>> = records

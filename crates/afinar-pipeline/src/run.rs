@@ -289,6 +289,9 @@ pub fn run(
             export::llama_factory(fmt, &train, &validation).map_err(PipelineError::Serialize)?,
         );
     }
+    if spec.export.parquet {
+        parquet_export(&mut files, &mut check_errors, &train, &validation)?;
+    }
     if spec.export.axolotl {
         files.push((
             "axolotl.yml".into(),
@@ -419,6 +422,38 @@ pub fn run(
         check_errors,
         failed,
     })
+}
+
+/// `train.parquet` and `validation.parquet`, or neither with an error when an example
+/// cannot be one row (a partial table would lose examples silently).
+fn parquet_export(
+    files: &mut Vec<(String, Vec<u8>)>,
+    check_errors: &mut Vec<String>,
+    train: &[&Example],
+    validation: &[&Example],
+) -> Result<(), PipelineError> {
+    let multi: Vec<&Example> = train
+        .iter()
+        .chain(validation)
+        .copied()
+        .filter(|e| !afinar_formats::write::is_parquet_row(e))
+        .collect();
+    if let Some(first) = multi.first() {
+        check_errors.push(format!(
+            "`[export] parquet`: {} multi-turn {} cannot be one table row (first: `{}`), so \
+             `train.parquet` and `validation.parquet` were not written; remove `parquet = true` \
+             or keep single-turn examples",
+            multi.len(),
+            if multi.len() == 1 { "example" } else { "examples" },
+            first.origin
+        ));
+        return Ok(());
+    }
+    for (name, rows) in [("train.parquet", train), ("validation.parquet", validation)] {
+        let bytes = afinar_formats::write::parquet_bytes(name, rows).map_err(PipelineError::Write)?;
+        files.push((name.to_owned(), bytes));
+    }
+    Ok(())
 }
 
 fn round2(x: f64) -> f64 {

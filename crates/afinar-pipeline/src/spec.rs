@@ -50,6 +50,9 @@ pub struct PipelineSpec {
     /// Read by `afinar run --launch`; its keys belong to the launch stage.
     #[serde(default)]
     pub launch: Option<toml::Table>,
+    /// Read by `afinar run --eval`; its keys belong to the eval stage.
+    #[serde(default)]
+    pub eval: Option<toml::Table>,
 }
 
 fn default_out_dir() -> String {
@@ -86,6 +89,10 @@ pub struct SourceSpec {
     /// e.g. `role_aliases = ["cliente=user", "atendente=assistant"]`.
     #[serde(default)]
     pub role_aliases: Vec<String>,
+    /// Keep the legacy separator and stop markers (`\n\n###\n\n`, ` END`) of old
+    /// prompt/completion JSONL, as `convert --keep-markers`; removed (and counted) when absent.
+    #[serde(default)]
+    pub keep_markers: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -165,6 +172,10 @@ pub struct ExportSpec {
     /// Azure OpenAI: JSONL with the UTF-8 BOM it requires.
     #[serde(default)]
     pub azure: bool,
+    /// `train.parquet` and `validation.parquet`: one question/answer pair per row (builds
+    /// with the `parquet` feature).
+    #[serde(default)]
+    pub parquet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -203,7 +214,7 @@ impl PipelineSpec {
                 sheet: source.sheet.clone(),
                 role_aliases: source.role_aliases.clone(),
                 normalize: self.normalize.enabled,
-                keep_markers: false,
+                keep_markers: source.keep_markers,
             },
             system: SystemSpec {
                 text: self.system.clone(),

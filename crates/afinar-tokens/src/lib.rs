@@ -76,14 +76,19 @@ impl fmt::Display for Encoding {
     }
 }
 
-impl FromStr for Encoding {
-    type Err = String;
+/// A name that is not one of [`Encoding::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Unknown encoding `{0}`; use o200k_base or cl100k_base")]
+pub struct UnknownEncoding(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for Encoding {
+    type Err = UnknownEncoding;
+
+    fn from_str(s: &str) -> Result<Self, UnknownEncoding> {
         Encoding::ALL
             .into_iter()
             .find(|e| e.name() == s)
-            .ok_or_else(|| format!("Unknown encoding `{s}`; use o200k_base or cl100k_base"))
+            .ok_or_else(|| UnknownEncoding(s.to_owned()))
     }
 }
 

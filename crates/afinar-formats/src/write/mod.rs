@@ -17,19 +17,43 @@ pub const PARQUET: bool = cfg!(feature = "parquet");
 /// Which examples can be Parquet rows (single-turn: one user and one assistant message)
 /// and rejects for the others, so a caller knows what will be written before writing.
 pub fn parquet_rows(examples: Vec<Example>) -> (Vec<Example>, Vec<Reject>) {
-    let mut rows = Vec::with_capacity(examples.len());
-    let mut rejects = Vec::new();
-    for ex in examples {
-        let turns = |role| ex.messages.iter().filter(|m| m.role == role).count();
-        if turns(Role::User) == 1 && turns(Role::Assistant) == 1 {
-            rows.push(ex);
-        } else {
-            let reason = "Multi-turn example cannot be one Parquet row; write JSONL instead";
-            let raw = ex.question().unwrap_or("").to_owned();
-            rejects.push(Reject::new(ex.origin.clone(), reason, raw).with_code("multi_turn_row"));
-        }
+    let (rows, others): (Vec<_>, Vec<_>) = examples.into_iter().partition(is_parquet_row);
+    (rows, others.iter().map(multi_turn).collect())
+}
+
+/// Whether `ex` fits one Parquet row: one user and one assistant message.
+pub fn is_parquet_row(ex: &Example) -> bool {
+    let turns = |role| ex.messages.iter().filter(|m| m.role == role).count();
+    turns(Role::User) == 1 && turns(Role::Assistant) == 1
+}
+
+/// The examples that fit a row, and a reject for each that does not.
+#[cfg(feature = "parquet")]
+pub(crate) fn split_rows<'a>(
+    examples: impl Iterator<Item = &'a Example>,
+) -> (Vec<&'a Example>, Vec<Reject>) {
+    let (rows, others): (Vec<_>, Vec<_>) = examples.partition(|ex| is_parquet_row(ex));
+    (rows, others.into_iter().map(multi_turn).collect())
+}
+
+fn multi_turn(ex: &Example) -> Reject {
+    let reason = "Multi-turn example cannot be one Parquet row; write JSONL instead";
+    let raw = ex.question().unwrap_or("").to_owned();
+    Reject::new(ex.origin.clone(), reason, raw).with_code("multi_turn_row")
+}
+
+/// Single-turn `rows` (see [`is_parquet_row`]) as Parquet bytes, for outputs assembled in
+/// memory; `file` names the table in errors. Without the `parquet` feature, an error.
+pub fn parquet_bytes(file: &str, rows: &[&Example]) -> Result<Vec<u8>, FormatError> {
+    #[cfg(feature = "parquet")]
+    return parquet::to_bytes(file, rows);
+    #[cfg(not(feature = "parquet"))]
+    {
+        let _ = rows;
+        Err(FormatError::ParquetDisabled {
+            file: file.to_owned(),
+        })
     }
-    (rows, rejects)
 }
 
 /// Writes single-turn examples as a Parquet table (see `write::parquet`); multi-turn

@@ -13,21 +13,38 @@ use crate::{FormatError, Reject};
 /// Writes `examples` atomically; multi-turn examples cannot be one row and come back as
 /// rejects.
 pub fn write_file(path: &Path, examples: &[Example]) -> Result<Vec<Reject>, FormatError> {
-    let mut rejects = Vec::new();
-    let mut rows: Vec<&Example> = Vec::with_capacity(examples.len());
-    for ex in examples {
-        let turns = |role| ex.messages.iter().filter(|m| m.role == role).count();
-        if turns(Role::User) == 1 && turns(Role::Assistant) == 1 {
-            rows.push(ex);
-        } else {
-            let reason = "Multi-turn example cannot be one Parquet row; write JSONL instead";
-            rejects.push(Reject::new(
-                ex.origin.clone(),
-                reason,
-                ex.question().unwrap_or(""),
-            ));
-        }
+    let (rows, rejects) = super::split_rows(examples.iter());
+    let file = path.display().to_string();
+    let mut df = frame(&rows).map_err(|e| wrap(&file, e))?;
+    write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })?;
+    Ok(rejects)
+}
+
+/// A table of single-turn `rows` as Parquet bytes, for outputs assembled in memory
+/// before anything is written (the pipeline); `file` names it in errors.
+pub fn to_bytes(file: &str, rows: &[&Example]) -> Result<Vec<u8>, FormatError> {
+    let mut df = frame(rows).map_err(|e| wrap(file, e))?;
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(|e| wrap(file, e))?;
+    Ok(buf)
+}
+
+fn wrap(file: &str, e: polars::error::PolarsError) -> FormatError {
+    FormatError::Parquet {
+        file: file.to_owned(),
+        message: e.to_string(),
     }
+}
+
+/// Columns `system`, `question`, `answer`, one per meta key (sorted), `origin`.
+fn frame(rows: &[&Example]) -> polars::error::PolarsResult<DataFrame> {
     let mut keys: Vec<&String> = rows.iter().flat_map(|e| e.meta.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -68,18 +85,7 @@ pub fn write_file(path: &Path, examples: &[Example]) -> Result<Vec<Reject>, Form
         "origin",
         rows.iter().map(|e| Some(e.origin.to_string())).collect(),
     ));
-    let wrap = |e: polars::error::PolarsError| FormatError::Parquet {
-        file: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut df = DataFrame::new(rows.len(), columns).map_err(wrap)?;
-    write_atomic(path, |w| {
-        ParquetWriter::new(w)
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
-    })?;
-    Ok(rejects)
+    DataFrame::new(rows.len(), columns)
 }
 
 #[cfg(test)]
