@@ -564,3 +564,84 @@ fn eval_cache_is_shared_and_sorted() {
     assert_eq!(keys, sorted);
     assert_eq!(keys.len(), 8);
 }
+
+/// A pipeline over the bundled CSV with `eval` as its `[eval]` section.
+fn eval_pipeline(dir: &Path, eval: &str) -> std::path::PathBuf {
+    let path = dir.join("avaliar.toml");
+    let csv = crate::common::root().join("fixtures/simples-nacional.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "[[sources]]\npath = \"{}\"\n[split]\nvalidation = 4\n{eval}",
+            csv.display().to_string().replace('\\', "/")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn run_eval_pipeline(server: &MockServer, pipeline: &Path, out: &Path) -> (i32, String, String) {
+    run(clean()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url()))
+        .env("AFINAR_RETRY_BASE_MS", "1")
+        .arg("run")
+        .arg(pipeline)
+        .arg("--out-dir")
+        .arg(out)
+        .arg("--eval"))
+}
+
+#[test]
+fn run_eval_scores_the_runs_own_validation_file_from_the_eval_section() {
+    let server = MockServer::start(models()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let section = format!(
+        "[eval]\nmodel = \"{TUNED}\"\nbaseline = \"{BASE}\"\nmin = [\"f1=0.0\", \"chrf=0.0\"]\nyes = true\n"
+    );
+    let pipeline = eval_pipeline(tmp.path(), &section);
+    let (code, stdout, stderr) = run_eval_pipeline(&server, &pipeline, &out);
+    assert_eq!(code, 0, "{stderr}");
+    // The questions asked are exactly the run's validation questions, to both models.
+    let validation: Vec<Value> = read(&out.join("validation.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(validation.len(), 4);
+    let recs = records(&out.join("eval"));
+    assert_eq!(recs.len(), 4);
+    for (rec, ex) in recs.iter().zip(&validation) {
+        assert_eq!(rec["question"], last_user(&ex["messages"]).as_str());
+        assert!(rec["scores"][TUNED]["f1"].is_number(), "{rec}");
+        assert!(rec["scores"][BASE]["f1"].is_number(), "{rec}");
+    }
+    assert_eq!(server.requests().len(), 8);
+    assert!(out.join("eval/report.html").exists());
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(KEY));
+    }
+
+    // A gate the answers cannot meet fails the run (exit 1), with the cache: no request.
+    let section = format!("[eval]\nmodel = \"{TUNED}\"\nmin = [\"exact=0.99\"]\nyes = true\n");
+    let pipeline = eval_pipeline(tmp.path(), &section);
+    let (code, _, stderr) = run_eval_pipeline(&server, &pipeline, &out);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(server.requests().len(), 8, "the cache answered");
+}
+
+#[test]
+fn run_eval_without_an_eval_section_or_with_a_bad_key_is_a_usage_error() {
+    let server = MockServer::start(models()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = run_eval_pipeline(&server, &eval_pipeline(tmp.path(), ""), &out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("has no `[eval]` section"), "{stderr}");
+    let bad = format!("[eval]\nmodel = \"{TUNED}\"\nbaselin = \"{BASE}\"\n");
+    let (code, _, stderr) = run_eval_pipeline(&server, &eval_pipeline(tmp.path(), &bad), &out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`[eval]` in `"), "{stderr}");
+    assert!(stderr.contains("has unknown key `baselin`"), "{stderr}");
+    assert!(server.requests().is_empty());
+}

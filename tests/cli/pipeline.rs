@@ -417,14 +417,14 @@ fn keep_markers_in_a_source_keeps_legacy_markers_as_convert_does() {
             &file,
             format!(
                 "name = \"markers\"\n[[sources]]\npath = \"{}\"\nkeep_markers = {keep}\n\
-                 [split]\nvalidation = 2\n",
+                 [split]\nenabled = false\n",
                 source.display().to_string().replace('\\', "/")
             ),
         )
         .unwrap();
         let (code, _, stderr) = run_pipeline(&file, &out);
         assert_eq!(code, 0, "{stderr}");
-        read(&out.join("train.jsonl")) + &read(&out.join("validation.jsonl"))
+        read(&out.join("train.jsonl"))
     };
     let kept = all_lines(true);
     assert!(kept.contains(r"Qual o prazo do DAS?\n\n###"), "{kept}");
