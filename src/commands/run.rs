@@ -252,7 +252,10 @@ fn eval(
     }
     let mut argv: Vec<String> = vec!["eval".into(), validation.display().to_string()];
     if !table.contains_key("out_dir") {
-        argv.extend(["--out-dir".into(), out_dir.join("eval").display().to_string()]);
+        argv.extend([
+            "--out-dir".into(),
+            out_dir.join("eval").display().to_string(),
+        ]);
     }
     const KEYS: [&str; 13] = [
         "model",

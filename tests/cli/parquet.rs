@@ -7,9 +7,9 @@ use std::path::Path;
 #[cfg(feature = "parquet")]
 use serde_json::Value;
 
+use crate::common::{afinar, fixture, root, run};
 #[cfg(feature = "parquet")]
 use crate::common::{filter, read};
-use crate::common::{afinar, fixture, root, run};
 
 const PIPELINE: &str = r#"
 name = "parquet"
@@ -165,7 +165,9 @@ fn pyarrow_reads_afinars_table_with_the_same_pairs_and_accents() {
     assert_eq!(pairs, chat_pairs(&jsonl));
     assert!(pairs.len() >= 3, "{pairs:?}");
     assert!(
-        pairs.iter().any(|(q, a)| [q, a].iter().any(|t| t.contains('ã') || t.contains('ç'))),
+        pairs
+            .iter()
+            .any(|(q, a)| [q, a].iter().any(|t| t.contains('ã') || t.contains('ç'))),
         "no accented text came through: {pairs:?}"
     );
     // Every row names where it came from.
@@ -204,7 +206,9 @@ fn a_pipeline_exports_parquet_tables_that_read_back_to_its_jsonl() {
 fn a_pipeline_with_multi_turn_examples_writes_no_partial_table() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("conversas.jsonl");
-    let turn = |q: &str, a: &str| format!(r#"{{"role":"user","content":"{q}"}},{{"role":"assistant","content":"{a}"}}"#);
+    let turn = |q: &str, a: &str| {
+        format!(r#"{{"role":"user","content":"{q}"}},{{"role":"assistant","content":"{a}"}}"#)
+    };
     let mut lines = String::new();
     for i in 0..6 {
         lines.push_str(&format!(
@@ -250,7 +254,10 @@ fn without_the_feature_parquet_says_how_to_rebuild_and_writes_nothing() {
         .arg("-o")
         .arg(tmp.path().join("faq.jsonl")));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("rebuild afinar with the `parquet` feature"), "{stderr}");
+    assert!(
+        stderr.contains("rebuild afinar with the `parquet` feature"),
+        "{stderr}"
+    );
     let (code, _, stderr) = run(afinar()
         .arg("convert")
         .arg(fixture("sources/artigo.md"))
@@ -266,6 +273,9 @@ fn without_the_feature_parquet_says_how_to_rebuild_and_writes_nothing() {
         .arg("--out-dir")
         .arg(&out_dir));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("rebuild afinar with the `parquet` feature"), "{stderr}");
+    assert!(
+        stderr.contains("rebuild afinar with the `parquet` feature"),
+        "{stderr}"
+    );
     assert!(!out_dir.join("train.jsonl").exists());
 }

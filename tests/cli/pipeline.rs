@@ -430,6 +430,9 @@ fn keep_markers_in_a_source_keeps_legacy_markers_as_convert_does() {
     assert!(kept.contains(r"Qual o prazo do DAS?\n\n###"), "{kept}");
     assert!(kept.contains("Até o dia 20 do mês seguinte. END"), "{kept}");
     let removed = all_lines(false);
-    assert!(!removed.contains("###") && !removed.contains(" END\""), "{removed}");
+    assert!(
+        !removed.contains("###") && !removed.contains(" END\""),
+        "{removed}"
+    );
     assert!(removed.contains("\"Qual o prazo do DAS?\""), "{removed}");
 }

@@ -444,13 +444,18 @@ fn parquet_export(
              `train.parquet` and `validation.parquet` were not written; remove `parquet = true` \
              or keep single-turn examples",
             multi.len(),
-            if multi.len() == 1 { "example" } else { "examples" },
+            if multi.len() == 1 {
+                "example"
+            } else {
+                "examples"
+            },
             first.origin
         ));
         return Ok(());
     }
     for (name, rows) in [("train.parquet", train), ("validation.parquet", validation)] {
-        let bytes = afinar_formats::write::parquet_bytes(name, rows).map_err(PipelineError::Write)?;
+        let bytes =
+            afinar_formats::write::parquet_bytes(name, rows).map_err(PipelineError::Write)?;
         files.push((name.to_owned(), bytes));
     }
     Ok(())
