@@ -19,8 +19,11 @@ system = "Você é um assistente de contabilidade."
 path = "SOURCE"
 
 [split]
-validation = "25%"
+validation = 3
 seed = 7
+
+[model]
+name = "openai/gpt-oss-20b"
 
 [export]
 parquet = true
@@ -179,7 +182,7 @@ fn pyarrow_reads_afinars_table_with_the_same_pairs_and_accents() {
 fn a_pipeline_exports_parquet_tables_that_read_back_to_its_jsonl() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let file = pipeline(tmp.path(), &root().join("fixtures/sources/faq-cp1252.csv"));
+    let file = pipeline(tmp.path(), &root().join("fixtures/simples-nacional.csv"));
     let (code, _, stderr) = run(afinar()
         .arg("run")
         .arg(&file)
@@ -196,8 +199,18 @@ fn a_pipeline_exports_parquet_tables_that_read_back_to_its_jsonl() {
             chat_pairs(&out_dir.join(format!("{set}.jsonl"))),
             "{set}"
         );
-        // The pipeline's system prompt is a column, and comes back as the system message.
-        assert!(read(&back).contains("Você é um assistente de contabilidade."));
+        // The pipeline's system prompt is the `system` column of every row.
+        if let Some(python) = pyarrow() {
+            let columns = pyarrow_columns(python, &table);
+            let system = columns["system"].as_array().unwrap();
+            assert!(!system.is_empty());
+            assert!(
+                system
+                    .iter()
+                    .all(|v| v == "Você é um assistente de contabilidade."),
+                "{system:?}"
+            );
+        }
     }
 }
 
@@ -209,11 +222,48 @@ fn a_pipeline_with_multi_turn_examples_writes_no_partial_table() {
     let turn = |q: &str, a: &str| {
         format!(r#"{{"role":"user","content":"{q}"}},{{"role":"assistant","content":"{a}"}}"#)
     };
+    let topics = [
+        ("o prazo do DAS", "Até o dia 20 do mês seguinte."),
+        ("o limite do MEI", "R$ 81 mil por ano."),
+        ("a alíquota do Anexo I", "Começa em 4% na primeira faixa."),
+        (
+            "o Fator R",
+            "A folha dividida pela receita bruta dos últimos 12 meses.",
+        ),
+        (
+            "a DASN-SIMEI",
+            "A declaração anual do MEI, entregue até 31 de maio.",
+        ),
+        (
+            "o PGDAS-D",
+            "O programa que calcula o DAS das empresas do Simples.",
+        ),
+        (
+            "a exclusão de ofício",
+            "Quando a Receita exclui a empresa por irregularidade.",
+        ),
+        ("o sublimite estadual", "R$ 3,6 milhões para ICMS e ISS."),
+        (
+            "a opção pelo Simples",
+            "Feita em janeiro, pelo Portal do Simples Nacional.",
+        ),
+        ("o parcelamento", "Em até 60 parcelas mensais."),
+        (
+            "o CNAE impeditivo",
+            "Uma atividade que não pode optar pelo Simples.",
+        ),
+        ("a receita bruta", "O produto da venda de bens e serviços."),
+        ("o ICMS-ST", "É recolhido fora do DAS."),
+        (
+            "o desenquadramento",
+            "A saída do MEI por excesso de receita.",
+        ),
+    ];
     let mut lines = String::new();
-    for i in 0..6 {
+    for (topic, answer) in topics {
         lines.push_str(&format!(
             "{{\"messages\":[{}]}}\n",
-            turn(&format!("Pergunta número {i} sobre o DAS?"), "Resposta.")
+            turn(&format!("O que é {topic}?"), answer)
         ));
     }
     lines.push_str(&format!(
@@ -231,7 +281,7 @@ fn a_pipeline_with_multi_turn_examples_writes_no_partial_table() {
     assert_eq!(code, 1, "{stderr}");
     assert!(
         filter(&stderr, tmp.path()).contains(
-            "`[export] parquet`: 1 multi-turn example cannot be one table row (first: `[TMP]/conversas.jsonl:7`)"
+            "`[export] parquet`: 1 multi-turn example cannot be one table row (first: `[TMP]/conversas.jsonl:15`)"
         ),
         "{stderr}"
     );
@@ -239,7 +289,7 @@ fn a_pipeline_with_multi_turn_examples_writes_no_partial_table() {
     assert!(!out_dir.join("validation.parquet").exists());
     // The JSONL outputs still hold every example, the conversation whole.
     let all = read(&out_dir.join("train.jsonl")) + &read(&out_dir.join("validation.jsonl"));
-    assert_eq!(all.lines().count(), 7);
+    assert_eq!(all.lines().count(), 15);
     assert!(all.contains("E se eu passar?"));
 }
 
