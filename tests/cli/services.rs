@@ -296,6 +296,31 @@ fn invalid_files_send_no_request_to_either_provider() {
         run(at_together(&tserver).args(["upload", INSTRUCTIONS, "--provider", "together"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "file-0001\n");
+
+    // Together's own rule, from the target table: turns alternate. A file OpenAI would
+    // take, with two user turns in a row, is refused before any request.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("seguidas.jsonl");
+    let line = |i: usize| {
+        format!(
+            "{{\"messages\":[{{\"role\":\"user\",\"content\":\"Oi, tudo bem? ({i})\"}},\
+             {{\"role\":\"user\",\"content\":\"Qual o prazo do DAS?\"}},\
+             {{\"role\":\"assistant\",\"content\":\"Até o dia 20.\"}}]}}\n"
+        )
+    };
+    std::fs::write(&file, (0..12).map(line).collect::<String>()).unwrap();
+    let before = tserver.requests().len();
+    let (code, stdout, stderr) = run(at_together(&tserver)
+        .arg("upload")
+        .arg(&file)
+        .args(["--provider", "together"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("seguidas.jsonl:1"), "{stderr}");
+    assert_eq!(tserver.requests().len(), before);
+    // OpenAI's rules alone take it.
+    let (code, _, stderr) = run(crate::common::afinar().arg("check").arg(&file));
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]

@@ -144,6 +144,11 @@ pub fn preflight(registry: &Registry, request: &Request<'_>) -> Result<Gate, Che
     opts.chat_tokenizer = chat;
     opts.place = place;
     opts.target = target.clone();
+    // The service's own rules (turn order, keys, BOM, sizes) from the target table, so
+    // nothing it would refuse is uploaded.
+    opts.rules = crate::targets::lookup(&target)
+        .ok()
+        .map(|t| Arc::new(t.clone()));
     let report = crate::check_path(request.path, &opts, &mut |_| Ok(()))?;
 
     let file = request.path.display().to_string();
@@ -241,7 +246,7 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("format_not_supported")
                     && p.contains("prompt/completion")
-                    && p.contains("(it takes chat)")),
+                    && p.contains("(it takes chat")),
             "{:?}",
             refused.problems
         );
