@@ -26,9 +26,9 @@ test:
 
 ## Parquet in and out, built with the `parquet` feature (polars: a long first build, so
 ## CI runs it apart from `make test`): the Parquet tests of the CLI and of afinar-formats.
+## One cargo invocation, so polars is built once, with one set of features.
 test-parquet:
-	$(CARGO) test --locked --features parquet --test cli parquet
-	$(CARGO) test --locked -p afinar-formats --features parquet --lib parquet
+	$(CARGO) test --locked --workspace --features parquet --lib --test cli parquet
 
 ## Formatting and lints, as CI runs them.
 lint:

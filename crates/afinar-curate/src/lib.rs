@@ -59,7 +59,7 @@ pub use dedupe::{
 };
 pub use error::CurateError;
 pub use leakage::{Leak, LeakKind, leakage};
-pub use split::{Split, SplitOptions, Stratum, Validation, split, split_with_links};
+pub use split::{BadValidation, Split, SplitOptions, Stratum, Validation, split, split_with_links};
 
 /// The default near-duplicate threshold: Jaccard similarity of the folded question and
 /// answer's 5-character shingles.

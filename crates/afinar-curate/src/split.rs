@@ -23,14 +23,18 @@ pub enum Validation {
     Count(usize),
 }
 
+/// A validation size that is neither a fraction nor a count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is neither a fraction (such as 0.1 or 10%) nor a count (such as 50)")]
+pub struct BadValidation(pub String);
+
 impl std::str::FromStr for Validation {
-    type Err = String;
+    type Err = BadValidation;
 
     /// `0.1` or `10%` is a fraction, `50` a count.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, BadValidation> {
         let s = s.trim();
-        let bad =
-            || format!("`{s}` is neither a fraction (such as 0.1 or 10%) nor a count (such as 50)");
+        let bad = || BadValidation(s.to_owned());
         if let Some(pct) = s.strip_suffix('%') {
             let p: f64 = pct.trim().parse().map_err(|_| bad())?;
             return Ok(Self::Fraction(p / 100.0));

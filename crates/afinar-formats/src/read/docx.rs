@@ -284,17 +284,22 @@ fn local(name: &str) -> String {
     name.rsplit_once(':').map_or(name, |(_, l)| l).to_owned()
 }
 
+/// Why a part's XML cannot be read (invalid, or nested too deep).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct XmlProblem(String);
+
 /// Parses a part into its root element (a synthetic one holding the document element).
-fn parse_xml(xml: &str) -> Result<XEl, String> {
+fn parse_xml(xml: &str) -> Result<XEl, XmlProblem> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut stack: Vec<XEl> = vec![XEl::default()];
-    let element = |e: &quick_xml::events::BytesStart<'_>| -> Result<XEl, String> {
+    let element = |e: &quick_xml::events::BytesStart<'_>| -> Result<XEl, XmlProblem> {
         let mut attrs = Vec::new();
         for a in e.attributes().with_checks(false) {
-            let a = a.map_err(|e| e.to_string())?;
+            let a = a.map_err(|e| XmlProblem(e.to_string()))?;
             let value = a
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| XmlProblem(e.to_string()))?;
             attrs.push((local(a.key.as_ref()), value.into_owned()));
         }
         Ok(XEl {
@@ -313,13 +318,18 @@ fn parse_xml(xml: &str) -> Result<XEl, String> {
         }
     };
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("invalid XML at byte {}: {e}", reader.error_position()))?;
+        let event = reader.read_event().map_err(|e| {
+            XmlProblem(format!(
+                "invalid XML at byte {}: {e}",
+                reader.error_position()
+            ))
+        })?;
         match event {
             Event::Start(e) => {
                 if stack.len() > MAX_XML_DEPTH {
-                    return Err(format!("XML nested deeper than {MAX_XML_DEPTH} elements"));
+                    return Err(XmlProblem(format!(
+                        "XML nested deeper than {MAX_XML_DEPTH} elements"
+                    )));
                 }
                 stack.push(element(&e)?);
             }

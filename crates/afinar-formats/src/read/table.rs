@@ -210,9 +210,13 @@ impl Table {
         opts: &ReadOptions,
     ) -> Result<Example, Reject> {
         example(row, &self.header, &self.map, origin.clone(), opts)
-            .map_err(|reason| Reject::new(origin, reason, row.raw.clone()))
+            .map_err(|problem| Reject::new(origin, problem.0, row.raw.clone()))
     }
 }
+
+/// Why a data row makes no example; the reason of its reject.
+#[derive(Debug)]
+struct RowProblem(String);
 
 fn example(
     row: &Row,
@@ -220,7 +224,7 @@ fn example(
     map: &ColumnMap,
     origin: Origin,
     opts: &ReadOptions,
-) -> Result<Example, String> {
+) -> Result<Example, RowProblem> {
     let cell = |i: usize| row.fields.get(i).map_or("", String::as_str);
     if row.fields.len() > header.len()
         && row.fields[header.len()..]
@@ -232,11 +236,11 @@ fn example(
         } else {
             "check the delimiter and the quoting"
         };
-        return Err(format!(
+        return Err(RowProblem(format!(
             "Row has {} fields but the header has {}; {hint}",
             row.fields.len(),
             header.len()
-        ));
+        )));
     }
     // An unbalanced quote makes one cell of every row after it: say so, on its row.
     if let Some((i, f)) = row
@@ -249,19 +253,23 @@ fn example(
             Some(h) if !h.is_empty() => format!("`{h}`"),
             _ => (i + 1).to_string(),
         };
-        return Err(format!(
+        return Err(RowProblem(format!(
             "Cell in column {column} is {}, over the {} limit for one cell; an unbalanced quote (`\"`) may have swallowed the rows after it",
             human_bytes(f.len() as u64),
             human_bytes(MAX_CELL_BYTES as u64)
-        ));
+        )));
     }
     let question = text(cell(map.question), opts);
     let answer = text(cell(map.answer), opts);
     let (qname, aname) = (header[map.question].trim(), header[map.answer].trim());
     match (question.is_empty(), answer.is_empty()) {
-        (true, true) => return Err(format!("Empty question (`{qname}`) and answer (`{aname}`)")),
-        (true, false) => return Err(format!("Empty question in column `{qname}`")),
-        (false, true) => return Err(format!("Empty answer in column `{aname}`")),
+        (true, true) => {
+            return Err(RowProblem(format!(
+                "Empty question (`{qname}`) and answer (`{aname}`)"
+            )));
+        }
+        (true, false) => return Err(RowProblem(format!("Empty question in column `{qname}`"))),
+        (false, true) => return Err(RowProblem(format!("Empty answer in column `{aname}`"))),
         (false, false) => {}
     }
     let mut ex = Example::single_turn(None, question, answer, origin);

@@ -29,9 +29,9 @@ enum RawValidation {
 }
 
 impl TryFrom<RawValidation> for Validation {
-    type Error = String;
+    type Error = afinar_curate::BadValidation;
 
-    fn try_from(raw: RawValidation) -> Result<Self, String> {
+    fn try_from(raw: RawValidation) -> Result<Self, Self::Error> {
         Ok(match raw {
             RawValidation::Count(n) => Validation::Count(n),
             RawValidation::Fraction(f) => Validation::Fraction(f),
