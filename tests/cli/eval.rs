@@ -81,16 +81,19 @@ fn models() -> impl FnMut(&Request) -> Reply + Send + 'static {
     })
 }
 
-/// `afinar eval FILE --out-dir OUT` against `server` as OpenAI.
-fn eval(server: &MockServer, out: &Path) -> Command {
+/// afinar with `server` as OpenAI.
+fn served(server: &MockServer) -> Command {
     let mut cmd = clean();
     cmd.env("OPENAI_API_KEY", KEY)
         .env("OPENAI_BASE_URL", format!("{}/v1", server.url()))
-        .env("AFINAR_RETRY_BASE_MS", "1")
-        .arg("eval")
-        .arg(FILE)
-        .arg("--out-dir")
-        .arg(out);
+        .env("AFINAR_RETRY_BASE_MS", "1");
+    cmd
+}
+
+/// `afinar eval FILE --out-dir OUT` against `server` as OpenAI.
+fn eval(server: &MockServer, out: &Path) -> Command {
+    let mut cmd = served(server);
+    cmd.arg("eval").arg(FILE).arg("--out-dir").arg(out);
     cmd
 }
 
@@ -581,10 +584,7 @@ fn eval_pipeline(dir: &Path, eval: &str) -> std::path::PathBuf {
 }
 
 fn run_eval_pipeline(server: &MockServer, pipeline: &Path, out: &Path) -> (i32, String, String) {
-    run(clean()
-        .env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url()))
-        .env("AFINAR_RETRY_BASE_MS", "1")
+    run(served(server)
         .arg("run")
         .arg(pipeline)
         .arg("--out-dir")
