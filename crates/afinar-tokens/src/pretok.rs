@@ -377,6 +377,76 @@ fn cl100k_general(b: &[u8], i: usize) -> usize {
     space_piece(b, i, false)
 }
 
+/// The split regex of Hugging Face byte-level tokenizers, Qwen2/Qwen3 (`digits` 1) and
+/// Llama 3 (`digits` 3):
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,digits}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+/// The end of the piece starting at `i` (`i < b.len()`). Unlike tiktoken's cl100k there
+/// is no `\s++$`, so white space at the end splits like o200k's.
+pub(crate) fn hf_next(b: &[u8], i: usize, digits: usize) -> usize {
+    let c = b[i];
+    // ASCII letters after an optional ASCII space or punctuation: alternative 2 (the
+    // contraction needs `'`, which takes the general path).
+    if c < 0x80 && c != b'\'' {
+        let j = if matches!(ascii_cat(c), OTHER | SPACE)
+            && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            i + 1
+        } else {
+            i
+        };
+        if b[j].is_ascii_alphabetic() {
+            let mut k = j + 1;
+            while k < b.len() && b[k].is_ascii_alphabetic() {
+                k += 1;
+            }
+            if k == b.len() || b[k] < 0x80 {
+                return k;
+            }
+            return run(b, k, is_letter);
+        }
+    }
+    hf_general(b, i, digits)
+}
+
+fn hf_general(b: &[u8], i: usize, digits: usize) -> usize {
+    let (c0, l0) = char_at(b, i);
+    // 1: (?i:'s|'t|'re|'ve|'m|'ll|'d)
+    if let Some(e) = contraction(b, i) {
+        return e;
+    }
+    // 2: [^\r\n\p{L}\p{N}]?\p{L}+ (without the prefix the first character is no letter)
+    if is_letter(c0) {
+        return run(b, i + l0, is_letter);
+    }
+    if is_prefix(c0) && i + l0 < b.len() && is_letter(char_at(b, i + l0).0) {
+        return run(b, i + l0, is_letter);
+    }
+    // 3: \p{N}{1,digits}
+    if c0 == NUM {
+        let mut e = i + l0;
+        for _ in 1..digits {
+            if e >= b.len() {
+                break;
+            }
+            let (c, l) = char_at(b, e);
+            if c != NUM {
+                break;
+            }
+            e += l;
+        }
+        return e;
+    }
+    // 4: ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+    if b[i] == b' ' && i + 1 < b.len() && is_punct(char_at(b, i + 1).0) {
+        return punct_run(b, i + 1, false);
+    }
+    if is_punct(c0) {
+        return punct_run(b, i, false);
+    }
+    // 5 to 7: \s*[\r\n]+ | \s+(?!\S) | \s+
+    space_piece(b, i, true)
+}
+
 /// Iterator over the pieces of `text`.
 #[derive(Debug)]
 pub(crate) struct Pieces<'a> {
@@ -451,5 +521,33 @@ mod tests {
         );
         assert_eq!(split("x \n\n  ", false), ["x", " \n\n  "]);
         assert_eq!(split("x \n\n  y", false), ["x", " \n\n", " ", " y"]);
+    }
+
+    fn split_hf(text: &str, digits: usize) -> Vec<&str> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let e = hf_next(b, i, digits);
+            out.push(&text[i..e]);
+            i = e;
+        }
+        out
+    }
+
+    #[test]
+    fn splits_like_the_hugging_face_regexes() {
+        assert_eq!(split_hf("it's HE'LL", 1), ["it", "'s", " HE", "'LL"]);
+        assert_eq!(
+            split_hf("R$ 4,8 milhões", 1),
+            ["R", "$", " ", "4", ",", "8", " milhões"]
+        );
+        assert_eq!(split_hf("1234567", 1), ["1", "2", "3", "4", "5", "6", "7"]);
+        assert_eq!(split_hf("1234567", 3), ["123", "456", "7"]);
+        // No `\s++$`: a run with a line break at the end splits after the break.
+        assert_eq!(split_hf("x \n\n  ", 1), ["x", " \n\n", "  "]);
+        assert_eq!(split_hf("x \n\n  y", 1), ["x", " \n\n", " ", " y"]);
+        assert_eq!(split_hf("!!!\n/x", 1), ["!!!\n", "/x"]);
+        assert_eq!(split_hf("e\u{301}", 1), ["e", "\u{301}"]);
     }
 }

@@ -298,3 +298,83 @@ fn gemma3_counts_equal_transformers() {
 fn gpt_oss_counts_equal_openai_harmony() {
     compare("gptoss");
 }
+
+/// The added tokens of the byte-level models, mixed into random text.
+const ADDED: &[&str] = &[
+    "<|im_start|>",
+    "<|im_end|>",
+    "<think>",
+    "</think>",
+    "<tool_call>",
+    "<|endoftext|>",
+    "<|begin_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+];
+
+/// The byte-level fast path against the `tokenizers` crate: the same ids and the same
+/// offsets on random text (every regex corner of `common::FRAGMENTS`, any Unicode scalar,
+/// long runs, added tokens in the middle of words, text NFC would change).
+fn fast_path_equals_tokenizers(model: &str) {
+    let dir = tokenizers_dir().join(model);
+    if !dir.join("tokenizer.json").is_file() {
+        return skip(&format!(
+            "no tokenizer files in `{}` (run `bash fixtures/tokenizers/fetch.sh`)",
+            dir.display()
+        ));
+    }
+    let chat = afinar_tokens::chat::HfChat::from_path(&dir).unwrap();
+    assert!(
+        chat.is_fast(),
+        "{model} should take the byte-level fast path"
+    );
+    let mut rng = Rng(0x5eed_0000_0000_0000 ^ model.len() as u64);
+    let mut texts: Vec<String> = corpus()
+        .iter()
+        .flat_map(|l| l["messages"].as_array().unwrap().clone())
+        .filter_map(|m| m["content"].as_str().map(str::to_owned))
+        .collect();
+    for _ in 0..4000 {
+        let mut t = rng.text();
+        if rng.below(3) == 0 {
+            let at = (0..=t.len())
+                .filter(|&i| t.is_char_boundary(i))
+                .nth(rng.below(4))
+                .unwrap_or(0);
+            t.insert_str(at, ADDED[rng.below(ADDED.len())]);
+            t.push_str(ADDED[rng.below(ADDED.len())]);
+        }
+        texts.push(t);
+    }
+    for t in &texts {
+        let fast = chat.encode_offsets(t, false).unwrap();
+        let reference = chat.encode_offsets(t, true).unwrap();
+        assert_eq!(fast, reference, "{model}: {t:?}");
+    }
+}
+
+#[test]
+fn qwen3_fast_path_equals_tokenizers() {
+    fast_path_equals_tokenizers("qwen3");
+}
+
+#[test]
+fn llama3_1_fast_path_equals_tokenizers() {
+    fast_path_equals_tokenizers("llama3_1");
+}
+
+#[test]
+fn other_tokenizers_keep_the_tokenizers_path() {
+    let tiny =
+        afinar_tokens::chat::HfChat::from_path(&root().join("fixtures/tokenizers/tiny")).unwrap();
+    assert!(!tiny.is_fast());
+    let dir = tokenizers_dir().join("gemma3");
+    if dir.join("tokenizer.json").is_file() {
+        assert!(
+            !afinar_tokens::chat::HfChat::from_path(&dir)
+                .unwrap()
+                .is_fast()
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! A Hugging Face model's tokenizer.json and chat template.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::bytebpe::{ByteBpe, Tok};
 use super::template::{ChatTemplate, map_error};
 use super::{ChatCounts, LoadError, RenderError};
 
@@ -20,7 +22,13 @@ const SPECIAL_ATTRS: [&str; 7] = [
 
 /// tokenizer.json + chat template of one model.
 pub struct HfChat {
-    tokenizer: tokenizers::Tokenizer,
+    /// The `tokenizers` crate's tokenizer; with a fast path, loaded only when a text needs
+    /// it (one NFC would change), which keeps its tables out of memory otherwise.
+    tokenizer: OnceLock<Result<tokenizers::Tokenizer, String>>,
+    tokenizer_file: PathBuf,
+    /// The same tokenizer for byte-level BPE models, several times faster; `None` for
+    /// other shapes.
+    fast: Option<ByteBpe>,
     template: ChatTemplate,
     /// A second template transformers picks when the example has tools (`tool_use`).
     tool_template: Option<ChatTemplate>,
@@ -50,6 +58,10 @@ fn read_json(path: &Path) -> Result<Value, LoadError> {
         path: path.to_owned(),
         source,
     })
+}
+
+fn parse_tokenizer(json: &str) -> Result<tokenizers::Tokenizer, String> {
+    json.parse().map_err(|e: tokenizers::Error| e.to_string())
 }
 
 /// A token value of tokenizer_config.json: a string or an AddedToken `{"content": …}`.
@@ -103,12 +115,17 @@ impl HfChat {
                 path: path.to_owned(),
             });
         }
-        let tokenizer = tokenizers::Tokenizer::from_file(&tokenizer_file).map_err(|e| {
-            LoadError::Tokenizer {
+        let tokenizer_json = read(&tokenizer_file)?;
+        let fast = ByteBpe::from_json(&tokenizer_json);
+        let tokenizer = OnceLock::new();
+        if fast.is_none() {
+            let t = parse_tokenizer(&tokenizer_json).map_err(|detail| LoadError::Tokenizer {
                 path: tokenizer_file.clone(),
-                detail: e.to_string(),
-            }
-        })?;
+                detail,
+            })?;
+            let _ = tokenizer.set(Ok(t));
+        }
+        drop(tokenizer_json);
         let config_file = dir.join("tokenizer_config.json");
         let config = if config_file.is_file() {
             read_json(&config_file)?
@@ -151,16 +168,23 @@ impl HfChat {
         };
         let template = compile(&source)?;
         let tool_template = tool_source.as_deref().map(compile).transpose()?;
-        let mut special = vec![false; tokenizer.get_vocab_size(true)];
-        for (id, t) in tokenizer.get_added_tokens_decoder() {
-            if t.special {
-                let i = id as usize;
-                if i >= special.len() {
-                    special.resize(i + 1, false);
+        let special = match (&fast, tokenizer.get()) {
+            (Some(f), _) => f.special().to_vec(),
+            (None, Some(Ok(t))) => {
+                let mut special = vec![false; t.get_vocab_size(true)];
+                for (id, tok) in t.get_added_tokens_decoder() {
+                    if tok.special {
+                        let i = id as usize;
+                        if i >= special.len() {
+                            special.resize(i + 1, false);
+                        }
+                        special[i] = true;
+                    }
                 }
-                special[i] = true;
+                special
             }
-        }
+            (None, _) => Vec::new(),
+        };
         let model_max_length = config
             .get("model_max_length")
             .and_then(Value::as_f64)
@@ -168,6 +192,8 @@ impl HfChat {
             .map(|n| n as u64);
         let chat = HfChat {
             tokenizer,
+            tokenizer_file,
+            fast,
             template,
             tool_template,
             special,
@@ -216,11 +242,66 @@ impl HfChat {
     /// The token ids of `text` with no special tokens added (as transformers tokenizes a
     /// rendered template).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, RenderError> {
+        Ok(self.tokens(text)?.iter().map(|t| t.id).collect())
+    }
+
+    /// Whether this tokenizer takes the byte-level fast path (Qwen, Llama 3 and alike).
+    pub fn is_fast(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// `(id, start, end)` byte offsets of the tokens of `text`, from the fast path when
+    /// there is one, or from the `tokenizers` crate when `reference` is set: the two must
+    /// agree, and the tests check that they do.
+    #[doc(hidden)]
+    pub fn encode_offsets(
+        &self,
+        text: &str,
+        reference: bool,
+    ) -> Result<Vec<(u32, usize, usize)>, RenderError> {
+        let toks = if reference {
+            self.reference_tokens(text)?
+        } else {
+            self.tokens(text)?
+        };
+        Ok(toks.iter().map(|t| (t.id, t.start, t.end)).collect())
+    }
+
+    fn tokens(&self, text: &str) -> Result<Vec<Tok>, RenderError> {
+        if let Some(fast) = &self.fast {
+            let mut out = Vec::with_capacity(text.len() / 3);
+            if fast.encode(text, &mut out) {
+                return Ok(out);
+            }
+        }
+        self.reference_tokens(text)
+    }
+
+    /// The `tokenizers` crate's tokenizer, loaded on first use when there is a fast path.
+    fn tokenizer(&self) -> Result<&tokenizers::Tokenizer, RenderError> {
+        self.tokenizer
+            .get_or_init(|| {
+                let text =
+                    std::fs::read_to_string(&self.tokenizer_file).map_err(|e| e.to_string())?;
+                parse_tokenizer(&text)
+            })
+            .as_ref()
+            .map_err(|e| {
+                RenderError::Tokenizer(format!("`{}`: {e}", self.tokenizer_file.display()))
+            })
+    }
+
+    fn reference_tokens(&self, text: &str) -> Result<Vec<Tok>, RenderError> {
         let enc = self
-            .tokenizer
-            .encode_fast(text, false)
+            .tokenizer()?
+            .encode(text, false)
             .map_err(|e| RenderError::Tokenizer(e.to_string()))?;
-        Ok(enc.get_ids().to_vec())
+        Ok(enc
+            .get_ids()
+            .iter()
+            .zip(enc.get_offsets())
+            .map(|(&id, &(start, end))| Tok { id, start, end })
+            .collect())
     }
 
     /// Counts the rendering of `messages`, and the tokens of assistant contents (plus the
@@ -231,12 +312,7 @@ impl HfChat {
         tools: Option<&Value>,
     ) -> Result<ChatCounts, RenderError> {
         let rendered = self.render(messages, tools)?;
-        let enc = self
-            .tokenizer
-            .encode(rendered.as_str(), false)
-            .map_err(|e| RenderError::Tokenizer(e.to_string()))?;
-        let ids = enc.get_ids();
-        let offsets = enc.get_offsets();
+        let toks = self.tokens(&rendered)?;
         let mut assistant = 0u64;
         let mut cursor = 0usize;
         let mut t = 0usize; // first token that may still overlap a later span
@@ -251,30 +327,34 @@ impl HfChat {
                 continue;
             };
             cursor = end;
-            while t < offsets.len() && offsets[t].1 <= start {
+            while t < toks.len() && toks[t].end <= start {
                 t += 1;
             }
             let mut i = t;
-            while i < offsets.len() && offsets[i].0 < end {
-                if offsets[i].1 > start {
+            while i < toks.len() && toks[i].start < end {
+                if toks[i].end > start {
                     assistant += 1;
                 }
                 i += 1;
             }
             // The next non-empty token, if it is special and starts where the content ends.
-            while i < offsets.len() && offsets[i].1 <= offsets[i].0 {
+            while i < toks.len() && toks[i].end <= toks[i].start {
                 i += 1;
             }
-            if i < offsets.len()
-                && offsets[i].0 == end
-                && self.special.get(ids[i] as usize).copied().unwrap_or(false)
+            if i < toks.len()
+                && toks[i].start == end
+                && self
+                    .special
+                    .get(toks[i].id as usize)
+                    .copied()
+                    .unwrap_or(false)
             {
                 assistant += 1;
             }
             t = i;
         }
         Ok(ChatCounts {
-            tokens: ids.len() as u64,
+            tokens: toks.len() as u64,
             assistant,
         })
     }

@@ -6,8 +6,12 @@
 //! * **A Hugging Face model** (`tokenizer.json` plus the chat template of
 //!   `tokenizer_config.json` or `chat_template.jinja`): the template is rendered with
 //!   minijinja set up like transformers' jinja2 environment ([`template`]), then the text
-//!   is tokenized with the `tokenizers` crate without adding special tokens, exactly as
+//!   is tokenized without adding special tokens, exactly as
 //!   `len(tokenizer.apply_chat_template(messages, tokenize=True))` (no generation prompt).
+//!   Byte-level BPE models (Qwen2/2.5/3, Llama 3) take a fast path (`bytebpe`) that gives
+//!   the `tokenizers` crate's ids and offsets about 40 times faster; every other
+//!   tokenizer.json (Gemma's SentencePiece BPE, other split patterns) and any text NFC
+//!   would change go through the `tokenizers` crate itself.
 //! * **gpt-oss** (the harmony format on o200k): the conversation rendered for training as
 //!   OpenAI's `openai-harmony` does ([`harmony`]), counted with this crate's o200k tables.
 //!
@@ -28,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+mod bytebpe;
 pub mod harmony;
 mod hf;
 pub mod hub;
