@@ -315,3 +315,120 @@ fn models_lists_open_models_with_tokenizer_limits_and_targets() {
     assert_eq!(code, 0);
     insta::assert_snapshot!("open_models_text", stdout);
 }
+
+/// A pipeline over the FAQ fixture for `model`, with `extra` lines in `[model]`.
+fn open_pipeline(dir: &Path, model: &str, extra: &str) -> PathBuf {
+    let p = dir.join("pipeline.toml");
+    let faq = root().join(FAQ);
+    std::fs::write(
+        &p,
+        format!(
+            "[[sources]]\npath = {:?}\n\n[model]\nname = {model:?}\nmax_tokens = 100000\n{extra}\n\n[split]\nvalidation = 0.2\nseed = 7\n",
+            faq.display().to_string()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// The tokens the manifest gives an output, and what `check --tokenizer TINY` counts in it.
+fn manifest_and_check_tokens(out: &Path, file: &str) -> (u64, u64) {
+    let m: Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    let entry = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["path"].as_str().unwrap().ends_with(file))
+        .unwrap_or_else(|| panic!("no {file} in {m}"));
+    let per = out.join("per.jsonl");
+    let (code, _, stderr) = run(afinar()
+        .arg("check")
+        .arg(out.join(file))
+        .args([
+            "--tokenizer",
+            TINY,
+            "--max-tokens",
+            "100000",
+            "--no-pii",
+            "--per-example",
+        ])
+        .arg(&per));
+    assert!(code <= 1, "{stderr}");
+    let sum = counts(&per)
+        .iter()
+        .map(|c| c["tokens"].as_u64().unwrap())
+        .sum();
+    (entry["tokens"].as_u64().unwrap(), sum)
+}
+
+#[test]
+fn pipelines_count_open_models_with_their_own_tokenizer() {
+    // From the Hugging Face cache.
+    let home = tempfile::tempdir().unwrap();
+    fake_hub(home.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = open_pipeline(tmp.path(), "Qwen/Qwen3-8B", "");
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out)
+        .env("HF_HOME", home.path())
+        .env_remove("AFINAR_TOKENIZERS"));
+    assert!(code <= 1, "{stderr}");
+    for file in ["train.jsonl", "validation.jsonl"] {
+        let (manifest, check) = manifest_and_check_tokens(&out, file);
+        assert!(manifest > 0);
+        assert_eq!(
+            manifest, check,
+            "{file}: the run counts with the model's tokenizer"
+        );
+    }
+
+    // From `[model] tokenizer`, with nothing in the cache.
+    let empty = tempfile::tempdir().unwrap();
+    let pipeline = open_pipeline(
+        tmp.path(),
+        "Qwen/Qwen3-8B",
+        &format!("tokenizer = {:?}", root().join(TINY).display().to_string()),
+    );
+    let out2 = tmp.path().join("out2");
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out2)
+        .env("HF_HOME", empty.path())
+        .env_remove("AFINAR_TOKENIZERS"));
+    assert!(code <= 1, "{stderr}");
+    assert_eq!(
+        read(&out.join("train.jsonl")),
+        read(&out2.join("train.jsonl"))
+    );
+    let (manifest, check) = manifest_and_check_tokens(&out2, "train.jsonl");
+    assert_eq!(manifest, check);
+}
+
+#[test]
+fn a_pipeline_without_the_open_models_tokenizer_stops_before_writing() {
+    let empty = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = open_pipeline(tmp.path(), "Qwen/Qwen3-8B", "");
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = run(afinar()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--out-dir")
+        .arg(&out)
+        .env("HF_HOME", empty.path())
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("AFINAR_TOKENIZERS"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("Cannot count tokens for `Qwen/Qwen3-8B`")
+            && stderr.contains("hf download Qwen/Qwen3-8B"),
+        "{stderr}"
+    );
+    assert!(!out.join("train.jsonl").exists(), "no output is written");
+}

@@ -19,6 +19,16 @@ pub enum PipelineError {
     Invalid { file: String, message: String },
     #[error("Unknown model `{name}`; `afinar models` lists them")]
     UnknownModel { name: String },
+    /// An open-weight model's tokenizer files are missing or unusable: counting with
+    /// another tokenizer would be wrong, so the run stops.
+    #[error(
+        "Cannot count tokens for `{model}`; set `[model] tokenizer` to its files, or download them"
+    )]
+    Tokenizer {
+        model: String,
+        #[source]
+        source: afinar_tokens::chat::LoadError,
+    },
     #[error(
         "`output.format = \"dpo\"` is not supported by pipelines yet; use `afinar convert --to dpo`"
     )]

@@ -86,6 +86,33 @@ fn read_counted(
     read.into_iter().collect()
 }
 
+/// The tokenizer an open-weight model counts with; `None` for OpenAI's encodings.
+fn chat_tokenizer(
+    spec: &PipelineSpec,
+    model: &afinar_check::ModelInfo,
+) -> Result<Option<afinar_tokens::chat::ChatTokenizer>, PipelineError> {
+    use afinar_check::TokenizerKind;
+    use afinar_tokens::chat::{ChatTokenizer, hub};
+    let err = |source| PipelineError::Tokenizer {
+        model: spec.model.name.clone(),
+        source,
+    };
+    if let Some(path) = &spec.model.tokenizer {
+        return ChatTokenizer::load(std::path::Path::new(path))
+            .map(Some)
+            .map_err(err);
+    }
+    match model.tokenizer {
+        None => Ok(None),
+        Some(TokenizerKind::Harmony) => Ok(Some(ChatTokenizer::harmony())),
+        Some(TokenizerKind::ChatTemplate) => {
+            let repo = model.hf_repo.as_deref().unwrap_or(&model.name);
+            let dir = hub::find(repo).map_err(err)?;
+            ChatTokenizer::load(&dir).map(Some).map_err(err)
+        }
+    }
+}
+
 /// The fixed outputs, in the order they are published.
 const TRAIN: &str = "train.jsonl";
 const VALIDATION: &str = "validation.jsonl";
@@ -226,13 +253,11 @@ pub fn run(
     if let Some(t) = target {
         check_opts.target = t.id.clone();
     }
-    // Open-weight models: gpt-oss counts in harmony (bundled, no files); the limit is
-    // that of the training place the target names, else the model's first.
-    if model.tokenizer == Some(afinar_check::TokenizerKind::Harmony) {
-        check_opts.chat_tokenizer = Some(std::sync::Arc::new(
-            afinar_tokens::chat::ChatTokenizer::harmony(),
-        ));
-    }
+    // Open-weight models count with their own tokenizer and chat template: gpt-oss in
+    // harmony (bundled, no files), the others from `[model] tokenizer` or the local
+    // Hugging Face cache. The limit is that of the training place the target names,
+    // else the model's first.
+    check_opts.chat_tokenizer = chat_tokenizer(spec, &model)?.map(std::sync::Arc::new);
     check_opts.place = target
         .and_then(|t| model.place(Some(&t.id)))
         .or_else(|| model.place(None))

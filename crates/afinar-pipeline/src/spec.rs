@@ -144,6 +144,10 @@ pub struct ModelSpec {
     /// Overrides the registry's per-example token limit.
     #[serde(default)]
     pub max_tokens: Option<u64>,
+    /// The model's tokenizer files (a directory or a tokenizer.json), for open-weight
+    /// models; without it they are looked up in the local Hugging Face cache.
+    #[serde(default)]
+    pub tokenizer: Option<String>,
 }
 
 impl Default for ModelSpec {
@@ -151,6 +155,7 @@ impl Default for ModelSpec {
         Self {
             name: default_model(),
             max_tokens: None,
+            tokenizer: None,
         }
     }
 }
