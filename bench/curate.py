@@ -100,7 +100,7 @@ def main() -> int:
     ap.add_argument("--out-dir", type=Path, default=Path("target/bench"))
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-peer", action="store_true")
-    ap.add_argument("--only", default="dedupe,split,convert,run,library,peer,old")
+    ap.add_argument("--only", default="dedupe,split,convert,run,check,library,peer,old")
     args = ap.parse_args()
     only = set(args.only.split(","))
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -129,6 +129,8 @@ def main() -> int:
             "split": [args.afinar, "split", str(csv), "--out-dir", str(work / "split"), "--stratify", "Tema"],
             "convert": [args.afinar, "convert", str(csv), "-o", str(work / "convert.jsonl")],
             "run": [args.afinar, "run", str(work / "pipeline.toml")],
+            # The same examples, read, validated and counted: what `run` is held to (≤ 8x).
+            "check": [args.afinar, "check", str(work / "convert.jsonl"), "--no-pii", "--format", "json"],
             "library": [args.bench_curate, str(csv), "--dump", str(work / "library-decisions.txt")],
         }
         (work / "pipeline.toml").write_text(PIPELINE.format(out=work / "pipeline", csv=csv.resolve()))
@@ -140,7 +142,7 @@ def main() -> int:
             if name not in only:
                 continue
             r = timed(["nice"] + cmd, work / f"{name}.log")
-            r["input_mb"] = csv.stat().st_size / 1e6 if name in ("split", "convert", "run", "library") else mb
+            r["input_mb"] = csv.stat().st_size / 1e6 if name in ("split", "convert", "run", "check", "library") else mb
             results.setdefault(name, {})[n] = r
             extra = ""
             if name == "library":
@@ -189,6 +191,9 @@ def main() -> int:
         if "dedupe" in results and large in results["dedupe"]:
             d = results["dedupe"][large]
             print(f"\ntargets at {large // 1000}k: dedupe {d['wall']:.2f} s (≤ 6), {d['peak_mb'] / d['input_mb']:.2f}x input memory (≤ 2.5)")
+            if "run" in results and "check" in results and large in results["run"] and large in results["check"]:
+                r, c = results["run"][large], results["check"][large]
+                print(f"  run / check of the same examples: {r['wall'] / max(c['wall'], 0.01):.1f}x wall (≤ 8)")
             if "peer" in results and large in results["peer"]:
                 print(f"  datasketch / afinar dedupe: {results['peer'][large]['wall'] / d['wall']:.1f}x wall, "
                       f"{results['peer'][large]['cpu'] / max(d['cpu'], 0.01):.1f}x CPU (≥ 20)")

@@ -41,6 +41,14 @@ pub fn normalize(text: &str) -> String {
 
 /// Line endings, invisible characters and NFC.
 fn clean_chars(text: &str) -> String {
+    // Most text has nothing to clean: printable ASCII, tabs and `\n` are kept as they are
+    // and are already NFC.
+    if text
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t'))
+    {
+        return text.to_owned();
+    }
     let mut s = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -58,6 +66,11 @@ fn clean_chars(text: &str) -> String {
             c if c.is_control() => {}
             c => s.push(c),
         }
+    }
+    // The quick check answers "yes" for text NFC would leave as it is (nearly all of it),
+    // without composing anything.
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        return s;
     }
     s.nfc().collect()
 }

@@ -270,7 +270,16 @@ fn near_merges(
     unique: &[bool],
     want_links: bool,
 ) -> Near {
-    let lsh = prep.candidates(t, |i| unique[i as usize], |_, _| true, want_links);
+    // A pair whose answers hold different figures is never merged: without links to
+    // find, such candidates are not even measured (on FAQ text, most of them).
+    let figures_only = !want_links;
+    let items = &prep.items;
+    let lsh = prep.candidates(
+        t,
+        |i| unique[i as usize],
+        |i, j| !figures_only || items[i as usize].figures == items[j as usize].figures,
+        want_links,
+    );
     // Identical answers: always compare (small buckets only).
     let mut by_answer: HashMap<u128, Vec<u32>> = HashMap::new();
     for (i, fp) in prep.items.iter().enumerate() {

@@ -30,6 +30,9 @@ pub(crate) struct Fingerprint {
     pub question: u128,
     /// A digest of the folded answer; 0 when it is empty.
     pub answer: u128,
+    /// A digest of the figures of the folded answer ([`text::numbers`]): a pair whose
+    /// digests differ holds different figures and is never merged.
+    pub figures: u64,
     /// Distinct 32-bit shingle hashes of question and answer.
     size: u32,
 }
@@ -456,8 +459,20 @@ fn fingerprint(ex: &Example, s: &mut Scratch) -> Fingerprint {
         key,
         question: digest(&s.question),
         answer: digest(&s.answer),
+        figures: figures_digest(&s.answer),
         size: s.distinct.len() as u32,
     }
+}
+
+/// FNV-1a over the figures of a folded text, each ended by a separator.
+fn figures_digest(folded: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for n in text::numbers(folded) {
+        for b in n.bytes().chain([b' ']) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// A 128-bit digest of a folded text, 0 for the empty text.
@@ -485,6 +500,16 @@ mod tests {
     use afinar_core::Origin;
 
     use super::*;
+
+    #[test]
+    fn figures_digest_tells_different_figures_apart() {
+        let d = |t: &str| figures_digest(&text::fold(t));
+        assert_eq!(d("R$ 4,8 milhões em 2024"), d("até r$ 4,8 milhões (2024)"));
+        assert_ne!(d("R$ 4,8 milhões"), d("R$ 3,6 milhões"));
+        // The separator keeps `48` from matching `4` then `8`.
+        assert_ne!(d("48"), d("4 8"));
+        assert_eq!(d("sem números"), d("nenhum"));
+    }
 
     #[test]
     fn key_digest_is_that_of_the_example_key() {

@@ -173,6 +173,35 @@ struct Parsed<'a> {
     origin: Origin,
     raw: &'a str,
     value: Row<Value>,
+    /// The row already read, when it needs nothing from the rest of the file (all but
+    /// prompt/completion rows, whose framing depends on the file's markers); its value is
+    /// then gone, so a large file's JSON trees are never all held at once.
+    done: Option<(Row<Item>, Tally)>,
+}
+
+impl<'a> Parsed<'a> {
+    fn new(origin: Origin, raw: &'a str, value: Row<Value>, opts: &ReadOptions) -> Parsed<'a> {
+        let early = match &value {
+            Ok(Value::Object(o)) => shape_of(o) != Shape::Completion,
+            _ => true,
+        };
+        if !early {
+            return Parsed {
+                origin,
+                raw,
+                value,
+                done: None,
+            };
+        }
+        let mut tally = Tally::default();
+        let item = value.and_then(|v| item(v, &origin, opts, &opts.completion, &mut tally));
+        Parsed {
+            origin,
+            raw,
+            value: Ok(Value::Null),
+            done: Some((item, tally)),
+        }
+    }
 }
 
 /// What is learnt across a file's rows while reading them.
@@ -201,21 +230,27 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
     let parsed = if first.is_some_and(|i| body[i] == b'[') {
         out.info.format = "json".into();
         doc = utf8_document(body, file)?;
-        read_array(doc, file, &mut out)?
+        read_array(doc, file, opts, &mut out)?
     } else {
         if let Some(i) = first.filter(|i| body[*i] == b'{') {
             object_document(&body[i..], file)?;
         }
-        read_lines(body, file, &mut out)
+        read_lines(body, file, opts, &mut out)
     };
     finish(parsed, opts, &mut out);
     Ok(out)
 }
 
-fn read_lines<'a>(body: &'a [u8], file: &str, out: &mut ReadOutput) -> Vec<Parsed<'a>> {
-    let mut parsed = Vec::new();
+fn read_lines<'a>(
+    body: &'a [u8],
+    file: &str,
+    opts: &ReadOptions,
+    out: &mut ReadOutput,
+) -> Vec<Parsed<'a>> {
+    use rayon::prelude::*;
     // A final newline ends the last line; it does not start a blank one.
     let body = body.strip_suffix(b"\n").unwrap_or(body);
+    let mut lines = Vec::new();
     for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -231,25 +266,26 @@ fn read_lines<'a>(body: &'a [u8], file: &str, out: &mut ReadOutput) -> Vec<Parse
                 .push(e.reject(origin, String::from_utf8_lossy(raw)));
             continue;
         }
-        let line = match std::str::from_utf8(raw) {
-            Ok(s) => s,
+        match std::str::from_utf8(raw) {
+            Ok(line) => lines.push((origin, line)),
             Err(e) => {
                 let reason = format!("Line is not valid UTF-8 at byte {}", e.valid_up_to() + 1);
                 let e = RowError::new(RowCode::NotUtf8, reason);
                 out.rejects
                     .push(e.reject(origin, String::from_utf8_lossy(raw)));
-                continue;
             }
-        };
-        let value = serde_json::from_str::<Value>(line)
-            .map_err(|e| RowError::new(RowCode::InvalidJson, json_error(&e, line)));
-        parsed.push(Parsed {
-            origin,
-            raw: line,
-            value,
-        });
+        }
     }
-    parsed
+    // Lines parse independently: in parallel, collected in file order.
+    lines
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|(origin, line)| {
+            let value = serde_json::from_str::<Value>(line)
+                .map_err(|e| RowError::new(RowCode::InvalidJson, json_error(&e, line)));
+            Parsed::new(origin, line, value, opts)
+        })
+        .collect()
 }
 
 /// Why a line (or an item of a JSON array) over [`MAX_LINE_BYTES`] is rejected.
@@ -271,6 +307,7 @@ fn utf8_document<'a>(body: &'a [u8], file: &str) -> Result<&'a str, FormatError>
 fn read_array<'a>(
     doc: &'a str,
     file: &str,
+    opts: &ReadOptions,
     out: &mut ReadOutput,
 ) -> Result<Vec<Parsed<'a>>, FormatError> {
     let items: Vec<&RawValue> = serde_json::from_str(doc).map_err(|e| {
@@ -295,11 +332,7 @@ fn read_array<'a>(
         }
         let value = serde_json::from_str::<Value>(item.get())
             .map_err(|e| RowError::new(RowCode::InvalidJson, json_error(&e, item.get())));
-        parsed.push(Parsed {
-            origin,
-            raw: item.get(),
-            value,
-        });
+        parsed.push(Parsed::new(origin, item.get(), value, opts));
     }
     Ok(parsed)
 }
@@ -389,11 +422,25 @@ fn finish(parsed: Vec<Parsed<'_>>, opts: &ReadOptions, out: &mut ReadOutput) {
                 take(&found.completion_suffix).unwrap_or(framing.completion_suffix);
         }
     }
+    // Rows are independent (each with its own tally, summed): in parallel, in order.
+    use rayon::prelude::*;
+    let items: Vec<(Parsed<'_>, Row<Item>, Tally)> = parsed
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|mut p| {
+            if let Some((item, tally)) = p.done.take() {
+                return (p, item, tally);
+            }
+            let mut tally = Tally::default();
+            let value = std::mem::replace(&mut p.value, Ok(Value::Null));
+            let item = value.and_then(|v| item(v, &p.origin, opts, &framing, &mut tally));
+            (p, item, tally)
+        })
+        .collect();
     let mut tally = Tally::default();
-    for p in parsed {
-        let item = p
-            .value
-            .and_then(|v| item(v, &p.origin, opts, &framing, &mut tally));
+    for (p, item, t) in items {
+        tally.kto_kept += t.kto_kept;
+        tally.kto_rejected += t.kto_rejected;
         match item {
             Ok(Item::Example(e)) => out.examples.push(e),
             Ok(Item::Preference(pref)) => out.preferences.push(*pref),
