@@ -238,6 +238,8 @@ pub fn read_bytes(bytes: &[u8], file: &str, opts: &ReadOptions) -> Result<ReadOu
         read_lines(body, file, opts, &mut out)
     };
     finish(parsed, opts, &mut out);
+    // Lines rejected while scanning were listed first: back to file order.
+    out.rejects.sort_by(|a, b| a.origin.cmp(&b.origin));
     Ok(out)
 }
 
@@ -247,36 +249,57 @@ fn read_lines<'a>(
     opts: &ReadOptions,
     out: &mut ReadOutput,
 ) -> Vec<Parsed<'a>> {
-    use rayon::prelude::*;
     // A final newline ends the last line; it does not start a blank one.
     let body = body.strip_suffix(b"\n").unwrap_or(body);
     let mut lines = Vec::new();
     for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
-        let line_no = i as u64 + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            out.info.blank += u64::from(!body.is_empty());
-            continue;
-        }
-        out.info.rows += 1;
-        let origin = Origin::line(file, line_no);
-        if raw.len() > MAX_LINE_BYTES {
-            let e = RowError::new(RowCode::LineTooLong, too_long("Line", raw.len()));
-            out.rejects
-                .push(e.reject(origin, String::from_utf8_lossy(raw)));
-            continue;
-        }
-        match std::str::from_utf8(raw) {
-            Ok(line) => lines.push((origin, line)),
-            Err(e) => {
-                let reason = format!("Line is not valid UTF-8 at byte {}", e.valid_up_to() + 1);
-                let e = RowError::new(RowCode::NotUtf8, reason);
-                out.rejects
-                    .push(e.reject(origin, String::from_utf8_lossy(raw)));
-            }
+        if let Some(line) = scan_line(raw, file, i as u64 + 1, out) {
+            lines.push(line);
         }
     }
-    // Lines parse independently: in parallel, collected in file order.
+    if body.is_empty() {
+        // An empty file holds no blank line.
+        out.info.blank = 0;
+    }
+    parse_lines(lines, opts)
+}
+
+/// One line of a JSON Lines file: counted, and rejected when too long or not UTF-8;
+/// `None` for a blank or rejected line.
+fn scan_line<'a>(
+    raw: &'a [u8],
+    file: &str,
+    line_no: u64,
+    out: &mut ReadOutput,
+) -> Option<(Origin, &'a str)> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        out.info.blank += 1;
+        return None;
+    }
+    out.info.rows += 1;
+    let origin = Origin::line(file, line_no);
+    if raw.len() > MAX_LINE_BYTES {
+        let e = RowError::new(RowCode::LineTooLong, too_long("Line", raw.len()));
+        out.rejects
+            .push(e.reject(origin, String::from_utf8_lossy(raw)));
+        return None;
+    }
+    match std::str::from_utf8(raw) {
+        Ok(line) => Some((origin, line)),
+        Err(e) => {
+            let reason = format!("Line is not valid UTF-8 at byte {}", e.valid_up_to() + 1);
+            let e = RowError::new(RowCode::NotUtf8, reason);
+            out.rejects
+                .push(e.reject(origin, String::from_utf8_lossy(raw)));
+            None
+        }
+    }
+}
+
+/// Lines parse independently: in parallel, collected in file order.
+fn parse_lines<'a>(lines: Vec<(Origin, &'a str)>, opts: &ReadOptions) -> Vec<Parsed<'a>> {
+    use rayon::prelude::*;
     lines
         .into_par_iter()
         .with_min_len(256)
@@ -286,6 +309,164 @@ fn read_lines<'a>(
             Parsed::new(origin, line, value, opts)
         })
         .collect()
+}
+
+/// Lines read at a time when a JSON Lines file is streamed.
+const STREAM_LINES: usize = 4 * super::BATCH_ROWS;
+/// Files smaller than this are read whole: streaming is for the large ones.
+pub(crate) const STREAM_FROM_BYTES: u64 = 8 << 20;
+
+/// Reads plain UTF-8 JSON Lines from `reader` the way [`read_bytes`] reads the whole file
+/// (the same examples, rejects and info, in order), handing them to `sink` a batch of
+/// lines at a time, so that only one batch of text is held. From the first
+/// prompt/completion row on, the rest of the file is held and read at its end: the
+/// framing of those rows depends on markers only known then. `seen` gets every byte read.
+/// The caller has ruled out what only [`read_bytes`] handles: other encodings, a JSON
+/// array, a JSON object over several lines.
+pub(crate) fn stream<E: From<FormatError>>(
+    reader: impl std::io::BufRead,
+    file: &str,
+    opts: &ReadOptions,
+    seen: impl FnMut(&[u8]),
+    sink: impl FnMut(super::Batch) -> Result<(), E>,
+) -> Result<SourceInfo, E> {
+    stream_in(reader, file, opts, STREAM_LINES, seen, sink)
+}
+
+fn stream_in<E: From<FormatError>>(
+    mut reader: impl std::io::BufRead,
+    file: &str,
+    opts: &ReadOptions,
+    batch_lines: usize,
+    mut seen: impl FnMut(&[u8]),
+    mut sink: impl FnMut(super::Batch) -> Result<(), E>,
+) -> Result<SourceInfo, E> {
+    let mut out = ReadOutput {
+        info: SourceInfo {
+            format: "jsonl".into(),
+            encoding: "utf-8".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let io = |source| FormatError::Read {
+        path: file.into(),
+        source,
+    };
+    let mut tally = Tally::default();
+    let mut held: Vec<(Origin, String, Row<Value>)> = Vec::new();
+    let mut held_rejects: Vec<Reject> = Vec::new();
+    let mut line_no = 0u64;
+    let mut any = false;
+    // One buffer per batch, with each line's end in it.
+    let mut text: Vec<u8> = Vec::new();
+    let mut ends: Vec<usize> = Vec::with_capacity(batch_lines);
+    loop {
+        text.clear();
+        ends.clear();
+        let mut at_end = false;
+        while ends.len() < batch_lines.max(1) {
+            let start = text.len();
+            if reader.read_until(b'\n', &mut text).map_err(io)? == 0 {
+                at_end = true;
+                break;
+            }
+            seen(&text[start..]);
+            if !any {
+                any = true;
+                if text.starts_with(b"\xEF\xBB\xBF") {
+                    out.info.bom = true;
+                    text.drain(..3);
+                }
+            }
+            if text.last() == Some(&b'\n') {
+                text.pop();
+            }
+            ends.push(text.len());
+        }
+        let first = line_no + 1;
+        line_no += ends.len() as u64;
+        let mut from = 0;
+        let mut scanned: Vec<(Origin, &str)> = Vec::with_capacity(ends.len());
+        for (k, &end) in ends.iter().enumerate() {
+            if let Some(line) = scan_line(&text[from..end], file, first + k as u64, &mut out) {
+                scanned.push(line);
+            }
+            from = end;
+        }
+        let mut batch = super::Batch {
+            examples: Vec::new(),
+            preferences: Vec::new(),
+            rejects: std::mem::take(&mut out.rejects),
+        };
+        for p in parse_lines(scanned, opts) {
+            match p.done {
+                Some((item, t)) if held.is_empty() => {
+                    tally.kto_kept += t.kto_kept;
+                    tally.kto_rejected += t.kto_rejected;
+                    match item {
+                        Ok(Item::Example(e)) => batch.examples.push(e),
+                        Ok(Item::Preference(pref)) => batch.preferences.push(*pref),
+                        Err(e) => batch.rejects.push(e.reject(p.origin, p.raw)),
+                    }
+                }
+                // From the first prompt/completion row on, rows wait for the file's end.
+                done => {
+                    let value = match done {
+                        Some(_) => serde_json::from_str::<Value>(p.raw).map_err(|e| {
+                            RowError::new(RowCode::InvalidJson, json_error(&e, p.raw))
+                        }),
+                        None => p.value,
+                    };
+                    held.push((p.origin, p.raw.to_owned(), value));
+                }
+            }
+        }
+        if held.is_empty() {
+            // Lines rejected while scanning come first: back to file order.
+            batch.rejects.sort_by(|a, b| a.origin.cmp(&b.origin));
+            if !batch.examples.is_empty()
+                || !batch.preferences.is_empty()
+                || !batch.rejects.is_empty()
+            {
+                sink(batch)?;
+            }
+        } else {
+            held_rejects.append(&mut batch.rejects);
+            // Examples can only be in a batch read before the first held row.
+            if !batch.examples.is_empty() || !batch.preferences.is_empty() {
+                sink(super::Batch {
+                    rejects: Vec::new(),
+                    ..batch
+                })?;
+            }
+        }
+        if at_end {
+            break;
+        }
+    }
+    let parsed: Vec<Parsed<'_>> = held
+        .iter()
+        .map(|(origin, raw, value)| Parsed {
+            origin: origin.clone(),
+            raw,
+            value: value.clone(),
+            done: None,
+        })
+        .collect();
+    let mut rest = ReadOutput::default();
+    finish_with(parsed, opts, &mut rest, tally);
+    rest.rejects.append(&mut held_rejects);
+    rest.rejects.sort_by(|a, b| a.origin.cmp(&b.origin));
+    out.info.notes.extend(rest.info.notes);
+    if !rest.examples.is_empty() || !rest.preferences.is_empty() || !rest.rejects.is_empty() {
+        sink(super::Batch {
+            examples: rest.examples,
+            preferences: rest.preferences,
+            rejects: rest.rejects,
+        })?;
+    }
+    Ok(out.info)
 }
 
 /// Why a line (or an item of a JSON array) over [`MAX_LINE_BYTES`] is rejected.
@@ -402,6 +583,11 @@ fn object_document(body: &[u8], file: &str) -> Result<(), FormatError> {
 
 /// Interprets the parsed rows, with the file's legacy completion markers found first.
 fn finish(parsed: Vec<Parsed<'_>>, opts: &ReadOptions, out: &mut ReadOutput) {
+    finish_with(parsed, opts, out, Tally::default());
+}
+
+/// [`finish`], counting KTO rows from `tally` (rows already read) too.
+fn finish_with(parsed: Vec<Parsed<'_>>, opts: &ReadOptions, out: &mut ReadOutput, start: Tally) {
     let found = file_markers(&parsed, &opts.completion);
     let mut framing = opts.completion.clone();
     if !found.is_empty() {
@@ -437,7 +623,7 @@ fn finish(parsed: Vec<Parsed<'_>>, opts: &ReadOptions, out: &mut ReadOutput) {
             (p, item, tally)
         })
         .collect();
-    let mut tally = Tally::default();
+    let mut tally = start;
     for (p, item, t) in items {
         tally.kto_kept += t.kto_kept;
         tally.kto_rejected += t.kto_rejected;
@@ -1480,6 +1666,118 @@ mod tests {
             .iter()
             .map(|r| (r.origin.to_string(), r.reason.clone()))
             .collect()
+    }
+
+    /// `stream_in` in batches of `batch` lines, gathered into one output.
+    fn streamed(bytes: &[u8], batch: usize, opts: &ReadOptions) -> (ReadOutput, Vec<u8>) {
+        let mut out = ReadOutput::default();
+        let mut seen = Vec::new();
+        let info = stream_in::<FormatError>(
+            bytes,
+            "t.jsonl",
+            opts,
+            batch,
+            |b| seen.extend_from_slice(b),
+            |b| {
+                out.examples.extend(b.examples);
+                out.preferences.extend(b.preferences);
+                out.rejects.extend(b.rejects);
+                Ok(())
+            },
+        )
+        .unwrap();
+        out.info = info;
+        (out, seen)
+    }
+
+    fn same_as_whole(bytes: &[u8], what: &str) {
+        for opts in [
+            ReadOptions::default(),
+            ReadOptions {
+                keep_markers: true,
+                ..ReadOptions::default()
+            },
+        ] {
+            let whole = read_bytes(bytes, "t.jsonl", &opts).unwrap();
+            for batch in [1, 2, 3, 7, 64, 100_000] {
+                let (got, seen) = streamed(bytes, batch, &opts);
+                assert_eq!(seen, bytes, "{what}: every byte is seen once");
+                assert_eq!(got.examples, whole.examples, "{what}, batches of {batch}");
+                assert_eq!(
+                    got.preferences, whole.preferences,
+                    "{what}, batches of {batch}"
+                );
+                assert_eq!(got.rejects, whole.rejects, "{what}, batches of {batch}");
+                assert_eq!(got.info, whole.info, "{what}, batches of {batch}");
+            }
+        }
+    }
+
+    #[test]
+    fn streamed_lines_read_as_the_whole_file_does() {
+        let chat = |q: &str, a: &str| {
+            format!(
+                "{{\"messages\":[{{\"role\":\"user\",\"content\":\"{q}\"}},{{\"role\":\"assistant\",\"content\":\"{a}\"}}]}}"
+            )
+        };
+        let long = format!("{{\"prompt\":\"{}\"}}", "x".repeat(MAX_LINE_BYTES + 1));
+        let mut lines: Vec<String> = vec![
+            format!("\u{FEFF}{}", chat("Oi", "Olá")),
+            String::new(),
+            chat("O que é o MEI?", "Microempreendedor individual.  "),
+            "{\"messages\": [".into(),
+            "   ".into(),
+            "[1]".into(),
+            long,
+            chat("Posso?", "Sim\r"),
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}],\"label\":false}".into(),
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"c\"},{\"role\":\"assistant\",\"content\":\"d\"}],\"label\":true}".into(),
+            "{\"prompt\":\"Qual o prazo do DAS?\\n\\n###\\n\\n\",\"completion\":\" Dia 20. END\"}".into(),
+            chat("Depois do primeiro prompt", "Segue em ordem"),
+            "{\"prompt\":\"E o do MEI?\\n\\n###\\n\\n\",\"completion\":\" Também. END\"}".into(),
+            "{\"prompt\":\"x\", \"completion\": 3}".into(),
+            "{\"chosen\":[{\"role\":\"user\",\"content\":\"p\"},{\"role\":\"assistant\",\"content\":\"c\"}],\"rejected\":[{\"role\":\"user\",\"content\":\"p\"},{\"role\":\"assistant\",\"content\":\"r\"}]}".into(),
+        ];
+        let mut bytes = lines.join("\r\n").into_bytes();
+        bytes.extend_from_slice(b"\n");
+        // Not UTF-8, in the middle.
+        bytes.extend_from_slice(b"{\"messages\": \"\xff\"}\n");
+        bytes.extend_from_slice(chat("Fim", "sem quebra de linha").as_bytes());
+        same_as_whole(&bytes, "messy file");
+        // Chat rows only, then no final newline, then a final blank line.
+        lines.truncate(3);
+        same_as_whole(lines.join("\n").as_bytes(), "chat rows");
+        same_as_whole(
+            format!("{}\n\n", lines.join("\n")).as_bytes(),
+            "final blank line",
+        );
+        // Every JSON Lines fixture.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut stack = vec![root];
+        let mut n = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "jsonl") {
+                    let bytes = std::fs::read(&path).unwrap();
+                    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+                    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+                    if !utf16
+                        && !bytes.is_empty()
+                        && first != Some(&b'[')
+                        && bytes != b"\n"
+                        && let Ok(whole) = read_bytes(&bytes, "t.jsonl", &ReadOptions::default())
+                        && whole.info.format == "jsonl"
+                    {
+                        same_as_whole(&bytes, &path.display().to_string());
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 30, "{n} fixtures compared");
     }
 
     #[test]

@@ -65,6 +65,11 @@ pub fn stream_source<E: From<FormatError>>(
 ) -> Result<Streamed, E> {
     let kind = InputKind::from_path(path)?;
     let name = path.display().to_string();
+    if kind == InputKind::Jsonl
+        && let Some(streamed) = stream_jsonl(path, &name, options, progress, &mut sink)?
+    {
+        return Ok(streamed);
+    }
     if kind != InputKind::Csv {
         let size = std::fs::metadata(path).map(|m| m.len()).ok();
         progress.begin(&name, size, Unit::Bytes);
@@ -133,6 +138,71 @@ pub fn stream_source<E: From<FormatError>>(
         info,
         sha256,
     })
+}
+
+/// A large plain UTF-8 JSON Lines file, read a batch of lines at a time (see
+/// `jsonl::stream`); `None` for anything [`read_source`] must read whole: a small file,
+/// a forced or non-UTF-8 encoding, a JSON array or a JSON object over several lines.
+fn stream_jsonl<E: From<FormatError>>(
+    path: &Path,
+    name: &str,
+    options: &ReadOptions,
+    progress: &dyn Progress,
+    sink: &mut impl FnMut(Batch) -> Result<(), E>,
+) -> Result<Option<Streamed>, E> {
+    use std::io::BufRead as _;
+    let io = |source| FormatError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if options.encoding.is_some() || size < super::jsonl::STREAM_FROM_BYTES {
+        return Ok(None);
+    }
+    if size > afinar_core::limits::MAX_SOURCE_BYTES {
+        return Err(FormatError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit: afinar_core::limits::MAX_SOURCE_BYTES,
+        }
+        .into());
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let head = reader.fill_buf().map_err(io)?;
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Ok(None);
+    }
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let plain_lines = start.is_some_and(|i| {
+        let first = body[i..].split(|b| *b == b'\n').next().unwrap_or(&[]);
+        // A first line that is a whole JSON value: lines, not one document.
+        body[i] == b'{'
+            && i + first.len() < body.len()
+            && serde_json::from_slice::<serde::de::IgnoredAny>(first).is_ok()
+    });
+    if !plain_lines {
+        return Ok(None);
+    }
+    progress.begin(name, Some(size), Unit::Bytes);
+    let mut hash = Sha256::new();
+    let info = super::jsonl::stream(
+        reader,
+        name,
+        options,
+        |bytes| {
+            hash.update(bytes);
+            progress.advance(bytes.len() as u64);
+        },
+        sink,
+    )?;
+    progress.end();
+    Ok(Some(Streamed {
+        path: path.to_owned(),
+        info,
+        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+    }))
 }
 
 /// Reads every request in parallel. The result keeps their order, and the first failure
