@@ -104,11 +104,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // The output and its report go in place together, or neither does.
     let mut pending = Vec::new();
-    pending.extend(jsonl::prepare_file(
+    let lines: Vec<ChatLine<'_>> = out.kept.iter().map(ChatLine).collect();
+    pending.extend(jsonl::prepare_file_par(
         &args.output,
-        out.kept.iter().map(ChatLine),
+        &lines,
         JsonlOptions::default(),
     )?);
+    drop(lines);
     let report_path = match (&args.report, to_stdout) {
         (Some(p), _) => Some(p.clone()),
         (None, false) => Some(sibling(&args.output, "dedupe.json")),

@@ -117,16 +117,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Train and validation go in place together: never a new train beside an old
     // validation file.
     let mut pending = Vec::new();
-    pending.extend(jsonl::prepare_file(
-        &train_path,
-        split.train.iter().map(|&i| ChatLine(&examples[i])),
-        JsonlOptions::default(),
-    )?);
-    pending.extend(jsonl::prepare_file(
-        &validation_path,
-        split.validation.iter().map(|&i| ChatLine(&examples[i])),
-        JsonlOptions::default(),
-    )?);
+    for (path, indices) in [
+        (&train_path, &split.train),
+        (&validation_path, &split.validation),
+    ] {
+        let lines: Vec<ChatLine<'_>> = indices.iter().map(|&i| ChatLine(&examples[i])).collect();
+        pending.extend(jsonl::prepare_file_par(
+            path,
+            &lines,
+            JsonlOptions::default(),
+        )?);
+    }
     afinar_formats::atomic::commit(pending)?;
 
     let summary = Summary {

@@ -217,9 +217,9 @@ pub fn run(
     let bom = spec.output.bom || spec.export.azure || crate::stage::target::wants_bom(target);
     let jsonl = |records: &[Record], bom: bool| -> Result<Vec<u8>, PipelineError> {
         let mut buf = Vec::new();
-        write_lines(
+        afinar_formats::write::jsonl::write_lines_par(
             &mut buf,
-            crate::stage::target::lines(target, records)?,
+            &crate::stage::target::lines(target, records)?,
             JsonlOptions { bom },
         )
         .map_err(PipelineError::Encode)?;
