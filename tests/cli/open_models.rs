@@ -361,6 +361,19 @@ fn manifest_and_check_tokens(out: &Path, file: &str) -> (u64, u64) {
     (entry["tokens"].as_u64().unwrap(), sum)
 }
 
+/// `afinar run PIPELINE --out-dir OUT` with `HF_HOME` at `home` and no other tokenizer
+/// place.
+fn run_open(pipeline: &Path, out: &Path, home: &Path) -> (i32, String, String) {
+    run(afinar()
+        .arg("run")
+        .arg(pipeline)
+        .arg("--out-dir")
+        .arg(out)
+        .env("HF_HOME", home)
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("AFINAR_TOKENIZERS"))
+}
+
 #[test]
 fn pipelines_count_open_models_with_their_own_tokenizer() {
     // From the Hugging Face cache.
@@ -369,13 +382,7 @@ fn pipelines_count_open_models_with_their_own_tokenizer() {
     let tmp = tempfile::tempdir().unwrap();
     let pipeline = open_pipeline(tmp.path(), "Qwen/Qwen3-8B", "");
     let out = tmp.path().join("out");
-    let (code, _, stderr) = run(afinar()
-        .arg("run")
-        .arg(&pipeline)
-        .arg("--out-dir")
-        .arg(&out)
-        .env("HF_HOME", home.path())
-        .env_remove("AFINAR_TOKENIZERS"));
+    let (code, _, stderr) = run_open(&pipeline, &out, home.path());
     assert!(code <= 1, "{stderr}");
     for file in ["train.jsonl", "validation.jsonl"] {
         let (manifest, check) = manifest_and_check_tokens(&out, file);
@@ -394,13 +401,7 @@ fn pipelines_count_open_models_with_their_own_tokenizer() {
         &format!("tokenizer = {:?}", root().join(TINY).display().to_string()),
     );
     let out2 = tmp.path().join("out2");
-    let (code, _, stderr) = run(afinar()
-        .arg("run")
-        .arg(&pipeline)
-        .arg("--out-dir")
-        .arg(&out2)
-        .env("HF_HOME", empty.path())
-        .env_remove("AFINAR_TOKENIZERS"));
+    let (code, _, stderr) = run_open(&pipeline, &out2, empty.path());
     assert!(code <= 1, "{stderr}");
     assert_eq!(
         read(&out.join("train.jsonl")),
@@ -416,14 +417,7 @@ fn a_pipeline_without_the_open_models_tokenizer_stops_before_writing() {
     let tmp = tempfile::tempdir().unwrap();
     let pipeline = open_pipeline(tmp.path(), "Qwen/Qwen3-8B", "");
     let out = tmp.path().join("out");
-    let (code, _, stderr) = run(afinar()
-        .arg("run")
-        .arg(&pipeline)
-        .arg("--out-dir")
-        .arg(&out)
-        .env("HF_HOME", empty.path())
-        .env_remove("HF_HUB_CACHE")
-        .env_remove("AFINAR_TOKENIZERS"));
+    let (code, _, stderr) = run_open(&pipeline, &out, empty.path());
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("Cannot count tokens for `Qwen/Qwen3-8B`")

@@ -43,13 +43,6 @@ fn contraction(b: &[u8], i: usize) -> Option<usize> {
     fold_at(b, j, FOLD_D).map(|l| j + l)
 }
 
-/// cl100k's contraction `'(?i:[sdmt]|ll|ve|re)` (same letters, different order; the
-/// alternatives cannot both match, so order does not matter).
-#[inline]
-fn contraction_cl(b: &[u8], i: usize) -> Option<usize> {
-    contraction(b, i)
-}
-
 #[inline(always)]
 fn is_upper_class(c: u8) -> bool {
     // [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
@@ -338,43 +331,7 @@ pub(crate) fn cl100k_next(b: &[u8], i: usize) -> usize {
 }
 
 fn cl100k_general(b: &[u8], i: usize) -> usize {
-    let (c0, l0) = char_at(b, i);
-    // 1: '(?i:[sdmt]|ll|ve|re)
-    if let Some(e) = contraction_cl(b, i) {
-        return e;
-    }
-    // 2: [^\r\n\p{L}\p{N}]?+\p{L}++  (possessive: a taken prefix is never given back, and
-    // without it the first character is not a letter anyway)
-    if is_letter(c0) {
-        return run(b, i + l0, is_letter);
-    }
-    if is_prefix(c0) && i + l0 < b.len() && is_letter(char_at(b, i + l0).0) {
-        return run(b, i + l0, is_letter);
-    }
-    // 3: \p{N}{1,3}+
-    if c0 == NUM {
-        let mut e = i + l0;
-        for _ in 0..2 {
-            if e >= b.len() {
-                break;
-            }
-            let (c, l) = char_at(b, e);
-            if c != NUM {
-                break;
-            }
-            e += l;
-        }
-        return e;
-    }
-    // 4: ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
-    if b[i] == b' ' && i + 1 < b.len() && is_punct(char_at(b, i + 1).0) {
-        return punct_run(b, i + 1, false);
-    }
-    if is_punct(c0) {
-        return punct_run(b, i, false);
-    }
-    // 5 to 8: \s++$ | \s*[\r\n] | \s+(?!\S) | \s
-    space_piece(b, i, false)
+    letters_general(b, i, 3, false)
 }
 
 /// The split regex of Hugging Face byte-level tokenizers, Qwen2/Qwen3 (`digits` 1) and
@@ -409,6 +366,13 @@ pub(crate) fn hf_next(b: &[u8], i: usize, digits: usize) -> usize {
 }
 
 fn hf_general(b: &[u8], i: usize, digits: usize) -> usize {
+    letters_general(b, i, digits, true)
+}
+
+/// The patterns whose letters are `\p{L}+` (cl100k's and Hugging Face's), at any
+/// character: contraction, letters after an optional prefix, up to `digits` digits,
+/// punctuation, then white space (`o200k_spaces`: without cl100k's `\s++$`).
+fn letters_general(b: &[u8], i: usize, digits: usize, o200k_spaces: bool) -> usize {
     let (c0, l0) = char_at(b, i);
     // 1: (?i:'s|'t|'re|'ve|'m|'ll|'d)
     if let Some(e) = contraction(b, i) {
@@ -443,8 +407,8 @@ fn hf_general(b: &[u8], i: usize, digits: usize) -> usize {
     if is_punct(c0) {
         return punct_run(b, i, false);
     }
-    // 5 to 7: \s*[\r\n]+ | \s+(?!\S) | \s+
-    space_piece(b, i, true)
+    // 5 to 8: (cl100k: \s++$ |) \s*[\r\n]+ | \s+(?!\S) | \s+
+    space_piece(b, i, o200k_spaces)
 }
 
 /// Iterator over the pieces of `text`.

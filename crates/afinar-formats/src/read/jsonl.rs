@@ -445,12 +445,17 @@ fn stream_in<E: From<FormatError>>(
             break;
         }
     }
-    let parsed: Vec<Parsed<'_>> = held
-        .iter()
-        .map(|(origin, raw, value)| Parsed {
-            origin: origin.clone(),
+    let (rows, raws): (Vec<(Origin, Row<Value>)>, Vec<String>) = held
+        .into_iter()
+        .map(|(origin, raw, value)| ((origin, value), raw))
+        .unzip();
+    let parsed: Vec<Parsed<'_>> = rows
+        .into_iter()
+        .zip(&raws)
+        .map(|((origin, value), raw)| Parsed {
+            origin,
             raw,
-            value: value.clone(),
+            value,
             done: None,
         })
         .collect();

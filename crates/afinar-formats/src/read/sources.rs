@@ -66,7 +66,14 @@ pub fn stream_source<E: From<FormatError>>(
     let kind = InputKind::from_path(path)?;
     let name = path.display().to_string();
     if kind == InputKind::Jsonl
-        && let Some(streamed) = stream_jsonl(path, &name, options, progress, &mut sink)?
+        && let Some(streamed) = stream_jsonl(
+            path,
+            &name,
+            options,
+            super::jsonl::STREAM_FROM_BYTES,
+            progress,
+            &mut sink,
+        )?
     {
         return Ok(streamed);
     }
@@ -140,13 +147,14 @@ pub fn stream_source<E: From<FormatError>>(
     })
 }
 
-/// A large plain UTF-8 JSON Lines file, read a batch of lines at a time (see
-/// `jsonl::stream`); `None` for anything [`read_source`] must read whole: a small file,
-/// a forced or non-UTF-8 encoding, a JSON array or a JSON object over several lines.
+/// A plain UTF-8 JSON Lines file of at least `min_bytes`, read a batch of lines at a time
+/// (see `jsonl::stream`); `None` for anything [`read_source`] must read whole: a smaller
+/// file, a forced or non-UTF-8 encoding, a JSON array or a JSON object over several lines.
 fn stream_jsonl<E: From<FormatError>>(
     path: &Path,
     name: &str,
     options: &ReadOptions,
+    min_bytes: u64,
     progress: &dyn Progress,
     sink: &mut impl FnMut(Batch) -> Result<(), E>,
 ) -> Result<Option<Streamed>, E> {
@@ -156,7 +164,7 @@ fn stream_jsonl<E: From<FormatError>>(
         source,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
-    if options.encoding.is_some() || size < super::jsonl::STREAM_FROM_BYTES {
+    if options.encoding.is_some() || size < min_bytes || size == 0 {
         return Ok(None);
     }
     if size > afinar_core::limits::MAX_SOURCE_BYTES {
@@ -287,6 +295,73 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `stream_jsonl` from the first byte, gathered into one output; `None` when the file
+    /// is one `read_source` must read whole.
+    fn streamed(path: &Path) -> Option<(Streamed, ReadOutput)> {
+        let mut out = ReadOutput::default();
+        let s = stream_jsonl::<FormatError>(
+            path,
+            &path.display().to_string(),
+            &ReadOptions::default(),
+            1,
+            &afinar_core::progress::Silent,
+            &mut |b: Batch| {
+                out.examples.extend(b.examples);
+                out.preferences.extend(b.preferences);
+                out.rejects.extend(b.rejects);
+                Ok(())
+            },
+        )
+        .unwrap()?;
+        out.info = s.info.clone();
+        Some((s, out))
+    }
+
+    #[test]
+    fn json_lines_stream_as_they_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "{\"messages\":[{\"role\":\"user\",\"content\":\"Qual o prazo do DAS?\"},{\"role\":\"assistant\",\"content\":\"Até o dia 20 do mês seguinte.\"}]}\n";
+        let mut body = String::from("\u{FEFF}");
+        for i in 0..20_000 {
+            if i == 7 {
+                body.push_str("{\"messages\": nope}\n\n");
+            }
+            body.push_str(line);
+        }
+        let plain = body.trim_start_matches('\u{FEFF}');
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(plain.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let array = format!(
+            "[{}]",
+            plain
+                .lines()
+                .filter(|l| l.starts_with("{\"messages\":["))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let object = "{\n  \"faq\": {\"file_name\": \"faq.json\"}\n}\n".to_owned();
+        for (name, bytes, streams) in [
+            ("big.jsonl", body.as_bytes().to_vec(), true),
+            ("big16.jsonl", utf16, false),
+            ("array.jsonl", array.into_bytes(), false),
+            ("dataset_info.jsonl", object.into_bytes(), false),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let got = streamed(&path);
+            assert_eq!(got.is_some(), streams, "{name}");
+            let Some((s, got)) = got else { continue };
+            let whole = read_source(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(whole.output.examples.len(), 20_000, "{name}");
+            assert_eq!(got.examples, whole.output.examples, "{name}");
+            assert_eq!(got.rejects, whole.output.rejects, "{name}");
+            assert_eq!(got.info, whole.output.info, "{name}");
+            assert_eq!(s.sha256, whole.sha256, "{name}");
+        }
+    }
 
     #[test]
     fn sources_keep_their_order_and_the_first_error_is_reported() {
