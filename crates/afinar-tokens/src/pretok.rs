@@ -300,22 +300,9 @@ pub(crate) fn cl100k_next(b: &[u8], i: usize) -> usize {
     }
     let cat = ascii_cat(c);
     let next = b.get(i + 1).copied();
-    let next_is_letter = next.is_some_and(|n| n.is_ascii_alphabetic());
     // 2: `[^\r\n\p{L}\p{N}]?+\p{L}++`, the letter run going on through any letter.
-    let j = if matches!(cat, OTHER | SPACE) && next_is_letter {
-        i + 1
-    } else {
-        i
-    };
-    if b[j].is_ascii_alphabetic() {
-        let mut k = j + 1;
-        while k < b.len() && b[k].is_ascii_alphabetic() {
-            k += 1;
-        }
-        if k == b.len() || b[k] < 0x80 {
-            return k;
-        }
-        return run(b, k, is_letter);
+    if let Some(e) = ascii_word(b, i) {
+        return e;
     }
     if let Some(e) = ascii_digits(b, i) {
         return e;
@@ -343,26 +330,39 @@ pub(crate) fn hf_next(b: &[u8], i: usize, digits: usize) -> usize {
     let c = b[i];
     // ASCII letters after an optional ASCII space or punctuation: alternative 2 (the
     // contraction needs `'`, which takes the general path).
-    if c < 0x80 && c != b'\'' {
-        let j = if matches!(ascii_cat(c), OTHER | SPACE)
-            && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-        {
-            i + 1
-        } else {
-            i
-        };
-        if b[j].is_ascii_alphabetic() {
-            let mut k = j + 1;
-            while k < b.len() && b[k].is_ascii_alphabetic() {
-                k += 1;
-            }
-            if k == b.len() || b[k] < 0x80 {
-                return k;
-            }
-            return run(b, k, is_letter);
-        }
+    if c < 0x80
+        && c != b'\''
+        && let Some(e) = ascii_word(b, i)
+    {
+        return e;
     }
     hf_general(b, i, digits)
+}
+
+/// `[^\r\n\p{L}\p{N}]?\p{L}+` where ASCII decides it: an optional ASCII space or
+/// punctuation, then an ASCII letter, the run going on through any letter. `b[i]` is
+/// ASCII and not `'` (a contraction is tried first elsewhere).
+#[inline(always)]
+fn ascii_word(b: &[u8], i: usize) -> Option<usize> {
+    let j = if matches!(ascii_cat(b[i]), OTHER | SPACE)
+        && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+    {
+        i + 1
+    } else {
+        i
+    };
+    if !b[j].is_ascii_alphabetic() {
+        return None;
+    }
+    let mut k = j + 1;
+    while k < b.len() && b[k].is_ascii_alphabetic() {
+        k += 1;
+    }
+    Some(if k == b.len() || b[k] < 0x80 {
+        k
+    } else {
+        run(b, k, is_letter)
+    })
 }
 
 fn hf_general(b: &[u8], i: usize, digits: usize) -> usize {
