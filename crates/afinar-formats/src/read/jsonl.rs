@@ -211,6 +211,29 @@ struct Tally {
     kto_rejected: usize,
 }
 
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.kto_kept += other.kto_kept;
+        self.kto_rejected += other.kto_rejected;
+    }
+}
+
+/// Where a read row goes: examples, preferences, or rejects (with its raw line).
+type Outputs<'o> = (
+    &'o mut Vec<Example>,
+    &'o mut Vec<Preference>,
+    &'o mut Vec<Reject>,
+);
+
+fn place(item: Row<Item>, origin: Origin, raw: &str, to: Outputs<'_>) {
+    let (examples, preferences, rejects) = to;
+    match item {
+        Ok(Item::Example(e)) => examples.push(e),
+        Ok(Item::Preference(pref)) => preferences.push(*pref),
+        Err(e) => rejects.push(e.reject(origin, raw)),
+    }
+}
+
 /// Reads JSON Lines, or a document holding one JSON array. A UTF-8 BOM and blank lines
 /// are tolerated; each bad line is a reject and reading goes on. A document holding one
 /// JSON object over several lines (a `dataset_info.json`) is one error.
@@ -402,13 +425,17 @@ fn stream_in<E: From<FormatError>>(
         for p in parse_lines(scanned, opts) {
             match p.done {
                 Some((item, t)) if held.is_empty() => {
-                    tally.kto_kept += t.kto_kept;
-                    tally.kto_rejected += t.kto_rejected;
-                    match item {
-                        Ok(Item::Example(e)) => batch.examples.push(e),
-                        Ok(Item::Preference(pref)) => batch.preferences.push(*pref),
-                        Err(e) => batch.rejects.push(e.reject(p.origin, p.raw)),
-                    }
+                    tally.add(&t);
+                    place(
+                        item,
+                        p.origin,
+                        p.raw,
+                        (
+                            &mut batch.examples,
+                            &mut batch.preferences,
+                            &mut batch.rejects,
+                        ),
+                    );
                 }
                 // From the first prompt/completion row on, rows wait for the file's end.
                 done => {
@@ -630,13 +657,13 @@ fn finish_with(parsed: Vec<Parsed<'_>>, opts: &ReadOptions, out: &mut ReadOutput
         .collect();
     let mut tally = start;
     for (p, item, t) in items {
-        tally.kto_kept += t.kto_kept;
-        tally.kto_rejected += t.kto_rejected;
-        match item {
-            Ok(Item::Example(e)) => out.examples.push(e),
-            Ok(Item::Preference(pref)) => out.preferences.push(*pref),
-            Err(e) => out.rejects.push(e.reject(p.origin, p.raw)),
-        }
+        tally.add(&t);
+        place(
+            item,
+            p.origin,
+            p.raw,
+            (&mut out.examples, &mut out.preferences, &mut out.rejects),
+        );
     }
     if tally.kto_kept + tally.kto_rejected > 0 {
         out.info.notes.push(format!(
