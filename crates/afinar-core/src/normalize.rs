@@ -13,6 +13,65 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Normalises one text. Idempotent: `normalize(normalize(x)) == normalize(x)`.
 pub fn normalize(text: &str) -> String {
+    if is_normal(text) {
+        return text.to_owned();
+    }
+    rewrite(text)
+}
+
+/// [`normalize`] of an owned text, handing it back untouched when it is already normal
+/// (most text is: a reader then copies nothing).
+pub fn normalize_owned(text: String) -> String {
+    if is_normal(&text) {
+        return text;
+    }
+    rewrite(&text)
+}
+
+/// True when [`normalize`] would leave `text` as it is, found in one pass without
+/// allocating: printable ASCII and `\n`, or other characters below U+0300 (no
+/// decomposition or combining class there, so NFC holds; the accents of Portuguese
+/// are there), or beyond them what the NFC quick check passes; none of the characters
+/// cleaning removes or replaces, and no Unicode whitespace but space and `\n`; no
+/// space next to a space or ending a line, no three line breaks in a row, nothing to
+/// trim. Conservative: a false answer only means the full rewrite runs.
+fn is_normal(text: &str) -> bool {
+    let (Some(first), Some(last)) = (text.chars().next(), text.chars().next_back()) else {
+        return true;
+    };
+    if first.is_whitespace() || last.is_whitespace() {
+        return false;
+    }
+    let mut check_nfc = false;
+    // The two characters before the current one.
+    let (mut p2, mut p1) = ('\0', '\0');
+    for c in text.chars() {
+        let fine = match c {
+            ' ' => p1 != ' ',
+            '\n' => p1 != ' ' && !(p1 == '\n' && p2 == '\n'),
+            '!'..='~' => true,
+            '\0'..='\u{7f}' => false,
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+            | '\u{00A0}' | '\u{202F}' | '\u{2007}' => false,
+            c if c.is_control() || c.is_whitespace() => false,
+            c => {
+                check_nfc |= c >= '\u{0300}';
+                true
+            }
+        };
+        if !fine {
+            return false;
+        }
+        p2 = p1;
+        p1 = c;
+    }
+    !check_nfc
+        || unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+}
+
+/// The full normalisation, for text [`is_normal`] does not pass.
+fn rewrite(text: &str) -> String {
     let cleaned = clean_chars(text);
     // Trim first so the classification sees what the output will hold (idempotence).
     let cleaned = cleaned.trim();
@@ -232,6 +291,62 @@ mod tests {
         assert_eq!(normalize("a  | b"), "a | b");
     }
 
+    #[test]
+    fn below_u0300_every_character_is_nfc_on_its_own() {
+        // What `is_normal` relies on to skip the quick check.
+        for c in (0..0x300u32).filter_map(char::from_u32) {
+            assert_eq!(
+                unicode_normalization::char::canonical_combining_class(c),
+                0,
+                "{c:?}"
+            );
+            assert_eq!(
+                unicode_normalization::is_nfc_quick(std::iter::once(c)),
+                unicode_normalization::IsNormalized::Yes,
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_fast_check_passes_normal_text_and_nothing_else() {
+        for normal in [
+            "",
+            "O MEI pode faturar até R$ 81 mil por ano.",
+            "Opção\n\n- item um\n - item dois",
+            "Coração ❤ 日本語",
+            "Veja:\n```\nx = 1\n```",
+        ] {
+            assert!(is_normal(normal), "{normal:?}");
+            assert_eq!(rewrite(normal), normal);
+        }
+        for changed in [
+            " a",
+            "a ",
+            "a\n",
+            "a  b",
+            "a \nb",
+            "a\n\n\nb",
+            "a\tb",
+            "a\rb",
+            "R$\u{00A0}4,8",
+            "in\u{00AD}formação",
+            "a\u{200B}b",
+            "a\u{3000}b",
+            "\u{3000}a",
+            "a\n\u{2003}\nb",
+            "Cafe\u{301}",
+            "a\u{0085}b",
+            "a\u{7f}b",
+        ] {
+            assert!(!is_normal(changed), "{changed:?}");
+        }
+        // Text that needs no change but looks as if it might: not passed, still right.
+        let code = "Exemplo:\n    código  assim";
+        assert!(!is_normal(code));
+        assert_eq!(normalize(code), code);
+    }
+
     proptest! {
         // A fixed seed and no persisted failures: a green run stays green (same cases
         // every run, on every machine).
@@ -240,6 +355,27 @@ mod tests {
             failure_persistence: None,
             ..proptest::test_runner::Config::default()
         })]
+
+        /// Whatever the fast check passes, the full rewrite leaves as it is.
+        #[test]
+        fn the_fast_check_never_passes_text_the_rewrite_would_change(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    12 => "[a-zçãéíóú ]",
+                    3 => Just("\n".to_owned()),
+                    2 => "[|`~-]",
+                    1 => "[\t\r\u{00A0}\u{200B}\u{3000}\u{2003}\u{0301}\u{0085}\u{7f}]",
+                    1 => "ﬁ|한|\u{1100}\u{1161}|e\u{0301}",
+                ],
+                0..60,
+            )
+        ) {
+            let text = parts.concat();
+            if is_normal(&text) {
+                prop_assert_eq!(rewrite(&text), text.clone());
+            }
+            prop_assert_eq!(normalize_owned(text.clone()), rewrite(&text));
+        }
 
         #[test]
         fn idempotent(text in "(\\PC|[ \t\r\n\u{00A0}\u{200B}|`~-]){0,200}") {

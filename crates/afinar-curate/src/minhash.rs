@@ -62,27 +62,27 @@ pub type LshSignature = [u16; BINS];
 /// The plain signature the similarity is estimated from.
 pub type EstimateSignature = [u8; ESTIMATE_BINS];
 
-/// One-permutation MinHash of a set of shingle hashes, densified: `bin` picks a bin from a
-/// shingle's hash, `value` ranks it within the bin (smaller wins), `tag` is what the bin
-/// keeps of the winner. Empty bins take the tag of the next filled bin to the right (past
-/// the end: the first), mixed with the distance.
-fn one_permutation<const K: usize, V: PartialOrd + Copy>(
+/// One-permutation MinHash of a set of shingle hashes, densified: `score` gives a
+/// shingle's bin and its rank within the bin (smaller wins), `tag` is what the bin keeps
+/// of the winner. Empty bins take the tag of the next filled bin to the right (past the
+/// end: the first), mixed with the distance.
+///
+/// Ranks and shingles are packed into one `u64` (rank above, shingle below), so the
+/// winner is a plain minimum: ties go to the smaller shingle hash, the order of the set
+/// never matters, and no branch depends on a rank (a mispredicted one per shingle cost
+/// more than computing the rank).
+fn one_permutation<const K: usize>(
     set: &[u32],
-    empty: V,
-    mut score: impl FnMut(u32) -> (usize, V),
+    mut score: impl FnMut(u32) -> (usize, u32),
     tag: impl Fn(u32) -> u64,
 ) -> [u64; K] {
-    let mut best = [empty; K];
-    let mut winner = [0u32; K];
+    let mut best = [u64::MAX; K];
     let mut filled = [false; K];
     for &x in set {
-        let (bin, v) = score(x);
-        // Ties go to the smaller shingle hash, so the order of the set never matters.
-        if !filled[bin] || v < best[bin] || (v == best[bin] && x < winner[bin]) {
-            best[bin] = v;
-            winner[bin] = x;
-            filled[bin] = true;
-        }
+        let (bin, rank) = score(x);
+        let packed = (u64::from(rank) << 32) | u64::from(x);
+        best[bin] = best[bin].min(packed);
+        filled[bin] = true;
     }
     let mut out = [0u64; K];
     let Some(first) = filled.iter().position(|&f| f) else {
@@ -90,7 +90,7 @@ fn one_permutation<const K: usize, V: PartialOrd + Copy>(
     };
     for b in 0..K {
         if filled[b] {
-            out[b] = tag(winner[b]);
+            out[b] = tag(best[b] as u32);
         }
     }
     let mut source = first;
@@ -112,9 +112,8 @@ fn bin_of(h: u64, k: usize) -> usize {
 
 /// The estimate signature of a shingle set: the low 8 bits of each bin's minimum.
 pub fn estimate_signature(set: &[u32]) -> EstimateSignature {
-    let tags = one_permutation::<ESTIMATE_BINS, u32>(
+    let tags = one_permutation::<ESTIMATE_BINS>(
         set,
-        u32::MAX,
         |x| {
             let h = mix64(u64::from(x) ^ SALT_ESTIMATE);
             (bin_of(h, ESTIMATE_BINS), h as u32)
@@ -132,12 +131,15 @@ pub fn estimate_signature(set: &[u32]) -> EstimateSignature {
 /// a common one): each shingle draws an exponential variable divided by its weight and the
 /// smallest wins its bin, so a shingle of weight `w` wins in proportion to `w`.
 pub fn lsh_signature(set: &[u32], weight: impl Fn(u32) -> f32) -> LshSignature {
-    let tags = one_permutation::<BINS, f32>(
+    let tags = one_permutation::<BINS>(
         set,
-        f32::INFINITY,
         |x| {
             let h = mix64(u64::from(x) ^ SALT_LSH);
-            (bin_of(h, BINS), exponential(h as u32) / weight(x))
+            // Positive floats order as their bits do.
+            (
+                bin_of(h, BINS),
+                (exponential(h as u32) / weight(x)).to_bits(),
+            )
         },
         |x| mix64(u64::from(x) ^ SALT_LSH ^ 0xfeed),
     );

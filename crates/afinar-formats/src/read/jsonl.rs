@@ -902,7 +902,7 @@ fn kto_label(obj: &mut Map<String, Value>) -> Row<Option<bool>> {
 /// A required string field, normalised.
 fn string_field(obj: &mut Map<String, Value>, key: &str, opts: &ReadOptions) -> Row<String> {
     match obj.remove(key) {
-        Some(Value::String(s)) => Ok(text(&s, opts)),
+        Some(Value::String(s)) => Ok(text(s, opts)),
         Some(Value::Null) => fail(RowCode::MissingField, format!("`{key}` is null")),
         Some(other) => Err(wrong(format!("`{key}`"), &other, "a string")),
         None => Err(missing(key)),
@@ -1142,7 +1142,7 @@ fn turn(value: Value, n: usize, opts: &ReadOptions, turns: &mut Turns) -> Row<()
     if who_is == Speaker::FunctionCall {
         return turns.call(n, &raw);
     }
-    let content = text(&raw, opts);
+    let content = text(raw, opts);
     if content.is_empty() {
         return fail(
             RowCode::EmptyContent,
@@ -1225,7 +1225,7 @@ fn alpaca_prompt(obj: &mut Map<String, Value>, opts: &ReadOptions) -> Row<Vec<Me
                         format!("`history` item {n} is not a [question, answer] pair of strings"),
                     );
                 };
-                let (q, a) = (text(q, opts), text(a, opts));
+                let (q, a) = (text(*q, opts), text(*a, opts));
                 if q.is_empty() || a.is_empty() {
                     return fail(
                         RowCode::EmptyContent,
@@ -1316,7 +1316,7 @@ fn ranking(mut obj: Map<String, Value>, origin: &Origin, opts: &ReadOptions) -> 
 fn answer(value: Value, key: &str, opts: &ReadOptions) -> Row<Message> {
     let one = match value {
         Value::String(s) => {
-            let content = text(&s, opts);
+            let content = text(s, opts);
             if content.is_empty() {
                 return fail(RowCode::EmptyContent, format!("`{key}` is empty"));
             }
@@ -1507,7 +1507,7 @@ fn message(value: Value, n: usize, opts: &ReadOptions, turns: &mut Turns) -> Row
     if role == Speaker::FunctionCall {
         return turns.call(n, &raw);
     }
-    let content = text(&raw, opts);
+    let content = text(raw, opts);
     if content.is_empty() && tool_calls.is_none() {
         return fail(
             RowCode::EmptyContent,
@@ -1661,7 +1661,7 @@ fn completion(
     // Separators are stripped before normalisation, which would trim them.
     let mut example = pc.to_example(None, framing, origin.clone());
     for m in &mut example.messages {
-        m.content = text(&m.content, opts);
+        m.content = text(std::mem::take(&mut m.content), opts);
     }
     for (key, m) in ["prompt", "completion"].iter().zip(&example.messages) {
         if m.content.is_empty() {

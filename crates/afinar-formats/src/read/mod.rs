@@ -300,12 +300,14 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> (&[u8], bool) {
     }
 }
 
-/// Applies normalisation when asked.
-pub(crate) fn text(s: &str, opts: &ReadOptions) -> String {
+/// Applies normalisation when asked. An owned text that is already normal is handed
+/// back as it is, not copied.
+pub(crate) fn text(s: impl Into<String>, opts: &ReadOptions) -> String {
+    let s = s.into();
     if opts.normalize {
-        afinar_core::normalize::normalize(s)
+        afinar_core::normalize::normalize_owned(s)
     } else {
-        s.to_owned()
+        s
     }
 }
 
