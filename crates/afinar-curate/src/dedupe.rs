@@ -276,8 +276,16 @@ fn near_merges(
     let items = &prep.items;
     let lsh = prep.candidates(
         t,
-        |i| unique[i as usize],
-        |i, j| !figures_only || items[i as usize].figures == items[j as usize].figures,
+        |i| {
+            unique[i as usize].then(|| {
+                if figures_only {
+                    items[i as usize].figures
+                } else {
+                    0
+                }
+            })
+        },
+        |_, _| true,
         want_links,
     );
     // Identical answers: always compare (small buckets only).
@@ -362,7 +370,7 @@ fn kept_links(
         && keys.len() <= EXHAUSTIVE
         && !prep.is_exhaustive()
     {
-        let pairs = prep.all_pairs(t, kept, |_, _| true);
+        let pairs = prep.all_pairs(t, |i| kept(i).then_some(0), |_, _| true);
         let links = prep
             .similar_pairs(examples, &pairs, t)
             .into_iter()

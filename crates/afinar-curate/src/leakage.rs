@@ -57,7 +57,7 @@ pub fn leakage(
     if let Some(t) = threshold {
         let nt32 = nt as u32;
         let pairs = prep
-            .candidates(t, |_| true, |i, j| i < nt32 && j >= nt32, false)
+            .candidates(t, |_| Some(0), |i, j| i < nt32 && j >= nt32, false)
             .pairs;
         let hits: Vec<(usize, usize, f64)> = prep
             .similar_pairs(&all, &pairs, t)

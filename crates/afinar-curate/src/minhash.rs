@@ -274,13 +274,17 @@ impl Banding {
         1.0 - (0..self.bands).fold(1.0, |acc, _| acc * (1.0 - p))
     }
 
-    /// The hash of band `band` of a signature; never 0.
+    /// The hash of band `band` of a signature; never 0. The band's bins are packed four
+    /// to a word and each word mixed once (a mix per bin was a tenth of a dedupe).
     pub fn key(&self, sig: &LshSignature, band: usize) -> u64 {
-        let mut h = mix64(band as u64 + 1);
-        for &bin in &self.bins[band * self.rows..(band + 1) * self.rows] {
-            h = mix64(h ^ u64::from(sig[usize::from(bin)]));
-        }
-        h.max(1)
+        let bins = &self.bins[band * self.rows..(band + 1) * self.rows];
+        let pack = |part: &[u8]| {
+            part.iter()
+                .fold(0u64, |w, &bin| (w << 16) | u64::from(sig[usize::from(bin)]))
+        };
+        let (low, high) = bins.split_at(bins.len().min(4));
+        let h = mix64(pack(low) ^ mix64(band as u64 + 1));
+        mix64(h ^ pack(high) ^ ((high.len() as u64) << 62)).max(1)
     }
 }
 
@@ -293,32 +297,59 @@ pub(crate) struct Candidates {
     pub skipped: Vec<Vec<u32>>,
 }
 
-/// Every pair `(i, j)`, `i < j`, of examples passing `item` that shares at least one band
+/// Every pair `(i, j)`, `i < j`, of examples of one class that shares at least one band
 /// and passes `keep`, over `n` examples whose band hashes `key(i, band)` gives (0: no
-/// signature, never a candidate).
+/// signature, never a candidate). `member` gives an example's class, or `None` to leave
+/// it out: a bucket's members are grouped by class before any pair is looked at, so
+/// pairs of different classes cost nothing (on FAQ text, different figures rule out most
+/// of the pairs a bucket holds). Bucket sizes count every member, whatever its class.
 pub(crate) fn candidates(
     n: usize,
     bands: usize,
     key: impl Fn(usize, usize) -> u64 + Sync,
-    item: impl Fn(u32) -> bool + Sync,
+    member: impl Fn(u32) -> Option<u64> + Sync,
     keep: impl Fn(u32, u32) -> bool + Sync,
     want_skipped: bool,
 ) -> Candidates {
-    let members: Vec<u32> = (0..n as u32).filter(|&i| item(i)).collect();
+    let mut classes = vec![0u64; n];
+    let mut members: Vec<u32> = Vec::new();
+    for i in 0..n as u32 {
+        if let Some(c) = member(i) {
+            classes[i as usize] = c;
+            members.push(i);
+        }
+    }
     let mut result = Candidates::default();
-    // A few bands at a time, so the pairs found more than once are merged early.
-    const AT_ONCE: usize = 16;
+    // A few bands at a time, so the pairs found more than once are merged early. Their
+    // keys are computed a block of examples at a time, each example's signature read
+    // once for all of them: read once per band, the signatures made the keys a tenth
+    // of a dedupe, waiting on memory.
+    const AT_ONCE: usize = 8;
+    const BLOCK: usize = 2048;
     for first in (0..bands).step_by(AT_ONCE) {
-        let per_band: Vec<Candidates> = (first..(first + AT_ONCE).min(bands))
+        let these = first..(first + AT_ONCE).min(bands);
+        let blocks: Vec<Vec<Vec<(u64, u32)>>> = members
+            .par_chunks(BLOCK)
+            .map(|block| {
+                let mut out = vec![Vec::with_capacity(block.len()); these.len()];
+                for &i in block {
+                    for (keys, b) in out.iter_mut().zip(these.clone()) {
+                        let h = key(i as usize, b);
+                        if h != 0 {
+                            keys.push((h, i));
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        let per_band: Vec<Candidates> = (0..these.len())
             .into_par_iter()
-            .map(|b| {
-                let mut keyed: Vec<(u64, u32)> = members
-                    .iter()
-                    .map(|&i| (key(i as usize, b), i))
-                    .filter(|&(h, _)| h != 0)
-                    .collect();
-                sort_keyed(&mut keyed);
+            .map(|k| {
+                let parts: Vec<&[(u64, u32)]> = blocks.iter().map(|b| b[k].as_slice()).collect();
+                let keyed = sort_keyed(&parts);
                 let mut out = Candidates::default();
+                let mut by_class: Vec<(u64, u32)> = Vec::new();
                 let mut start = 0;
                 while start < keyed.len() {
                     let mut end = start + 1;
@@ -326,25 +357,38 @@ pub(crate) fn candidates(
                         end += 1;
                     }
                     let bucket = &keyed[start..end];
+                    start = end;
                     if bucket.len() > MAX_BUCKET {
                         if want_skipped {
                             out.skipped.push(bucket.iter().map(|&(_, i)| i).collect());
                         }
-                    } else {
-                        for (a, &(_, i)) in bucket.iter().enumerate() {
-                            for &(_, j) in &bucket[a + 1..] {
-                                let (i, j) = (i.min(j), i.max(j));
+                        continue;
+                    }
+                    // In index order within a class, so `i < j`.
+                    by_class.clear();
+                    by_class.extend(bucket.iter().map(|&(_, i)| (classes[i as usize], i)));
+                    by_class.sort_unstable();
+                    let mut run = 0;
+                    while run < by_class.len() {
+                        let mut run_end = run + 1;
+                        while run_end < by_class.len() && by_class[run_end].0 == by_class[run].0 {
+                            run_end += 1;
+                        }
+                        let same = &by_class[run..run_end];
+                        for (a, &(_, i)) in same.iter().enumerate() {
+                            for &(_, j) in &same[a + 1..] {
                                 if keep(i, j) {
                                     out.pairs.push((i, j));
                                 }
                             }
                         }
+                        run = run_end;
                     }
-                    start = end;
                 }
                 out
             })
             .collect();
+        drop(blocks);
         for band in per_band {
             result.pairs.extend(band.pairs);
             result.skipped.extend(band.skipped);
@@ -355,26 +399,28 @@ pub(crate) fn candidates(
     result
 }
 
-/// Sorts `(hash, index)` entries: by the hash's top 16 bits into 65,536 bins (the hashes
-/// are uniform, so bins hold a few entries each), then each bin in full. The same order
-/// as a plain sort, in a fraction of the time.
-fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
-    if keyed.len() < 4096 {
-        keyed.sort_unstable();
-        return;
+/// The `(hash, index)` entries of `parts`, sorted: by the hash's top 16 bits into 65,536
+/// bins (the hashes are uniform, so bins hold a few entries each), then each bin in full.
+/// The same order as a plain sort, in a fraction of the time.
+fn sort_keyed(parts: &[&[(u64, u32)]]) -> Vec<(u64, u32)> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len < 4096 {
+        let mut all = parts.concat();
+        all.sort_unstable();
+        return all;
     }
     const BITS: u32 = 16;
     let bin = |h: u64| (h >> (64 - BITS)) as usize;
     let mut starts = vec![0usize; (1 << BITS) + 1];
-    for &(h, _) in keyed.iter() {
+    for &(h, _) in parts.iter().flat_map(|p| p.iter()) {
         starts[bin(h) + 1] += 1;
     }
     for b in 0..1 << BITS {
         starts[b + 1] += starts[b];
     }
     let mut next = starts.clone();
-    let mut sorted = vec![(0u64, 0u32); keyed.len()];
-    for &e in keyed.iter() {
+    let mut sorted = vec![(0u64, 0u32); len];
+    for &e in parts.iter().flat_map(|p| p.iter()) {
         let b = bin(e.0);
         sorted[next[b]] = e;
         next[b] += 1;
@@ -382,7 +428,7 @@ fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
     for w in starts.windows(2) {
         sorted[w[0]..w[1]].sort_unstable();
     }
-    *keyed = sorted;
+    sorted
 }
 
 #[cfg(test)]
@@ -412,7 +458,7 @@ mod tests {
             3,
             banding.bands,
             |i, band| banding.key(&sigs[i], band),
-            |_| true,
+            |_| Some(0),
             |_, _| true,
             false,
         );
@@ -423,8 +469,62 @@ mod tests {
     fn empty_sets_are_never_candidates() {
         assert_eq!(lsh_signature(&[], |_| 1.0), [0u16; BINS]);
         assert_eq!(estimate_signature(&[]), [0u8; ESTIMATE_BINS]);
-        let found = candidates(2, 4, |_, _| 0, |_| true, |_, _| true, false);
+        let found = candidates(2, 4, |_, _| 0, |_| Some(0), |_, _| true, false);
         assert!(found.pairs.is_empty());
+    }
+
+    #[test]
+    fn only_pairs_of_one_class_are_candidates_and_buckets_count_every_class() {
+        // Six examples in one bucket of every band, in classes 7, 8, 7, 9, 8, 7; one left
+        // out.
+        let classes = [Some(7), Some(8), Some(7), Some(9), Some(8), Some(7), None];
+        let found = candidates(7, 3, |_, _| 42, |i| classes[i as usize], |_, _| true, true);
+        assert_eq!(found.pairs, vec![(0, 2), (0, 5), (1, 4), (2, 5)]);
+        assert!(found.skipped.is_empty());
+        // `keep` still has the last word.
+        let found = candidates(
+            7,
+            3,
+            |_, _| 42,
+            |i| classes[i as usize],
+            |i, _| i != 0,
+            false,
+        );
+        assert_eq!(found.pairs, vec![(1, 4), (2, 5)]);
+        // One bucket past the cap, whatever the classes of its members: skipped.
+        let n = MAX_BUCKET + 1;
+        let found = candidates(
+            n,
+            2,
+            |_, _| 42,
+            |i| Some(u64::from(i % 50)),
+            |_, _| true,
+            true,
+        );
+        assert!(found.pairs.is_empty());
+        assert_eq!(found.skipped.len(), 2);
+        assert_eq!(found.skipped[0].len(), n);
+    }
+
+    #[test]
+    fn band_keys_tell_bands_apart_and_depend_on_every_bin_of_theirs() {
+        for rows in 1..=MAX_ROWS {
+            let banding = Banding::new(rows, 40);
+            let base = [7u16; BINS];
+            let mut keys = std::collections::HashSet::new();
+            for band in 0..banding.bands {
+                assert!(
+                    keys.insert(banding.key(&base, band)),
+                    "rows {rows} band {band}"
+                );
+                for r in 0..rows {
+                    let bin = usize::from(banding.bins[band * rows + r]);
+                    let mut changed = base;
+                    changed[bin] = 8;
+                    assert_ne!(banding.key(&changed, band), banding.key(&base, band));
+                }
+            }
+        }
     }
 
     #[test]
@@ -608,7 +708,7 @@ mod tests {
     #[test]
     fn sort_keyed_is_a_sort() {
         let mut state = 2026u64;
-        let mut keyed: Vec<(u64, u32)> = (0..5000u32)
+        let keyed: Vec<(u64, u32)> = (0..5000u32)
             .map(|i| {
                 state = mix64(state);
                 ((state % 997).wrapping_mul(0x9e37_79b9_7f4a_7c15), i)
@@ -616,7 +716,12 @@ mod tests {
             .collect();
         let mut expected = keyed.clone();
         expected.sort_unstable();
-        sort_keyed(&mut keyed);
-        assert_eq!(keyed, expected);
+        let (a, b) = keyed.split_at(1234);
+        assert_eq!(sort_keyed(&[a, b]), expected);
+        assert_eq!(sort_keyed(&[&keyed[..100], &keyed[100..300]]), {
+            let mut few = keyed[..300].to_vec();
+            few.sort_unstable();
+            few
+        });
     }
 }

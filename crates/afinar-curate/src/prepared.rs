@@ -162,21 +162,21 @@ impl Prepared {
         )
     }
 
-    /// The pairs `(i, j)`, `i < j`, of examples passing `item` and `keep` that may reach
-    /// `t` (every pair on small inputs, the LSH candidates on large ones), each kept only
-    /// when [`Self::may_reach`] allows it; sorted. With `want_skipped`, the LSH buckets
-    /// skipped as too big too.
+    /// The pairs `(i, j)`, `i < j`, of examples of one class (`member`: `None` leaves an
+    /// example out) passing `keep` that may reach `t` (every pair on small inputs, the
+    /// LSH candidates on large ones), each kept only when [`Self::may_reach`] allows it;
+    /// sorted. With `want_skipped`, the LSH buckets skipped as too big too.
     pub fn candidates(
         &self,
         t: f64,
-        item: impl Fn(u32) -> bool + Sync,
+        member: impl Fn(u32) -> Option<u64> + Sync,
         keep: impl Fn(u32, u32) -> bool + Sync,
         want_skipped: bool,
     ) -> Candidates {
         match &self.search {
             Search::None => Candidates::default(),
             Search::Exhaustive => Candidates {
-                pairs: self.all_pairs(t, item, keep),
+                pairs: self.all_pairs(t, member, keep),
                 skipped: Vec::new(),
             },
             Search::Lsh(banding) => minhash::candidates(
@@ -189,7 +189,7 @@ impl Prepared {
                         banding.key(&self.lsh[i], band)
                     }
                 },
-                item,
+                member,
                 |i, j| keep(i, j) && self.may_reach(i as usize, j as usize, t),
                 want_skipped,
             ),
@@ -201,16 +201,24 @@ impl Prepared {
         matches!(self.search, Search::Exhaustive)
     }
 
-    /// Every pair `(i, j)`, `i < j`, of examples passing `item` and `keep` that
-    /// [`Self::may_reach`] allows at `t`, sorted. Quadratic: for small inputs.
+    /// Every pair `(i, j)`, `i < j`, of examples of one class (as for
+    /// [`Self::candidates`]) passing `keep` that [`Self::may_reach`] allows at `t`,
+    /// sorted. Quadratic: for small inputs.
     pub fn all_pairs(
         &self,
         t: f64,
-        item: impl Fn(u32) -> bool + Sync,
+        member: impl Fn(u32) -> Option<u64> + Sync,
         keep: impl Fn(u32, u32) -> bool + Sync,
     ) -> Vec<(u32, u32)> {
-        let members: Vec<u32> = (0..self.len() as u32).filter(|&i| item(i)).collect();
-        let keep = |i: u32, j: u32| keep(i, j) && self.may_reach(i as usize, j as usize, t);
+        let classes: Vec<Option<u64>> = (0..self.len() as u32).map(&member).collect();
+        let members: Vec<u32> = (0..self.len() as u32)
+            .filter(|&i| classes[i as usize].is_some())
+            .collect();
+        let keep = |i: u32, j: u32| {
+            classes[i as usize] == classes[j as usize]
+                && keep(i, j)
+                && self.may_reach(i as usize, j as usize, t)
+        };
         members
             .par_iter()
             .enumerate()
@@ -604,7 +612,7 @@ mod tests {
         }
         let p = Prepared::new(&exs, Some(0.5));
         assert!(matches!(p.search, Search::Lsh(_)));
-        let found = p.candidates(0.5, |_| true, |_, _| true, false);
+        let found = p.candidates(0.5, |_| Some(0), |_, _| true, false);
         let similar = p.similar_pairs(&exs, &found.pairs, 0.5);
         let pairs: Vec<(u32, u32)> = similar.iter().map(|&(i, j, _)| (i, j)).collect();
         let expected: Vec<(u32, u32)> = originals

@@ -170,7 +170,7 @@ fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> 
     drop(first);
     // One example per exact key is enough to find the near pairs.
     let pairs = prep
-        .candidates(t, |i| unique[i as usize], |_, _| true, false)
+        .candidates(t, |i| unique[i as usize].then_some(0), |_, _| true, false)
         .pairs;
     prep.similar_pairs(examples, &pairs, t)
         .into_iter()
