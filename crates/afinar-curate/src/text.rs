@@ -274,12 +274,19 @@ pub(crate) fn for_each_shingle(question: &str, answer: &str, mut f: impl FnMut(u
 
 /// The question-and-answer shingle set as dedupe, split and leakage compare it: the
 /// hashes truncated to 32 bits, sorted, without repeats.
+#[cfg(test)]
 pub(crate) fn shingle_set32(question: &str, answer: &str) -> Vec<u32> {
     let mut set = Vec::with_capacity(question.len() + answer.len());
+    shingle_set32_into(question, answer, &mut set);
+    set
+}
+
+/// [`shingle_set32`] into `set` (cleared first), reusing its buffer.
+pub(crate) fn shingle_set32_into(question: &str, answer: &str, set: &mut Vec<u32>) {
+    set.clear();
     for_each_shingle(question, answer, |h| set.push(h as u32));
     set.sort_unstable();
     set.dedup();
-    set
 }
 
 fn hash_window(w: u128, salt: u64) -> u64 {
