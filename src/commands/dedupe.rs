@@ -88,6 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::ui::check_output(&args.inputs, &args.output, args.format == Format::Json)?;
     let bars = Bars::new(args.quiet);
     let (examples, rejects) = read_inputs(&args.inputs, &bars)?;
+    eprintln!(afinar_curate::cpu_now(), t0.elapsed());
     bars.stage(&format!(
         "Deduplicating {}",
         ui::count(examples.len() as u64, "example", "examples")
@@ -123,6 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })?);
     }
     afinar_formats::atomic::commit(pending)?;
+    eprintln!(afinar_curate::cpu_now(), t0.elapsed());
 
     let summary = Summary {
         inputs: args

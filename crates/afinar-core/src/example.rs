@@ -20,9 +20,10 @@ pub struct Message {
     /// OpenAI's per-message training weight (0 or 1, assistant messages only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u8>,
-    /// Assistant tool calls, passed through untouched.
+    /// Assistant tool calls, passed through untouched. Boxed: a JSON value is 72 bytes,
+    /// and nearly every message has none (a message is 88 bytes, not 152).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Value>,
+    pub tool_calls: Option<Box<Value>>,
     /// The call a `tool` message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,

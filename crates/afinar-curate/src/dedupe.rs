@@ -144,7 +144,8 @@ fn run(
     want_links: bool,
 ) -> Result<(DedupeOutput, Option<KeptLinks>), CurateError> {
     let threshold = opts.near.map(check_threshold).transpose()?;
-    let prep = Prepared::new(&examples, threshold);
+    let mut prep = Prepared::new(&examples, threshold);
+    eprintln!(crate::cpu_now(), t0.elapsed());
     let n = prep.len();
 
     // rep[i]: the kept example that i is a copy of (itself when kept).
@@ -160,7 +161,8 @@ fn run(
 
     if let Some(t) = threshold {
         let unique: Vec<bool> = (0..n).map(|i| rep[i] == i).collect();
-        near = near_merges(&examples, &prep, t, &unique, want_links);
+        near = near_merges(&examples, &mut prep, t, &unique, want_links);
+        eprintln!(crate::cpu_now(), t0.elapsed());
         let merges = &near.merges;
         // Greedy in input order: an example joins the earliest kept example it matches,
         // so each dropped copy is itself at or above the threshold to the one kept.
@@ -221,7 +223,9 @@ fn run(
         })
         .collect();
     drop(members);
+    eprintln!(crate::cpu_now(), t0.elapsed());
     let conflicts = conflicts(&examples, &prep, &rep);
+    eprintln!(crate::cpu_now(), t0.elapsed());
     let links = want_links.then(|| kept_links(&examples, &prep, &rep, threshold, near));
 
     let kept_indices: Vec<usize> = (0..n).filter(|&i| rep[i] == i).collect();
@@ -265,7 +269,7 @@ struct Near {
 /// carry "Sim." and "Não." into one), and the same figures. Sorted by `(j, i)`.
 fn near_merges(
     examples: &[Example],
-    prep: &Prepared,
+    prep: &mut Prepared,
     t: f64,
     unique: &[bool],
     want_links: bool,
@@ -288,6 +292,9 @@ fn near_merges(
         |_, _| true,
         want_links,
     );
+    // The bands are done with: their signatures are a third of what dedupe holds.
+    prep.release_lsh();
+    eprintln!(crate::cpu_now(), t0.elapsed(), lsh.pairs.len());
     // Identical answers: always compare (small buckets only).
     let mut by_answer: HashMap<u128, Vec<u32>> = HashMap::new();
     for (i, fp) in prep.items.iter().enumerate() {
@@ -314,6 +321,7 @@ fn near_merges(
         prep.similar_pairs(examples, &same_answer, t)
     };
     drop(same_answer);
+    eprintln!(crate::cpu_now(), t0.elapsed(), similar.len());
     let mut merges: Vec<(u32, u32, f64)> = similar
         .par_iter()
         .copied()
@@ -327,6 +335,7 @@ fn near_merges(
         })
         .collect();
     merges.sort_unstable_by_key(|&(i, j, _)| (j, i));
+    eprintln!(crate::cpu_now(), t0.elapsed(), merges.len());
     let lsh_similar = if want_links {
         similar
             .iter()

@@ -165,19 +165,17 @@ fn exponential(bits: u32) -> f32 {
     (-(exponent as f64 * std::f64::consts::LN_2 + ln_m)) as f32
 }
 
-/// Equal bins of two estimate signatures.
+/// Equal bins of two estimate signatures. Written as a plain count over byte pairs,
+/// which compilers turn into vector compares (16 bins an instruction with SSE2).
 fn equal_bins(a: &EstimateSignature, b: &EstimateSignature) -> u32 {
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let mut equal = 0;
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        let mut xa = [0u8; 8];
-        let mut ya = [0u8; 8];
-        xa.copy_from_slice(x);
-        ya.copy_from_slice(y);
-        let d = u64::from_le_bytes(xa) ^ u64::from_le_bytes(ya);
-        // The high bit of each byte of `zero` is set where `d`'s byte is zero.
-        let zero = !(((d & LOW) + LOW) | d | LOW);
-        equal += zero.count_ones();
+    let mut equal = 0u32;
+    for (x, y) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
+        // Per chunk into a `u8`, which cannot overflow at 32.
+        let mut chunk = 0u8;
+        for (p, q) in x.iter().zip(y) {
+            chunk += u8::from(p == q);
+        }
+        equal += u32::from(chunk);
     }
     equal
 }
@@ -324,7 +322,7 @@ pub(crate) fn candidates(
     // keys are computed a block of examples at a time, each example's signature read
     // once for all of them: read once per band, the signatures made the keys a tenth
     // of a dedupe, waiting on memory.
-    const AT_ONCE: usize = 8;
+    const AT_ONCE: usize = 4;
     const BLOCK: usize = 2048;
     for first in (0..bands).step_by(AT_ONCE) {
         let these = first..(first + AT_ONCE).min(bands);

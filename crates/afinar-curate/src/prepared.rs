@@ -52,6 +52,9 @@ enum Search {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub items: Vec<Fingerprint>,
+    /// Each item's [`Fingerprint::size`], apart: the pair filters read sizes for millions
+    /// of pairs, and a compact array stays in cache where the fingerprints do not.
+    sizes: Vec<u32>,
     estimates: Vec<EstimateSignature>,
     lsh: Vec<LshSignature>,
     search: Search,
@@ -113,8 +116,10 @@ impl Prepared {
                     }
                 }
             });
+        let sizes = items.iter().map(|f| f.size).collect();
         Self {
             items,
+            sizes,
             estimates,
             lsh,
             search,
@@ -132,7 +137,7 @@ impl Prepared {
     /// False when the sizes alone rule out similarity `t`: [`text::jaccard_at_least`]
     /// needs as many common shingles as this computes.
     fn sizes_allow(&self, i: usize, j: usize, t: f64) -> bool {
-        let (la, lb) = (self.items[i].size as usize, self.items[j].size as usize);
+        let (la, lb) = (self.sizes[i] as usize, self.sizes[j] as usize);
         if la == 0 && lb == 0 {
             return true;
         }
@@ -149,17 +154,11 @@ impl Prepared {
         if self.estimates.is_empty() {
             return true;
         }
-        let (a, b) = (&self.items[i], &self.items[j]);
-        if a.size == 0 && b.size == 0 {
+        let (la, lb) = (self.sizes[i] as usize, self.sizes[j] as usize);
+        if la == 0 && lb == 0 {
             return true;
         }
-        minhash::may_reach(
-            &self.estimates[i],
-            &self.estimates[j],
-            a.size as usize,
-            b.size as usize,
-            t,
-        )
+        minhash::may_reach(&self.estimates[i], &self.estimates[j], la, lb, t)
     }
 
     /// The pairs `(i, j)`, `i < j`, of examples of one class (`member`: `None` leaves an
@@ -179,21 +178,30 @@ impl Prepared {
                 pairs: self.all_pairs(t, member, keep),
                 skipped: Vec::new(),
             },
-            Search::Lsh(banding) => minhash::candidates(
-                self.len(),
-                banding.bands,
-                |i, band| {
-                    if self.items[i].size == 0 {
-                        0
-                    } else {
-                        banding.key(&self.lsh[i], band)
-                    }
-                },
-                member,
-                |i, j| keep(i, j) && self.may_reach(i as usize, j as usize, t),
-                want_skipped,
-            ),
+            Search::Lsh(banding) => {
+                assert_eq!(self.lsh.len(), self.len(), "candidates after release_lsh");
+                minhash::candidates(
+                    self.len(),
+                    banding.bands,
+                    |i, band| {
+                        if self.sizes[i] == 0 {
+                            0
+                        } else {
+                            banding.key(&self.lsh[i], band)
+                        }
+                    },
+                    member,
+                    |i, j| keep(i, j) && self.may_reach(i as usize, j as usize, t),
+                    want_skipped,
+                )
+            }
         }
+    }
+
+    /// Frees the LSH signatures, once [`Self::candidates`] is no longer needed (it
+    /// must not be called after).
+    pub fn release_lsh(&mut self) {
+        self.lsh = Vec::new();
     }
 
     /// Whether [`Self::candidates`] compares every pair.
@@ -275,7 +283,7 @@ impl Prepared {
         let mut start = 0;
         while start < survivors.len() {
             let (end, members) = self.chunk_within_budget(&survivors, start, budget);
-            let size = |i: u32| self.items[i as usize].size as usize;
+            let size = |i: u32| self.sizes[i as usize] as usize;
             let sets = FlatSets::build(&members, size, |i, q, a, set| {
                 text::fold_question_answer(examples[i as usize].borrow(), q, a);
                 text::shingle_set32_into(q, a, set);
@@ -305,7 +313,7 @@ impl Prepared {
             let more: usize = [i, j]
                 .into_iter()
                 .filter(|x| !seen.contains(x))
-                .map(|x| self.items[x as usize].size as usize)
+                .map(|x| self.sizes[x as usize] as usize)
                 .sum();
             if held + more > budget && end > start {
                 break;

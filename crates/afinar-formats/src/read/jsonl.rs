@@ -1031,7 +1031,7 @@ impl Turns {
         }
         self.call_turn = n;
         let mut m = Message::new(Role::Assistant, "");
-        m.tool_calls = Some(Value::Array(calls));
+        m.tool_calls = Some(Box::new(Value::Array(calls)));
         self.messages.push(m);
         Ok(())
     }
@@ -1556,7 +1556,7 @@ fn message(value: Value, n: usize, opts: &ReadOptions, turns: &mut Turns) -> Row
         content,
         name,
         weight,
-        tool_calls,
+        tool_calls: tool_calls.map(Box::new),
         tool_call_id,
     };
     match role {
@@ -1978,8 +1978,8 @@ mod tests {
             ]
         );
         assert_eq!(
-            ex.messages[1].tool_calls,
-            Some(serde_json::json!([
+            ex.messages[1].tool_calls.as_deref(),
+            Some(&serde_json::json!([
                 {"id": "call_1", "type": "function", "function": {"name": "calcular_das", "arguments": "{\"receita\":20000}"}},
                 {"id": "call_2", "type": "function", "function": {"name": "calcular_das", "arguments": "{\"receita\": 1}"}}
             ]))

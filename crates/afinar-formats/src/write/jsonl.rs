@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn tool_only_assistant_messages_get_null_content() {
         let mut ex = Example::single_turn(None, "q", "", Origin::line("f", 1));
-        ex.messages[1].tool_calls = Some(json!([{"id": "c1"}]));
+        ex.messages[1].tool_calls = Some(Box::new(json!([{"id": "c1"}])));
         ex.extra.insert("tools".into(), json!([]));
         let line = render(vec![ChatLine(&ex)], false);
         assert!(

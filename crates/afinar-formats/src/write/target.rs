@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn what_a_dialect_cannot_express_is_refused_with_a_code() {
         let mut tools = multi_turn();
-        tools.messages[2].tool_calls = Some(json!([{"id": "c1"}]));
+        tools.messages[2].tool_calls = Some(Box::new(json!([{"id": "c1"}])));
         assert_eq!(chat(Dialect::Vertex, &tools).unwrap_err().code, code::TOOLS);
         assert!(chat(Dialect::Openai, &tools).is_ok());
         let mut late = multi_turn();
