@@ -88,7 +88,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::ui::check_output(&args.inputs, &args.output, args.format == Format::Json)?;
     let bars = Bars::new(args.quiet);
     let (examples, rejects) = read_inputs(&args.inputs, &bars)?;
-    eprintln!(afinar_curate::cpu_now(), t0.elapsed());
     bars.stage(&format!(
         "Deduplicating {}",
         ui::count(examples.len() as u64, "example", "examples")
@@ -124,7 +123,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })?);
     }
     afinar_formats::atomic::commit(pending)?;
-    eprintln!(afinar_curate::cpu_now(), t0.elapsed());
 
     let summary = Summary {
         inputs: args

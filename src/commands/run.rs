@@ -69,14 +69,6 @@ struct StageBars<'a>(&'a Bars);
 
 impl afinar_pipeline::run::Progress for StageBars<'_> {
     fn stage(&mut self, name: &str) {
-        eprintln!(
-            afinar_curate::cpu_now(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs_f64()
-                % 1000.0
-        );
         self.0.stage(&format!("{name}…"));
     }
 

@@ -145,7 +145,6 @@ fn run(
 ) -> Result<(DedupeOutput, Option<KeptLinks>), CurateError> {
     let threshold = opts.near.map(check_threshold).transpose()?;
     let mut prep = Prepared::new(&examples, threshold);
-    eprintln!(crate::cpu_now(), t0.elapsed());
     let n = prep.len();
 
     // rep[i]: the kept example that i is a copy of (itself when kept).
@@ -162,7 +161,6 @@ fn run(
     if let Some(t) = threshold {
         let unique: Vec<bool> = (0..n).map(|i| rep[i] == i).collect();
         near = near_merges(&examples, &mut prep, t, &unique, want_links);
-        eprintln!(crate::cpu_now(), t0.elapsed());
         let merges = &near.merges;
         // Greedy in input order: an example joins the earliest kept example it matches,
         // so each dropped copy is itself at or above the threshold to the one kept.
@@ -223,9 +221,7 @@ fn run(
         })
         .collect();
     drop(members);
-    eprintln!(crate::cpu_now(), t0.elapsed());
     let conflicts = conflicts(&examples, &prep, &rep);
-    eprintln!(crate::cpu_now(), t0.elapsed());
     let links = want_links.then(|| kept_links(&examples, &prep, &rep, threshold, near));
 
     let kept_indices: Vec<usize> = (0..n).filter(|&i| rep[i] == i).collect();
@@ -294,7 +290,6 @@ fn near_merges(
     );
     // The bands are done with: their signatures are a third of what dedupe holds.
     prep.release_lsh();
-    eprintln!(crate::cpu_now(), t0.elapsed(), lsh.pairs.len());
     // Identical answers: always compare (small buckets only).
     let mut by_answer: HashMap<u128, Vec<u32>> = HashMap::new();
     for (i, fp) in prep.items.iter().enumerate() {
@@ -321,7 +316,6 @@ fn near_merges(
         prep.similar_pairs(examples, &same_answer, t)
     };
     drop(same_answer);
-    eprintln!(crate::cpu_now(), t0.elapsed(), similar.len());
     let mut merges: Vec<(u32, u32, f64)> = similar
         .par_iter()
         .copied()
@@ -335,7 +329,6 @@ fn near_merges(
         })
         .collect();
     merges.sort_unstable_by_key(|&(i, j, _)| (j, i));
-    eprintln!(crate::cpu_now(), t0.elapsed(), merges.len());
     let lsh_similar = if want_links {
         similar
             .iter()
