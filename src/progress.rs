@@ -50,15 +50,20 @@ impl Bars {
 fn style(total: Option<u64>, unit: Unit) -> ProgressStyle {
     let template = match (total, unit) {
         (Some(_), Unit::Bytes) => {
-            "{msg} [{bar:30}] {bytes}/{total_bytes} ({binary_bytes_per_sec}, {eta} left)"
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({binary_bytes_per_sec}, {eta} left)".to_owned()
         }
         (Some(_), Unit::Rows) => {
-            "{msg} [{bar:30}] {human_pos}/{human_len} rows ({per_sec}, {eta} left)"
+            "{msg} [{bar:30}] {human_pos}/{human_len} rows ({eta} left)".to_owned()
         }
-        (None, Unit::Bytes) => "{spinner} {msg} {bytes} ({binary_bytes_per_sec}, {elapsed})",
-        (None, Unit::Rows) => "{spinner} {msg} ({elapsed})",
+        (Some(_), Unit::Counted(what)) => {
+            format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {what} ({{eta}} left)")
+        }
+        (None, Unit::Bytes) => {
+            "{spinner} {msg} {bytes} ({binary_bytes_per_sec}, {elapsed})".to_owned()
+        }
+        (None, Unit::Rows | Unit::Counted(_)) => "{spinner} {msg} ({elapsed})".to_owned(),
     };
-    ProgressStyle::with_template(template)
+    ProgressStyle::with_template(&template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }

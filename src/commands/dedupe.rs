@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD))
         },
     };
-    let out = afinar_curate::dedupe(examples, &opts)?;
+    let out = afinar_curate::dedupe_reporting(examples, &opts, &bars)?;
     bars.end();
 
     // The output and its report go in place together, or neither does.

@@ -112,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(args.near.unwrap_or(afinar_curate::DEFAULT_NEAR_THRESHOLD))
         },
     };
-    let split = afinar_curate::split(&examples, &opts)?;
+    let split = afinar_curate::split_reporting(&examples, &opts, &bars)?;
     bars.end();
     // Train and validation go in place together: never a new train beside an old
     // validation file.

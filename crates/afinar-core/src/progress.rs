@@ -25,6 +25,8 @@ pub enum Unit {
     Rows,
     /// Bytes of input.
     Bytes,
+    /// Steps of some other kind, named as a bar shows them (`bands`, `pairs`).
+    Counted(&'static str),
 }
 
 /// A listener for progress. Every method may be called from any thread.

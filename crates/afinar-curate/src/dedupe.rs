@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use afinar_core::progress::{Progress, Silent};
 use afinar_core::{Example, Origin};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -100,7 +101,17 @@ pub enum ConflictReason {
 /// Removes exact and near duplicates, keeping the first copy in input order, and finds
 /// conflicting answers.
 pub fn dedupe(examples: Vec<Example>, opts: &DedupeOptions) -> Result<DedupeOutput, CurateError> {
-    run(examples, opts, false).map(|(out, _)| out)
+    dedupe_reporting(examples, opts, &Silent)
+}
+
+/// [`dedupe`], telling `progress` how far each step got (examples fingerprinted, bands
+/// searched, pairs compared).
+pub fn dedupe_reporting(
+    examples: Vec<Example>,
+    opts: &DedupeOptions,
+    progress: &dyn Progress,
+) -> Result<DedupeOutput, CurateError> {
+    run(examples, opts, false, progress).map(|(out, _)| out)
 }
 
 /// [`dedupe`], and what [`crate::split_with_links`] needs to split the kept examples
@@ -110,7 +121,16 @@ pub fn dedupe_with_links(
     examples: Vec<Example>,
     opts: &DedupeOptions,
 ) -> Result<(DedupeOutput, KeptLinks), CurateError> {
-    let (out, links) = run(examples, opts, true)?;
+    dedupe_with_links_reporting(examples, opts, &Silent)
+}
+
+/// [`dedupe_with_links`], telling `progress` how far each step got.
+pub fn dedupe_with_links_reporting(
+    examples: Vec<Example>,
+    opts: &DedupeOptions,
+    progress: &dyn Progress,
+) -> Result<(DedupeOutput, KeptLinks), CurateError> {
+    let (out, links) = run(examples, opts, true, progress)?;
     Ok((out, links.unwrap_or_default()))
 }
 
@@ -142,9 +162,10 @@ fn run(
     examples: Vec<Example>,
     opts: &DedupeOptions,
     want_links: bool,
+    progress: &dyn Progress,
 ) -> Result<(DedupeOutput, Option<KeptLinks>), CurateError> {
     let threshold = opts.near.map(check_threshold).transpose()?;
-    let mut prep = Prepared::new(&examples, threshold);
+    let mut prep = Prepared::new(&examples, threshold, progress);
     let n = prep.len();
 
     // rep[i]: the kept example that i is a copy of (itself when kept).
@@ -160,7 +181,7 @@ fn run(
 
     if let Some(t) = threshold {
         let unique: Vec<bool> = (0..n).map(|i| rep[i] == i).collect();
-        near = near_merges(&examples, &mut prep, t, &unique, want_links);
+        near = near_merges(&examples, &mut prep, t, &unique, want_links, progress);
         let merges = &near.merges;
         // Greedy in input order: an example joins the earliest kept example it matches,
         // so each dropped copy is itself at or above the threshold to the one kept.
@@ -269,6 +290,7 @@ fn near_merges(
     t: f64,
     unique: &[bool],
     want_links: bool,
+    progress: &dyn Progress,
 ) -> Near {
     // A pair whose answers hold different figures is never merged: without links to
     // find, such candidates are not even measured (on FAQ text, most of them).
@@ -287,6 +309,7 @@ fn near_merges(
         },
         |_, _| true,
         want_links,
+        progress,
     );
     // The bands are done with: their signatures are a third of what dedupe holds.
     prep.release_lsh();
@@ -308,12 +331,12 @@ fn near_merges(
     }
     drop(by_answer);
     let similar = if same_answer.is_empty() {
-        prep.similar_pairs(examples, &lsh.pairs, t)
+        prep.similar_pairs_reporting(examples, &lsh.pairs, t, progress)
     } else {
         same_answer.extend_from_slice(&lsh.pairs);
         same_answer.par_sort_unstable();
         same_answer.dedup();
-        prep.similar_pairs(examples, &same_answer, t)
+        prep.similar_pairs_reporting(examples, &same_answer, t, progress)
     };
     drop(same_answer);
     let mut merges: Vec<(u32, u32, f64)> = similar
@@ -482,6 +505,67 @@ mod tests {
             .chars()
             .map(|c| ['q', 'w', 'x', 'z', 'k', 'y', 'j', 'v', 'b', 'h'][c as usize - '0' as usize])
             .collect()
+    }
+
+    /// Every begin, advance and end, in order.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<(String, Option<u64>, u64)>>);
+
+    impl afinar_core::progress::Progress for Recorder {
+        fn begin(&self, stage: &str, total: Option<u64>, _: afinar_core::progress::Unit) {
+            self.0.lock().unwrap().push((stage.to_owned(), total, 0));
+        }
+        fn advance(&self, n: u64) {
+            if let Some(last) = self.0.lock().unwrap().last_mut() {
+                last.2 += n;
+            }
+        }
+    }
+
+    #[test]
+    fn progress_counts_every_step_to_its_total_and_changes_nothing() {
+        let n = crate::prepared::EXHAUSTIVE + 300;
+        let word = |k: usize, w: u64| serial((text::mix64(k as u64 * 4 + w) % 10_000_000) as usize);
+        let exs: Vec<Example> = (0..n)
+            .map(|k| {
+                // Every tenth example rewords the one before it.
+                let base = k - usize::from(k % 10 == 9);
+                Example::single_turn(
+                    None,
+                    format!(
+                        "Pergunta {} sobre {} {}?",
+                        word(base, 0),
+                        word(base, 1),
+                        k % 10 == 9
+                    ),
+                    format!(
+                        "Resposta {} e {} e {}.",
+                        word(base, 2),
+                        word(base, 3),
+                        word(base, 1)
+                    ),
+                    Origin::line("big.jsonl", k as u64 + 1),
+                )
+            })
+            .collect();
+        let opts = DedupeOptions::default();
+        let heard = Recorder::default();
+        let with = dedupe_reporting(exs.clone(), &opts, &heard).unwrap_or_else(|e| panic!("{e}"));
+        let without = dedupe(exs, &opts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(with.report, without.report);
+        assert!(with.report.dropped > 0, "{:?}", with.report);
+        let heard = heard.0.into_inner().unwrap();
+        let names: Vec<&str> = heard.iter().map(|(s, _, _)| s.as_str()).collect();
+        assert_eq!(names[0], "Fingerprinting 2,348 examples");
+        assert_eq!(names[1], "Looking for near duplicates");
+        assert!(names[2].starts_with("Comparing "), "{names:?}");
+        for (stage, total, done) in &heard {
+            assert_eq!(Some(*done), *total, "{stage}");
+        }
+        assert_eq!(
+            heard[1].1,
+            Some(minhash::Banding::for_threshold(0.5).bands as u64)
+        );
     }
 
     #[test]

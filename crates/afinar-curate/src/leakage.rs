@@ -39,7 +39,7 @@ pub fn leakage(
     let threshold = near.map(check_threshold).transpose()?;
     // References, not copies: the examples can be large.
     let all: Vec<&Example> = train.iter().chain(validation).collect();
-    let prep = Prepared::new(&all, threshold);
+    let prep = Prepared::new(&all, threshold, &afinar_core::progress::Silent);
     let nt = train.len();
 
     let mut first_train: HashMap<[u8; 16], usize> = HashMap::with_capacity(nt);
@@ -57,7 +57,13 @@ pub fn leakage(
     if let Some(t) = threshold {
         let nt32 = nt as u32;
         let pairs = prep
-            .candidates(t, |_| Some(0), |i, j| i < nt32 && j >= nt32, false)
+            .candidates(
+                t,
+                |_| Some(0),
+                |i, j| i < nt32 && j >= nt32,
+                false,
+                &afinar_core::progress::Silent,
+            )
             .pairs;
         let hits: Vec<(usize, usize, f64)> = prep
             .similar_pairs(&all, &pairs, t)

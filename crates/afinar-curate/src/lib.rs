@@ -55,11 +55,14 @@ pub mod text;
 
 pub use dedupe::{
     Conflict, ConflictReason, DedupeOptions, DedupeOutput, DedupeReport, Dropped, Group, KeptLinks,
-    Reason, dedupe, dedupe_with_links,
+    Reason, dedupe, dedupe_reporting, dedupe_with_links, dedupe_with_links_reporting,
 };
 pub use error::CurateError;
 pub use leakage::{Leak, LeakKind, leakage};
-pub use split::{BadValidation, Split, SplitOptions, Stratum, Validation, split, split_with_links};
+pub use split::{
+    BadValidation, Split, SplitOptions, Stratum, Validation, split, split_reporting,
+    split_with_links,
+};
 
 /// The default near-duplicate threshold: Jaccard similarity of the folded question and
 /// answer's 5-character shingles.

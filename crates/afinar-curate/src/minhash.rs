@@ -308,6 +308,7 @@ pub(crate) fn candidates(
     member: impl Fn(u32) -> Option<u64> + Sync,
     keep: impl Fn(u32, u32) -> bool + Sync,
     want_skipped: bool,
+    progress: &dyn afinar_core::progress::Progress,
 ) -> Candidates {
     let mut classes = vec![0u64; n];
     let mut members: Vec<u32> = Vec::new();
@@ -324,6 +325,11 @@ pub(crate) fn candidates(
     // of a dedupe, waiting on memory.
     const AT_ONCE: usize = 4;
     const BLOCK: usize = 2048;
+    progress.begin(
+        "Looking for near duplicates",
+        Some(bands as u64),
+        afinar_core::progress::Unit::Counted("bands"),
+    );
     for first in (0..bands).step_by(AT_ONCE) {
         let these = first..(first + AT_ONCE).min(bands);
         let blocks: Vec<Vec<Vec<(u64, u32)>>> = members
@@ -393,7 +399,9 @@ pub(crate) fn candidates(
         }
         result.pairs.par_sort_unstable();
         result.pairs.dedup();
+        progress.advance(these.len() as u64);
     }
+    progress.end();
     result
 }
 
@@ -459,6 +467,7 @@ mod tests {
             |_| Some(0),
             |_, _| true,
             false,
+            &afinar_core::progress::Silent,
         );
         assert_eq!(found.pairs, vec![(0, 1)]);
     }
@@ -467,7 +476,15 @@ mod tests {
     fn empty_sets_are_never_candidates() {
         assert_eq!(lsh_signature(&[], |_| 1.0), [0u16; BINS]);
         assert_eq!(estimate_signature(&[]), [0u8; ESTIMATE_BINS]);
-        let found = candidates(2, 4, |_, _| 0, |_| Some(0), |_, _| true, false);
+        let found = candidates(
+            2,
+            4,
+            |_, _| 0,
+            |_| Some(0),
+            |_, _| true,
+            false,
+            &afinar_core::progress::Silent,
+        );
         assert!(found.pairs.is_empty());
     }
 
@@ -476,7 +493,15 @@ mod tests {
         // Six examples in one bucket of every band, in classes 7, 8, 7, 9, 8, 7; one left
         // out.
         let classes = [Some(7), Some(8), Some(7), Some(9), Some(8), Some(7), None];
-        let found = candidates(7, 3, |_, _| 42, |i| classes[i as usize], |_, _| true, true);
+        let found = candidates(
+            7,
+            3,
+            |_, _| 42,
+            |i| classes[i as usize],
+            |_, _| true,
+            true,
+            &afinar_core::progress::Silent,
+        );
         assert_eq!(found.pairs, vec![(0, 2), (0, 5), (1, 4), (2, 5)]);
         assert!(found.skipped.is_empty());
         // `keep` still has the last word.
@@ -487,6 +512,7 @@ mod tests {
             |i| classes[i as usize],
             |i, _| i != 0,
             false,
+            &afinar_core::progress::Silent,
         );
         assert_eq!(found.pairs, vec![(1, 4), (2, 5)]);
         // One bucket past the cap, whatever the classes of its members: skipped.
@@ -498,6 +524,7 @@ mod tests {
             |i| Some(u64::from(i % 50)),
             |_, _| true,
             true,
+            &afinar_core::progress::Silent,
         );
         assert!(found.pairs.is_empty());
         assert_eq!(found.skipped.len(), 2);

@@ -10,6 +10,7 @@
 use std::borrow::Borrow;
 
 use afinar_core::Example;
+use afinar_core::progress::{Progress, Unit};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -74,7 +75,11 @@ struct Scratch {
 impl Prepared {
     /// Fingerprints, and the signatures a search at `threshold` needs (none for `None`:
     /// exact duplicates only).
-    pub fn new<E: Borrow<Example> + Sync>(examples: &[E], threshold: Option<f64>) -> Self {
+    pub fn new<E: Borrow<Example> + Sync>(
+        examples: &[E],
+        threshold: Option<f64>,
+        progress: &dyn Progress,
+    ) -> Self {
         let n = examples.len();
         let search = match threshold {
             None => Search::None,
@@ -97,6 +102,11 @@ impl Prepared {
         estimate_chunks.resize_with(chunks, Default::default);
         let mut lsh_chunks: Vec<&mut [LshSignature]> = lsh.chunks_mut(CHUNK).collect();
         lsh_chunks.resize_with(chunks, Default::default);
+        progress.begin(
+            &format!("Fingerprinting {} examples", thousands(n)),
+            Some(n as u64),
+            Unit::Rows,
+        );
         items
             .par_chunks_mut(CHUNK)
             .zip(examples.par_chunks(CHUNK))
@@ -106,6 +116,7 @@ impl Prepared {
                     .zip(lsh_chunks.into_par_iter()),
             )
             .for_each_init(Scratch::default, |s, ((fps, exs), (ests, sigs))| {
+                progress.advance(exs.len() as u64);
                 for (k, ex) in exs.iter().enumerate() {
                     fps[k] = fingerprint(ex.borrow(), s);
                     if let Some(e) = ests.get_mut(k) {
@@ -116,6 +127,7 @@ impl Prepared {
                     }
                 }
             });
+        progress.end();
         let sizes = items.iter().map(|f| f.size).collect();
         Self {
             items,
@@ -171,6 +183,7 @@ impl Prepared {
         member: impl Fn(u32) -> Option<u64> + Sync,
         keep: impl Fn(u32, u32) -> bool + Sync,
         want_skipped: bool,
+        progress: &dyn Progress,
     ) -> Candidates {
         match &self.search {
             Search::None => Candidates::default(),
@@ -193,6 +206,7 @@ impl Prepared {
                     member,
                     |i, j| keep(i, j) && self.may_reach(i as usize, j as usize, t),
                     want_skipped,
+                    progress,
                 )
             }
         }
@@ -258,7 +272,24 @@ impl Prepared {
         pairs: &[(u32, u32)],
         t: f64,
     ) -> Vec<(u32, u32, f64)> {
-        self.similar_pairs_within(examples, pairs, t, SETS_BUDGET)
+        self.similar_pairs_within(
+            examples,
+            pairs,
+            t,
+            SETS_BUDGET,
+            &afinar_core::progress::Silent,
+        )
+    }
+
+    /// [`Self::similar_pairs`], telling `progress` the pairs compared.
+    pub fn similar_pairs_reporting<E: Borrow<Example> + Sync>(
+        &self,
+        examples: &[E],
+        pairs: &[(u32, u32)],
+        t: f64,
+        progress: &dyn Progress,
+    ) -> Vec<(u32, u32, f64)> {
+        self.similar_pairs_within(examples, pairs, t, SETS_BUDGET, progress)
     }
 
     /// [`Self::similar_pairs`] holding at most `budget` shingle hashes at once (but
@@ -269,6 +300,7 @@ impl Prepared {
         pairs: &[(u32, u32)],
         t: f64,
         budget: usize,
+        progress: &dyn Progress,
     ) -> Vec<(u32, u32, f64)> {
         let survivors: Vec<(u32, u32)> = pairs
             .par_iter()
@@ -281,6 +313,11 @@ impl Prepared {
         // pairs computed every set four times over.
         let mut out = Vec::new();
         let mut start = 0;
+        progress.begin(
+            &format!("Comparing {} candidate pairs", thousands(survivors.len())),
+            Some(survivors.len() as u64),
+            Unit::Counted("pairs"),
+        );
         while start < survivors.len() {
             let (end, members) = self.chunk_within_budget(&survivors, start, budget);
             let size = |i: u32| self.sizes[i as usize] as usize;
@@ -292,8 +329,10 @@ impl Prepared {
                 text::jaccard_at_least(sets.get(&members, i), sets.get(&members, j), t)
                     .map(|s| (i, j, s))
             }));
+            progress.advance((end - start) as u64);
             start = end;
         }
+        progress.end();
         out
     }
 
@@ -595,6 +634,19 @@ fn digest(folded: &str) -> u128 {
     u128::from_le_bytes(b).max(1)
 }
 
+/// `1234567` as `1,234,567`, as the progress bars print their counts.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Checks a near-duplicate threshold.
 pub(crate) fn check_threshold(t: f64) -> Result<f64, crate::CurateError> {
     if t.is_finite() && t > 0.0 && t <= 1.0 {
@@ -609,6 +661,15 @@ mod tests {
     use afinar_core::Origin;
 
     use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(200_000), "200,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn figures_digest_tells_different_figures_apart() {
@@ -628,7 +689,11 @@ mod tests {
             "Até 31/3.",
             Origin::line("a", 1),
         );
-        let p = Prepared::new(std::slice::from_ref(&ex), None);
+        let p = Prepared::new(
+            std::slice::from_ref(&ex),
+            None,
+            &afinar_core::progress::Silent,
+        );
         let d = Sha256::digest(text::example_key(&ex).as_bytes());
         assert_eq!(p.key(0)[..], d[..16]);
     }
@@ -651,7 +716,7 @@ mod tests {
     #[test]
     fn filters_never_rule_out_a_pair_at_the_threshold() {
         let exs = faq();
-        let p = Prepared::new(&exs, Some(0.5));
+        let p = Prepared::new(&exs, Some(0.5), &afinar_core::progress::Silent);
         let sets: Vec<Vec<u32>> = exs
             .iter()
             .map(|e| {
@@ -679,7 +744,7 @@ mod tests {
             ex.messages[0].content = format!("{} Variação {k}.", ex.messages[0].content);
             exs.push(ex);
         }
-        let p = Prepared::new(&exs, Some(0.3));
+        let p = Prepared::new(&exs, Some(0.3), &afinar_core::progress::Silent);
         let n = exs.len() as u32;
         let pairs: Vec<(u32, u32)> = (0..n)
             .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
@@ -689,7 +754,7 @@ mod tests {
         // One pair at a time, a few, or all at once: the same pairs in the same order.
         for budget in [0, 1, 200, 5_000] {
             assert_eq!(
-                p.similar_pairs_within(&exs, &pairs, 0.3, budget),
+                p.similar_pairs_within(&exs, &pairs, 0.3, budget, &afinar_core::progress::Silent),
                 all,
                 "{budget}"
             );
@@ -736,9 +801,15 @@ mod tests {
             ex.messages[0].content = format!("Dúvida: como fica o caso {}?", word(k));
             exs.push(ex);
         }
-        let p = Prepared::new(&exs, Some(0.5));
+        let p = Prepared::new(&exs, Some(0.5), &afinar_core::progress::Silent);
         assert!(matches!(p.search, Search::Lsh(_)));
-        let found = p.candidates(0.5, |_| Some(0), |_, _| true, false);
+        let found = p.candidates(
+            0.5,
+            |_| Some(0),
+            |_, _| true,
+            false,
+            &afinar_core::progress::Silent,
+        );
         let similar = p.similar_pairs(&exs, &found.pairs, 0.5);
         let pairs: Vec<(u32, u32)> = similar.iter().map(|&(i, j, _)| (i, j)).collect();
         let expected: Vec<(u32, u32)> = originals

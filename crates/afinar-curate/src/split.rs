@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::borrow::Borrow;
+
 use afinar_core::Example;
 use serde::Serialize;
 
@@ -89,12 +91,24 @@ pub struct Stratum {
 }
 
 /// Splits examples into training and validation.
-pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateError> {
+pub fn split<E: Borrow<Example> + Sync>(
+    examples: &[E],
+    opts: &SplitOptions,
+) -> Result<Split, CurateError> {
+    split_reporting(examples, opts, &afinar_core::progress::Silent)
+}
+
+/// [`split`], telling `progress` how far the search for near duplicates got.
+pub fn split_reporting<E: Borrow<Example> + Sync>(
+    examples: &[E],
+    opts: &SplitOptions,
+    progress: &dyn afinar_core::progress::Progress,
+) -> Result<Split, CurateError> {
     let (wanted, threshold) = check(examples, opts)?;
-    let prep = Prepared::new(examples, threshold);
+    let prep = Prepared::new(examples, threshold, progress);
     let keys: Vec<[u8; 16]> = prep.items.iter().map(|f| f.key).collect();
     let links = match threshold {
-        Some(t) => near_links(examples, &prep, t),
+        Some(t) => near_links(examples, &prep, t, progress),
         None => Vec::new(),
     };
     drop(prep);
@@ -104,8 +118,8 @@ pub fn split(examples: &[Example], opts: &SplitOptions) -> Result<Split, CurateE
 /// [`split`] of the examples [`crate::dedupe_with_links`] kept, with the links it found:
 /// the same result without folding and comparing the examples again. Falls back to
 /// [`split`] when the links were found at another threshold or for other examples.
-pub fn split_with_links(
-    examples: &[Example],
+pub fn split_with_links<E: Borrow<Example> + Sync>(
+    examples: &[E],
     links: &KeptLinks,
     opts: &SplitOptions,
 ) -> Result<Split, CurateError> {
@@ -117,7 +131,10 @@ pub fn split_with_links(
 }
 
 /// The validation size asked for and the near threshold, checked.
-fn check(examples: &[Example], opts: &SplitOptions) -> Result<(usize, Option<f64>), CurateError> {
+fn check<E: Borrow<Example>>(
+    examples: &[E],
+    opts: &SplitOptions,
+) -> Result<(usize, Option<f64>), CurateError> {
     let n = examples.len();
     if n < 2 {
         return Err(CurateError::TooFew { total: n });
@@ -132,11 +149,11 @@ fn check(examples: &[Example], opts: &SplitOptions) -> Result<(usize, Option<f64
     };
     let threshold = opts.near.map(check_threshold).transpose()?;
     if let Some(field) = &opts.stratify
-        && !examples.iter().any(|e| e.meta.contains_key(field))
+        && !examples.iter().any(|e| e.borrow().meta.contains_key(field))
     {
         let present: BTreeSet<&str> = examples
             .iter()
-            .flat_map(|e| e.meta.keys().map(String::as_str))
+            .flat_map(|e| e.borrow().meta.keys().map(String::as_str))
             .collect();
         let present = if present.is_empty() {
             "none (JSONL written by afinar carries no meta; split the source CSV or JSONL)"
@@ -157,7 +174,12 @@ fn check(examples: &[Example], opts: &SplitOptions) -> Result<(usize, Option<f64
 }
 
 /// Near-duplicate pairs at or above `t` among the first example of each exact key.
-fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> {
+fn near_links<E: Borrow<Example> + Sync>(
+    examples: &[E],
+    prep: &Prepared,
+    t: f64,
+    progress: &dyn afinar_core::progress::Progress,
+) -> Vec<(u32, u32)> {
     let n = prep.len();
     let mut first: std::collections::HashMap<[u8; 16], usize> =
         std::collections::HashMap::with_capacity(n);
@@ -170,9 +192,15 @@ fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> 
     drop(first);
     // One example per exact key is enough to find the near pairs.
     let pairs = prep
-        .candidates(t, |i| unique[i as usize].then_some(0), |_, _| true, false)
+        .candidates(
+            t,
+            |i| unique[i as usize].then_some(0),
+            |_, _| true,
+            false,
+            progress,
+        )
         .pairs;
-    prep.similar_pairs(examples, &pairs, t)
+    prep.similar_pairs_reporting(examples, &pairs, t, progress)
         .into_iter()
         .map(|(i, j, _)| (i, j))
         .collect()
@@ -180,8 +208,8 @@ fn near_links(examples: &[Example], prep: &Prepared, t: f64) -> Vec<(u32, u32)> 
 
 /// Groups the examples by their keys and links, ranks the groups, and fills each
 /// stratum's validation quota.
-fn assign(
-    examples: &[Example],
+fn assign<E: Borrow<Example>>(
+    examples: &[E],
     keys: &[[u8; 16]],
     links: &[(u32, u32)],
     wanted: usize,
@@ -206,7 +234,11 @@ fn assign(
             return "all";
         };
         let first = g.iter().copied().min_by_key(|&i| keys[i]).unwrap_or(0);
-        examples[first].meta.get(field).map_or("", |v| v.trim())
+        examples[first]
+            .borrow()
+            .meta
+            .get(field)
+            .map_or("", |v| v.trim())
     };
     let mut by_stratum: BTreeMap<&str, Vec<&Vec<usize>>> = BTreeMap::new();
     for (_, _, g) in &ranked {

@@ -174,7 +174,7 @@ pub fn run(
     let deduped = spec
         .dedupe
         .build()
-        .run(std::mem::take(&mut converted.records))?;
+        .run(std::mem::take(&mut converted.records), progress.counter())?;
     stages.push(deduped.count.clone());
     let duplicates: Vec<DuplicateEntry> = deduped
         .report
@@ -196,10 +196,10 @@ pub fn run(
         .map_or(&no_conflicts, |r| &r.conflicts);
 
     progress.stage("split");
-    let sets = spec
-        .split
-        .build(near)
-        .run(deduped.records, deduped.links.as_ref())?;
+    let sets =
+        spec.split
+            .build(near)
+            .run(deduped.records, deduped.links.as_ref(), progress.counter())?;
     stages.push(sets.count.clone());
 
     // Every output in memory first: nothing is written unless everything succeeds.

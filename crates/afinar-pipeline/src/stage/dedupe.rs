@@ -73,7 +73,12 @@ pub struct Deduped {
 }
 
 impl Dedupe {
-    pub fn run(&self, records: Vec<Record>) -> Result<Deduped, PipelineError> {
+    /// Deduplicates the records' examples, telling `progress` how far it got.
+    pub fn run(
+        &self,
+        records: Vec<Record>,
+        progress: &dyn afinar_core::progress::Progress,
+    ) -> Result<Deduped, PipelineError> {
         let mut count = StageCount::new("dedupe");
         count.input = records.len() as u64;
         if !self.enabled {
@@ -102,12 +107,15 @@ impl Dedupe {
                 other @ Record::Preference(_) => others.push(other),
             }
         }
-        let (out, links) =
-            afinar_curate::dedupe_with_links(examples, &DedupeOptions { near: self.near })
-                .map_err(|source| PipelineError::Curate {
-                    stage: "dedupe",
-                    source,
-                })?;
+        let (out, links) = afinar_curate::dedupe_with_links_reporting(
+            examples,
+            &DedupeOptions { near: self.near },
+            progress,
+        )
+        .map_err(|source| PipelineError::Curate {
+            stage: "dedupe",
+            source,
+        })?;
         let mut lines: Vec<Option<Option<Completion>>> = lines.into_iter().map(Some).collect();
         let mut kept: Vec<Record> = out
             .kept
@@ -150,7 +158,10 @@ mod tests {
                 Record::Completion(ex, pc)
             })
             .collect();
-        let out = DedupeSpec::default().build().run(records).unwrap();
+        let out = DedupeSpec::default()
+            .build()
+            .run(records, &afinar_core::progress::Silent)
+            .unwrap();
         assert_eq!(out.records.len(), 2);
         assert!(out.count.closes());
         assert_eq!(out.count.duplicates, 1);
@@ -173,7 +184,10 @@ mod tests {
             Record::Example(example("a?", "b", 2)),
             Record::Example(example("a?", "b", 3)),
         ];
-        let out = spec.build().run(records).unwrap();
+        let out = spec
+            .build()
+            .run(records, &afinar_core::progress::Silent)
+            .unwrap();
         assert_eq!(out.records.len(), 2);
         assert!(out.report.is_none() && out.count.closes());
     }

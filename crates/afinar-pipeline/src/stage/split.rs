@@ -125,10 +125,13 @@ pub struct SplitSets {
 }
 
 impl Split {
+    /// Splits the records, with dedupe's links when it ran; `progress` hears of the
+    /// search for near duplicates when there are no links.
     pub fn run(
         &self,
         records: Vec<Record>,
         links: Option<&KeptLinks>,
+        progress: &dyn afinar_core::progress::Progress,
     ) -> Result<SplitSets, PipelineError> {
         let mut count = StageCount::new("split");
         count.input = records.len() as u64;
@@ -144,14 +147,12 @@ impl Split {
             .filter(|&i| records[i].example().is_some())
             .collect();
         let (split, too_few) = if self.enabled {
-            let examples: Vec<afinar_core::Example> = records
-                .iter()
-                .filter_map(Record::example)
-                .cloned()
-                .collect();
+            // Borrowed, not copied: a copy of every example was the split stage's cost.
+            let examples: Vec<&afinar_core::Example> =
+                records.iter().filter_map(Record::example).collect();
             let result = match links {
                 Some(links) => afinar_curate::split_with_links(&examples, links, &self.options),
-                None => afinar_curate::split(&examples, &self.options),
+                None => afinar_curate::split_reporting(&examples, &self.options, progress),
             };
             match result {
                 Ok(split) => (split, None),
@@ -232,7 +233,10 @@ mod tests {
             validation: Validation::Count(3),
             ..SplitSpec::default()
         };
-        let sets = spec.build(None).run(records(10), None).unwrap();
+        let sets = spec
+            .build(None)
+            .run(records(10), None, &afinar_core::progress::Silent)
+            .unwrap();
         assert_eq!((sets.train.len(), sets.validation.len()), (7, 3));
         let lines: Vec<u64> = sets
             .train
@@ -242,7 +246,10 @@ mod tests {
         assert!(lines.windows(2).all(|w| w[0] < w[1]));
         assert!(sets.count.closes());
 
-        let sets = spec.build(None).run(records(2), None).unwrap();
+        let sets = spec
+            .build(None)
+            .run(records(2), None, &afinar_core::progress::Silent)
+            .unwrap();
         assert_eq!(sets.train.len(), 2);
         assert!(matches!(sets.too_few, Some(CurateError::Count { .. })));
 
@@ -250,7 +257,10 @@ mod tests {
             enabled: false,
             ..SplitSpec::default()
         };
-        let sets = off.build(None).run(records(5), None).unwrap();
+        let sets = off
+            .build(None)
+            .run(records(5), None, &afinar_core::progress::Silent)
+            .unwrap();
         assert_eq!((sets.train.len(), sets.validation.len()), (5, 0));
     }
 }
