@@ -354,14 +354,7 @@ pub(crate) fn candidates(
                 let keyed = sort_keyed(&parts);
                 let mut out = Candidates::default();
                 let mut by_class: Vec<(u64, u32)> = Vec::new();
-                let mut start = 0;
-                while start < keyed.len() {
-                    let mut end = start + 1;
-                    while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-                        end += 1;
-                    }
-                    let bucket = &keyed[start..end];
-                    start = end;
+                for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
                     if bucket.len() > MAX_BUCKET {
                         if want_skipped {
                             out.skipped.push(bucket.iter().map(|&(_, i)| i).collect());
@@ -372,13 +365,7 @@ pub(crate) fn candidates(
                     by_class.clear();
                     by_class.extend(bucket.iter().map(|&(_, i)| (classes[i as usize], i)));
                     by_class.sort_unstable();
-                    let mut run = 0;
-                    while run < by_class.len() {
-                        let mut run_end = run + 1;
-                        while run_end < by_class.len() && by_class[run_end].0 == by_class[run].0 {
-                            run_end += 1;
-                        }
-                        let same = &by_class[run..run_end];
+                    for same in by_class.chunk_by(|a, b| a.0 == b.0) {
                         for (a, &(_, i)) in same.iter().enumerate() {
                             for &(_, j) in &same[a + 1..] {
                                 if keep(i, j) {
@@ -386,7 +373,6 @@ pub(crate) fn candidates(
                                 }
                             }
                         }
-                        run = run_end;
                     }
                 }
                 out
