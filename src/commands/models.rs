@@ -9,6 +9,8 @@ use anyhow::Context;
 
 use crate::ui::exit;
 
+pub use afinar_core::count::thousands;
+
 const EXAMPLES: &str = "\
 Examples:
   # The built-in table
@@ -277,30 +279,4 @@ fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     out
-}
-
-/// `65536` → `65,536`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(65_536), "65,536");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }

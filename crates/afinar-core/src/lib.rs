@@ -25,6 +25,7 @@
 //! ```
 
 mod convert;
+pub mod count;
 pub mod dialect;
 mod error;
 mod example;

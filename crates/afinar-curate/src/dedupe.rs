@@ -507,7 +507,7 @@ mod tests {
             .collect()
     }
 
-    /// Every begin, advance and end, in order.
+    /// Every piece of work begun, with its total and the units advanced in it.
     #[derive(Default)]
     struct Recorder(std::sync::Mutex<Vec<(String, Option<u64>, u64)>>);
 

@@ -10,6 +10,7 @@
 use std::borrow::Borrow;
 
 use afinar_core::Example;
+use afinar_core::count::thousands;
 use afinar_core::progress::{Progress, Unit};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -34,8 +35,6 @@ pub(crate) struct Fingerprint {
     /// A digest of the figures of the folded answer ([`text::numbers`]): a pair whose
     /// digests differ holds different figures and is never merged.
     pub figures: u64,
-    /// Distinct 32-bit shingle hashes of question and answer.
-    size: u32,
 }
 
 /// How pairs at or above the threshold are looked for.
@@ -53,8 +52,9 @@ enum Search {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub items: Vec<Fingerprint>,
-    /// Each item's [`Fingerprint::size`], apart: the pair filters read sizes for millions
-    /// of pairs, and a compact array stays in cache where the fingerprints do not.
+    /// Each item's count of distinct 32-bit shingle hashes (question and answer). Apart
+    /// from the fingerprints: the pair filters read sizes for millions of pairs, and a
+    /// compact array stays in cache where the fingerprints do not.
     sizes: Vec<u32>,
     estimates: Vec<EstimateSignature>,
     lsh: Vec<LshSignature>,
@@ -103,22 +103,25 @@ impl Prepared {
         let mut lsh_chunks: Vec<&mut [LshSignature]> = lsh.chunks_mut(CHUNK).collect();
         lsh_chunks.resize_with(chunks, Default::default);
         progress.begin(
-            &format!("Fingerprinting {} examples", thousands(n)),
+            &format!("Fingerprinting {} examples", thousands(n as u64)),
             Some(n as u64),
             Unit::Rows,
         );
+        let mut sizes = vec![0u32; n];
         items
             .par_chunks_mut(CHUNK)
+            .zip(sizes.par_chunks_mut(CHUNK))
             .zip(examples.par_chunks(CHUNK))
             .zip(
                 estimate_chunks
                     .into_par_iter()
                     .zip(lsh_chunks.into_par_iter()),
             )
-            .for_each_init(Scratch::default, |s, ((fps, exs), (ests, sigs))| {
+            .for_each_init(Scratch::default, |s, (((fps, szs), exs), (ests, sigs))| {
                 progress.advance(exs.len() as u64);
                 for (k, ex) in exs.iter().enumerate() {
                     fps[k] = fingerprint(ex.borrow(), s);
+                    szs[k] = s.distinct.len() as u32;
                     if let Some(e) = ests.get_mut(k) {
                         *e = minhash::estimate_signature(&s.distinct);
                     }
@@ -128,7 +131,6 @@ impl Prepared {
                 }
             });
         progress.end();
-        let sizes = items.iter().map(|f| f.size).collect();
         Self {
             items,
             sizes,
@@ -314,7 +316,10 @@ impl Prepared {
         let mut out = Vec::new();
         let mut start = 0;
         progress.begin(
-            &format!("Comparing {} candidate pairs", thousands(survivors.len())),
+            &format!(
+                "Comparing {} candidate pairs",
+                thousands(survivors.len() as u64)
+            ),
             Some(survivors.len() as u64),
             Unit::Counted("pairs"),
         );
@@ -380,7 +385,7 @@ struct FlatSets {
 
 impl FlatSets {
     /// The sets of `members` (sorted), `fill` writing an example's set into the buffer it
-    /// is given; each set is `sizes` long ([`Fingerprint::size`]), so it is written in
+    /// is given; each set is `sizes` long (the prepared sizes), so it is written in
     /// place.
     fn build(
         members: &[u32],
@@ -608,7 +613,6 @@ fn fingerprint(ex: &Example, s: &mut Scratch) -> Fingerprint {
         question: digest(&s.question),
         answer: digest(&s.answer),
         figures: figures_digest(&s.answer),
-        size: s.distinct.len() as u32,
     }
 }
 
@@ -634,19 +638,6 @@ fn digest(folded: &str) -> u128 {
     u128::from_le_bytes(b).max(1)
 }
 
-/// `1234567` as `1,234,567`, as the progress bars print their counts.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Checks a near-duplicate threshold.
 pub(crate) fn check_threshold(t: f64) -> Result<f64, crate::CurateError> {
     if t.is_finite() && t > 0.0 && t <= 1.0 {
@@ -661,15 +652,6 @@ mod tests {
     use afinar_core::Origin;
 
     use super::*;
-
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(200_000), "200,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn figures_digest_tells_different_figures_apart() {

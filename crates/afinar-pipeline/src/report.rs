@@ -1,6 +1,7 @@
 //! `report.html`: one self-contained file (inline CSS and SVG, no network), rendered from
 //! a minijinja template, so text from the data is escaped, never pasted into markup.
 
+use afinar_core::count::thousands;
 use minijinja::Environment;
 use serde::Serialize;
 
@@ -128,7 +129,7 @@ impl Histogram {
                 width: W,
                 height: H,
                 note: "No examples.".into(),
-                limit_label: format!("limit {}", group(limit)),
+                limit_label: format!("limit {}", thousands(limit)),
                 ..Self::default()
             };
         };
@@ -157,7 +158,11 @@ impl Histogram {
                     y: round1(f64::from(H) - h),
                     w: round1((bar_w - 2.0).max(1.0)),
                     h: round1(h),
-                    label: format!("{}–{} tokens: {count}", group(from), group(from + step - 1)),
+                    label: format!(
+                        "{}–{} tokens: {count}",
+                        thousands(from),
+                        thousands(from + step - 1)
+                    ),
                     count,
                 }
             })
@@ -171,15 +176,15 @@ impl Histogram {
                 } else {
                     "examples are"
                 },
-                group(limit)
+                thousands(limit)
             )
         } else {
             let below = limit - max;
             format!(
                 "The longest example has {} tokens, {} below the {}-token limit ({:.1}% of it).",
-                group(max),
-                group(below),
-                group(limit),
+                thousands(max),
+                thousands(below),
+                thousands(limit),
                 max as f64 / limit as f64 * 100.0
             )
         };
@@ -188,9 +193,9 @@ impl Histogram {
             height: H,
             bars,
             limit_x: shows_limit.then(|| round1(x_of(limit))),
-            limit_label: format!("limit {}", group(limit)),
-            min_label: group(lo),
-            max_label: group(hi),
+            limit_label: format!("limit {}", thousands(limit)),
+            min_label: thousands(lo),
+            max_label: thousands(hi),
             note,
         }
     }
@@ -211,19 +216,6 @@ fn round_step(raw: u64) -> u64 {
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
-}
-
-/// `65536` → `65,536`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Renders the report to HTML.
@@ -302,9 +294,9 @@ mod tests {
             [1, 2, 3, 6, 11, 21, 99, 101].map(round_step),
             [1, 2, 5, 10, 20, 50, 100, 200]
         );
-        assert_eq!(group(65536), "65,536");
-        assert_eq!(group(999), "999");
-        assert_eq!(group(1_000_000), "1,000,000");
+        assert_eq!(thousands(65536), "65,536");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]
