@@ -126,7 +126,7 @@ pub(crate) fn decode_file_again(
 ) -> std::io::Result<Result<Decoded<'static>, Vec<u8>>> {
     if forced.is_some()
         || Encoding::for_bom(&bytes).is_some()
-        || std::str::from_utf8(&bytes).is_ok()
+        || simdutf8::basic::from_utf8(&bytes).is_ok()
     {
         return Ok(Err(bytes));
     }
@@ -196,7 +196,7 @@ fn forced_warning(text: &str, enc: &'static Encoding) -> Option<String> {
 
 /// Guesses the encoding of BOM-less bytes.
 fn detect(bytes: &[u8]) -> Choice {
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
         let mut choice = Choice::plain(UTF_8);
         choice.warning = garbled_utf8(text).map(|s| {
             format!(
@@ -505,17 +505,34 @@ fn garbled_utf8(text: &str) -> Option<Suspect> {
     // Windows-1252 shows for a continuation byte (0x80–0xBF).
     let continuation =
         |n: char| ('\u{80}'..='\u{BF}').contains(&n) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(n);
-    let mut hits = Chars::new(text)
-        .filter(|(_, _, c, n, _)| matches!(c, 'Ã' | 'Â') && n.is_some_and(continuation));
-    let first = hits.next()?;
+    // Both letters looked for as bytes (rare in text, where a scan of every character
+    // took longer than the rest of reading a CSV): the first two hits of each, in order.
+    let mut hits: Vec<usize> = ["Ã", "Â"]
+        .iter()
+        .flat_map(|letter| {
+            memchr::memmem::find_iter(text.as_bytes(), letter.as_bytes())
+                .filter(|&at| text[at + 2..].chars().next().is_some_and(continuation))
+                .take(2)
+        })
+        .collect();
+    hits.sort_unstable();
+    let (&at, _) = hits.split_first().filter(|(_, rest)| !rest.is_empty())?;
     // One `Ã©` could be meant; several are the garbling.
-    hits.next()?;
-    let (at, _, c, _, line) = first;
     Some(Suspect {
-        ch: c,
-        line,
+        ch: text[at..].chars().next()?,
+        line: line_of(text.as_bytes(), at),
         excerpt: word_around(text, at),
     })
+}
+
+/// The 1-based line of byte `at`: LF, CRLF and a lone CR each end a line.
+fn line_of(bytes: &[u8], at: usize) -> u64 {
+    let before = &bytes[..at.min(bytes.len())];
+    let lf = memchr::memchr_iter(b'\n', before).count();
+    let lone_cr = memchr::memchr_iter(b'\r', before)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (1 + lf + lone_cr) as u64
 }
 
 /// UTF-16 without a BOM shows as a NUL in every other byte of ASCII text.
@@ -757,6 +774,53 @@ mod tests {
         assert!(w.contains("converted twice"), "{w}");
         // One `Ã©` in a name is not garbling.
         assert_eq!(decode("Ã© ok".as_bytes(), None).warning, None);
+    }
+
+    /// The scan as first written, a character at a time.
+    fn garbled_reference(text: &str) -> Option<(char, u64, String)> {
+        let continuation = |n: char| {
+            ('\u{80}'..='\u{BF}').contains(&n) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(n)
+        };
+        let mut hits = Chars::new(text)
+            .filter(|(_, _, c, n, _)| matches!(c, 'Ã' | 'Â') && n.is_some_and(continuation));
+        let (at, _, c, _, line) = hits.next()?;
+        hits.next()?;
+        Some((c, line, word_around(text, at)))
+    }
+
+    #[test]
+    fn garbling_is_found_where_the_character_scan_finds_it() {
+        for text in [
+            "a\r\nb\rc\n\nÂ\u{a0}x Ã© y",
+            "Ã© alone",
+            "\r\r\nÃ\u{80}Ã\u{80}",
+            "sem nada: ação, opção\n",
+            "Ã",
+            "ÂÃ©Â€",
+        ] {
+            let found = garbled_utf8(text).map(|s| (s.ch, s.line, s.excerpt));
+            assert_eq!(found, garbled_reference(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        #[test]
+        fn garbling_scan_agrees_on_any_text(
+            parts in proptest::collection::vec(
+                "Ã|Â|©|£|\u{80}|€|—|\r|\n|\r\n|a|ç| |;",
+                0..40,
+            )
+        ) {
+            let text = parts.concat();
+            let found = garbled_utf8(&text).map(|s| (s.ch, s.line, s.excerpt));
+            proptest::prop_assert_eq!(found, garbled_reference(&text));
+        }
     }
 
     #[test]
