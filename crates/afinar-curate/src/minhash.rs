@@ -355,6 +355,10 @@ pub(crate) fn candidates(
                 let mut out = Candidates::default();
                 let mut by_class: Vec<(u64, u32)> = Vec::new();
                 for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
+                    // Nearly every bucket: one example, no pair.
+                    if bucket.len() < 2 {
+                        continue;
+                    }
                     if bucket.len() > MAX_BUCKET {
                         if want_skipped {
                             out.skipped.push(bucket.iter().map(|&(_, i)| i).collect());
@@ -379,16 +383,49 @@ pub(crate) fn candidates(
             })
             .collect();
         drop(blocks);
+        // The round's pairs sorted on their own, then merged into those found before:
+        // sorting everything found so far again each round cost more than the bands.
+        let mut found: Vec<(u32, u32)> = Vec::new();
         for band in per_band {
-            result.pairs.extend(band.pairs);
+            found.extend(band.pairs);
             result.skipped.extend(band.skipped);
         }
-        result.pairs.par_sort_unstable();
-        result.pairs.dedup();
+        found.par_sort_unstable();
+        found.dedup();
+        result.pairs = merge_sorted(std::mem::take(&mut result.pairs), &found);
         progress.advance(these.len() as u64);
     }
     progress.end();
     result
+}
+
+/// The union of two sorted lists without repeats, sorted without repeats.
+fn merge_sorted<T: Ord + Copy>(a: Vec<T>, b: &[T]) -> Vec<T> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The `(hash, index)` entries of `parts`, sorted: by the hash's top 16 bits into 65,536
@@ -713,6 +750,23 @@ mod tests {
             };
             let common = |x: u32| if shared.contains(&x) { 0.02 } else { 1.0 };
             proptest::prop_assert!(agree(&|_| 1.0) > agree(&common));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        #[test]
+        fn merging_sorted_lists_is_their_sorted_union(
+            a in proptest::collection::btree_set(0u16..500, 0..80),
+            b in proptest::collection::btree_set(0u16..500, 0..80),
+        ) {
+            let merged = merge_sorted(a.iter().copied().collect(), &b.iter().copied().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(merged, a.union(&b).copied().collect::<Vec<_>>());
         }
     }
 
