@@ -84,6 +84,17 @@ fn one_permutation<const K: usize>(
         best[bin] = best[bin].min(packed);
         filled[bin] = true;
     }
+    densify(&best, &filled, tag)
+}
+
+/// The tags of the winners in `best` (rank above, shingle below), and for the bins not
+/// `filled` the tag of the next filled bin to the right (past the end: the first),
+/// mixed with the distance.
+fn densify<const K: usize>(
+    best: &[u64; K],
+    filled: &[bool; K],
+    tag: impl Fn(u32) -> u64,
+) -> [u64; K] {
     let mut out = [0u64; K];
     let Some(first) = filled.iter().position(|&f| f) else {
         return out;
@@ -131,18 +142,34 @@ pub fn estimate_signature(set: &[u32]) -> EstimateSignature {
 /// a common one): each shingle draws an exponential variable divided by its weight and the
 /// smallest wins its bin, so a shingle of weight `w` wins in proportion to `w`.
 pub fn lsh_signature(set: &[u32], weight: impl Fn(u32) -> f32) -> LshSignature {
-    let tags = one_permutation::<BINS>(
-        set,
-        |x| {
+    // A chunk of shingles at a time, each step a loop of its own: the exponentials, plain
+    // arithmetic over arrays, then run on vector instructions (the same operations, so
+    // the same values), which the bin minimum in the same loop prevented.
+    const CHUNK: usize = 64;
+    let mut best = [u64::MAX; BINS];
+    let mut filled = [false; BINS];
+    let (mut uniform, mut weights, mut ranks) = ([0u32; CHUNK], [1f32; CHUNK], [0f32; CHUNK]);
+    let mut bins = [0u8; CHUNK];
+    for part in set.chunks(CHUNK) {
+        let n = part.len();
+        for (k, &x) in part.iter().enumerate() {
             let h = mix64(u64::from(x) ^ SALT_LSH);
+            bins[k] = bin_of(h, BINS) as u8;
+            uniform[k] = h as u32;
+            weights[k] = weight(x);
+        }
+        for k in 0..CHUNK {
+            ranks[k] = exponential(uniform[k]) / weights[k];
+        }
+        for (k, &x) in part.iter().enumerate().take(n) {
+            let bin = usize::from(bins[k]);
             // Positive floats order as their bits do.
-            (
-                bin_of(h, BINS),
-                (exponential(h as u32) / weight(x)).to_bits(),
-            )
-        },
-        |x| mix64(u64::from(x) ^ SALT_LSH ^ 0xfeed),
-    );
+            let packed = (u64::from(ranks[k].to_bits()) << 32) | u64::from(x);
+            best[bin] = best[bin].min(packed);
+            filled[bin] = true;
+        }
+    }
+    let tags = densify(&best, &filled, |x| mix64(u64::from(x) ^ SALT_LSH ^ 0xfeed));
     let mut out = [0u16; BINS];
     for (o, t) in out.iter_mut().zip(tags) {
         *o = t as u16;
@@ -628,6 +655,50 @@ mod tests {
             );
             assert!(e <= last);
             last = e;
+        }
+    }
+
+    /// The signature through [`one_permutation`], as first written.
+    fn lsh_signature_reference(set: &[u32], weight: impl Fn(u32) -> f32) -> LshSignature {
+        let tags = one_permutation::<BINS>(
+            set,
+            |x| {
+                let h = mix64(u64::from(x) ^ SALT_LSH);
+                (
+                    bin_of(h, BINS),
+                    (exponential(h as u32) / weight(x)).to_bits(),
+                )
+            },
+            |x| mix64(u64::from(x) ^ SALT_LSH ^ 0xfeed),
+        );
+        let mut out = [0u16; BINS];
+        for (o, t) in out.iter_mut().zip(tags) {
+            *o = t as u16;
+        }
+        out
+    }
+
+    #[test]
+    fn chunked_signature_is_the_reference_one() {
+        let mut state = 7u64;
+        for round in 0..200u64 {
+            let len = [0, 1, 63, 64, 65, 300, 2000][(round % 7) as usize];
+            let set: Vec<u32> = (0..len)
+                .map(|_| {
+                    state = mix64(state);
+                    state as u32
+                })
+                .collect();
+            let share = round % 5;
+            let weight = |x: u32| match mix64(u64::from(x) ^ round) % 10 {
+                k if k < share => [0.02, 0.1414, 0.5, 0.9, 0.999][(k % 5) as usize],
+                _ => 1.0,
+            };
+            assert_eq!(
+                lsh_signature(&set, weight),
+                lsh_signature_reference(&set, weight),
+                "round {round}"
+            );
         }
     }
 

@@ -436,10 +436,9 @@ impl FlatSets {
 /// they do not depend on input order. Everything else weighs 1.
 #[derive(Debug, Default)]
 struct Weights {
-    /// Open addressing by the hash's low bits; 0 marks a free slot (shingle hash 0 is
-    /// never weighted).
-    keys: Vec<u32>,
-    weights: Vec<f32>,
+    /// Open addressing by the hash's low bits, each shingle beside its weight (one cache
+    /// line read per lookup); 0 marks a free slot (shingle hash 0 is never weighted).
+    table: Vec<(u32, f32)>,
 }
 
 /// A shingle in more than this share of the examples is common. Measured on the
@@ -496,29 +495,27 @@ impl Weights {
         }
         drop(all);
         let slots = (common.len() * 2).next_power_of_two().max(16);
-        let mut keys = vec![0u32; slots];
-        let mut weights = vec![1f32; slots];
+        let mut table = vec![(0u32, 1f32); slots];
         for (x, w) in common {
             let mut at = x as usize & (slots - 1);
-            while keys[at] != 0 {
+            while table[at].0 != 0 {
                 at = (at + 1) & (slots - 1);
             }
-            keys[at] = x;
-            weights[at] = w;
+            table[at] = (x, w);
         }
-        Self { keys, weights }
+        Self { table }
     }
 
     fn weight(&self, x: u32) -> f32 {
-        if self.keys.is_empty() || x == 0 {
+        if self.table.is_empty() || x == 0 {
             return 1.0;
         }
-        let mask = self.keys.len() - 1;
+        let mask = self.table.len() - 1;
         let mut at = x as usize & mask;
         loop {
-            match self.keys[at] {
-                0 => return 1.0,
-                k if k == x => return self.weights[at],
+            match self.table[at] {
+                (0, _) => return 1.0,
+                (k, w) if k == x => return w,
                 _ => at = (at + 1) & mask,
             }
         }
@@ -822,7 +819,7 @@ mod tests {
         let mut reversed = exs.clone();
         reversed.reverse();
         let wr = Weights::from_sample(&reversed);
-        assert_eq!(w.keys, wr.keys);
+        assert_eq!(w.table, wr.table);
         // Question shingles of the shared phrase: in every example.
         let q = text::shingle_set32("sobre o simples nacional", "");
         assert!(

@@ -81,6 +81,12 @@ fn fold_latin(text: &str, out: &mut String) -> bool {
             // ASCII, the common case: no decoding.
             i += 1;
             Folded::from_table(table[usize::from(b)])
+        } else if (0xc2..0xcc).contains(&b) && i + 1 < bytes.len() {
+            // U+0080 to U+02FF, the accents of Portuguese among them: two bytes (valid
+            // UTF-8: the next byte continues it), decoded here.
+            let c = (usize::from(b & 0x1f) << 6) | usize::from(bytes[i + 1] & 0x3f);
+            i += 2;
+            Folded::from_table(table[c])
         } else {
             // `i` is always at a character boundary: whole characters are consumed.
             let Some(c) = text[i..].chars().next() else {
