@@ -105,6 +105,14 @@ fn non_ascii_normal(text: &str) -> bool {
             i += 2;
             last_class = 0;
             code > 0xa0 && code != 0xad
+        } else if general_punctuation(&bytes[i..])
+            .is_some_and(|code| matches!(code, 0x2010..=0x2027 | 0x2030..=0x205e))
+        {
+            // Dashes, curly quotes, bullets, the ellipsis, `‹›`: three bytes each, NFC on
+            // their own with combining class 0, neither spaces nor cleaned.
+            i += 3;
+            last_class = 0;
+            true
         } else {
             // `i` is always at a character boundary: whole characters are consumed.
             let Some(c) = text[i..].chars().next() else {
@@ -130,6 +138,17 @@ fn non_ascii_normal(text: &str) -> bool {
         }
     }
     true
+}
+
+/// The code point of a character of U+2000 to U+207F (General Punctuation) at the start
+/// of valid UTF-8 `bytes`: a fast path for the dashes and quotes text is full of.
+pub fn general_punctuation(bytes: &[u8]) -> Option<u32> {
+    match bytes {
+        [0xe2, b1 @ (0x80 | 0x81), b2, ..] => {
+            Some(0x2000 | (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f))
+        }
+        _ => None,
+    }
 }
 
 /// The full normalisation, for text [`is_normal`] does not pass.
