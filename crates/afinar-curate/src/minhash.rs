@@ -822,14 +822,6 @@ mod tests {
             let common = |x: u32| if shared.contains(&x) { 0.02 } else { 1.0 };
             proptest::prop_assert!(agree(&|_| 1.0) > agree(&common));
         }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::test_runner::Config {
-            rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
-            failure_persistence: None,
-            ..proptest::test_runner::Config::default()
-        })]
 
         #[test]
         fn merging_sorted_lists_is_their_sorted_union(

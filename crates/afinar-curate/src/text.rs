@@ -582,14 +582,6 @@ mod tests {
             for_each_shingle(&q, &a, |h| looped.push(h));
             proptest::prop_assert_eq!(looped, shingle_hashes(&q, &a).collect::<Vec<_>>());
         }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::test_runner::Config {
-            rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
-            failure_persistence: None,
-            ..proptest::test_runner::Config::default()
-        })]
 
         #[test]
         fn jaccard_at_least_is_the_jaccard_when_it_reaches(
