@@ -151,17 +151,18 @@ pub fn lsh_signature(set: &[u32], weight: impl Fn(u32) -> f32) -> LshSignature {
     let (mut uniform, mut weights, mut ranks) = ([0u32; CHUNK], [1f32; CHUNK], [0f32; CHUNK]);
     let mut bins = [0u8; CHUNK];
     for part in set.chunks(CHUNK) {
-        let n = part.len();
         for (k, &x) in part.iter().enumerate() {
             let h = mix64(u64::from(x) ^ SALT_LSH);
             bins[k] = bin_of(h, BINS) as u8;
             uniform[k] = h as u32;
             weights[k] = weight(x);
         }
+        // The whole chunk, a fixed count (past the part's end: values left from before,
+        // never read).
         for k in 0..CHUNK {
             ranks[k] = exponential(uniform[k]) / weights[k];
         }
-        for (k, &x) in part.iter().enumerate().take(n) {
+        for (k, &x) in part.iter().enumerate() {
             let bin = usize::from(bins[k]);
             // Positive floats order as their bits do.
             let packed = (u64::from(ranks[k].to_bits()) << 32) | u64::from(x);
