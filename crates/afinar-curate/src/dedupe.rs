@@ -343,10 +343,9 @@ fn near_merges(
         .par_iter()
         .copied()
         .filter(|&(i, j, _)| {
-            let (mut qa, mut aa, mut qb, mut ab) =
-                (String::new(), String::new(), String::new(), String::new());
-            text::fold_question_answer(&examples[i as usize], &mut qa, &mut aa);
-            text::fold_question_answer(&examples[j as usize], &mut qb, &mut ab);
+            let (mut aa, mut ab) = (String::new(), String::new());
+            text::fold_answer(&examples[i as usize], &mut aa);
+            text::fold_answer(&examples[j as usize], &mut ab);
             text::numbers(&aa) == text::numbers(&ab)
                 && text::jaccard(&text::shingles("", &aa), &text::shingles("", &ab)) >= t
         })
@@ -457,13 +456,21 @@ fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Confli
         }
     }
     let answer = |i: usize| prep.items[i].answer;
-    let mut found: Vec<(usize, Conflict)> = by_question
+    let groups: Vec<Vec<usize>> = by_question
         .into_values()
         .filter(|m| m.len() > 1 && m.iter().any(|&i| answer(i) != answer(m[0])))
+        .collect();
+    // On every core, folding only the answers: thousands of groups on large inputs.
+    let mut found: Vec<(usize, Conflict)> = groups
+        .into_par_iter()
         .map(|m| {
             let answers: Vec<String> = m
                 .iter()
-                .map(|&i| text::question_answer(&examples[i]).1)
+                .map(|&i| {
+                    let mut answer = String::new();
+                    text::fold_answer(&examples[i], &mut answer);
+                    answer
+                })
                 .collect();
             // Figures differ when answers that both state figures state different ones.
             let figures: Vec<Vec<&str>> = answers

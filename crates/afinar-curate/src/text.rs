@@ -252,6 +252,11 @@ pub(crate) fn fold_question_answer(ex: &Example, question: &mut String, answer: 
         Some(m) => fold_into(&m.content, question),
         None => question.clear(),
     }
+    fold_answer(ex, answer);
+}
+
+/// The folded answer alone, as [`fold_question_answer`] gives it.
+pub(crate) fn fold_answer(ex: &Example, answer: &mut String) {
     match ex.messages.iter().rev().find(|m| m.role == Role::Assistant) {
         Some(m) => fold_into(&m.content, answer),
         None => answer.clear(),
