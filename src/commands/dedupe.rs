@@ -102,26 +102,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = afinar_curate::dedupe_reporting(examples, &opts, &bars)?;
     bars.end();
 
-    // The output and its report go in place together, or neither does.
-    let mut pending = Vec::new();
-    let lines: Vec<ChatLine<'_>> = out.kept.iter().map(ChatLine).collect();
-    pending.extend(jsonl::prepare_file_par(
-        &args.output,
-        &lines,
-        JsonlOptions::default(),
-    )?);
-    drop(lines);
+    // The output and its report go in place together, or neither does. Both are
+    // prepared at once: the report is written while the output is.
     let report_path = match (&args.report, to_stdout) {
         (Some(p), _) => Some(p.clone()),
         (None, false) => Some(sibling(&args.output, "dedupe.json")),
         (None, true) => None,
     };
-    if let Some(path) = &report_path {
-        pending.push(afinar_formats::atomic::prepare(path, |w| {
-            serde_json::to_writer_pretty(&mut *w, &out.report)?;
-            w.write_all(b"\n")
-        })?);
-    }
+    let (output, report) = rayon::join(
+        || {
+            let lines: Vec<ChatLine<'_>> = out.kept.iter().map(ChatLine).collect();
+            jsonl::prepare_file_par(&args.output, &lines, JsonlOptions::default())
+        },
+        || {
+            report_path
+                .as_ref()
+                .map(|path| {
+                    afinar_formats::atomic::prepare(path, |w| {
+                        serde_json::to_writer_pretty(&mut *w, &out.report)?;
+                        w.write_all(b"\n")
+                    })
+                })
+                .transpose()
+        },
+    );
+    let mut pending: Vec<_> = output?.into_iter().collect();
+    pending.extend(report?);
     afinar_formats::atomic::commit(pending)?;
 
     let summary = Summary {
