@@ -107,26 +107,28 @@ fn stream_batches<E: From<FormatError>>(
     let (mut table, first) = table::Table::start(&head, file, opts, &mut info)?;
     let mut rows: Vec<Row> = head.split_off(first);
     drop(head);
+    let batch_rows = batch_rows.max(1);
+    fill_rows(&mut records, &mut rows, batch_rows)?;
     let mut done = 0;
-    loop {
-        while rows.len() < batch_rows.max(1) {
-            match records.next() {
-                Some(row) => rows.push(row?),
-                None => break,
-            }
-        }
-        if rows.is_empty() {
-            break;
-        }
+    while !rows.is_empty() {
         let numbered: Vec<(Origin, &Row)> = rows
             .iter()
             .filter_map(|row| table.number(row, &mut info))
             .map(|(n, row)| (Origin::record(file, n, row.at), row))
             .collect();
-        let made: Vec<Result<Example, Reject>> = numbered
-            .into_par_iter()
-            .map(|(origin, row)| table.example(row, origin, opts))
-            .collect();
+        let read_to = records.offset();
+        // The next batch is parsed while this one's rows become examples: parsing is
+        // sequential, and waited for it the cores sat idle.
+        let mut next = Vec::with_capacity(rows.len());
+        let (made, filled) = rayon::join(
+            || {
+                numbered
+                    .into_par_iter()
+                    .map(|(origin, row)| table.example(row, origin, opts))
+                    .collect::<Vec<Result<Example, Reject>>>()
+            },
+            || fill_rows(&mut records, &mut next, batch_rows),
+        );
         let mut batch = Batch::default();
         for m in made {
             match m {
@@ -134,10 +136,11 @@ fn stream_batches<E: From<FormatError>>(
                 Err(reject) => batch.rejects.push(reject),
             }
         }
-        rows.clear();
-        progress.advance((records.offset() - done) as u64);
-        done = records.offset();
+        progress.advance((read_to - done) as u64);
+        done = read_to;
         sink(batch)?;
+        filled?;
+        rows = next;
     }
     // The csv crate ends records at CR, LF or CRLF alike; said, since old Mac files
     // (CR only) are easily mistaken for one-line files by other tools.
@@ -146,6 +149,21 @@ fn stream_batches<E: From<FormatError>>(
             .push("line ends are CR only (classic Mac OS); read one record per CR".into());
     }
     Ok(info)
+}
+
+/// Reads records into `rows` until it holds `batch_rows` or the text ends.
+fn fill_rows(
+    records: &mut Records<'_>,
+    rows: &mut Vec<Row>,
+    batch_rows: usize,
+) -> Result<(), FormatError> {
+    while rows.len() < batch_rows {
+        match records.next() {
+            Some(row) => rows.push(row?),
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// Picks the delimiter from the first records, read with quotes understood (a `,` inside
