@@ -281,8 +281,18 @@ pub fn run(
             source,
         })
     };
-    let (train_report, train_tokens) = check(TRAIN, &files[0].1)?;
-    let (validation_report, validation_tokens) = check(VALIDATION, &files[1].1)?;
+    // The data files are written to their temp files while they are checked (the check
+    // decides nothing about them; a failure later drops the temp files).
+    let prepare = |(name, bytes): &(String, Vec<u8>)| {
+        afinar_formats::atomic::prepare(&out_dir.join(name), |w| w.write_all(bytes))
+            .map_err(PipelineError::Write)
+    };
+    let (checked, data_pending) = rayon::join(
+        || Ok::<_, PipelineError>((check(TRAIN, &files[0].1)?, check(VALIDATION, &files[1].1)?)),
+        || files.iter().map(prepare).collect::<Result<Vec<_>, _>>(),
+    );
+    let ((train_report, train_tokens), (validation_report, validation_tokens)) = checked?;
+    let mut pending = data_pending?;
     let at = |file: &str, line: Option<u64>| {
         line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"))
     };
@@ -429,12 +439,9 @@ pub fn run(
 
     // All new outputs or all old ones.
     let targets: Vec<PathBuf> = files.iter().map(|(name, _)| out_dir.join(name)).collect();
-    let pending = files
-        .iter()
-        .zip(&targets)
-        .map(|((_, bytes), target)| afinar_formats::atomic::prepare(target, |w| w.write_all(bytes)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(PipelineError::Write)?;
+    for file in &files[pending.len()..] {
+        pending.push(prepare(file)?);
+    }
     afinar_formats::atomic::commit(pending).map_err(PipelineError::Write)?;
 
     let conflicts = conflicts_found.len();
