@@ -287,12 +287,16 @@ pub fn run(
         afinar_formats::atomic::prepare(&out_dir.join(name), |w| w.write_all(bytes))
             .map_err(PipelineError::Write)
     };
-    let (checked, data_pending) = rayon::join(
+    let (checked, (data_pending, digests)) = rayon::join(
         || Ok::<_, PipelineError>((check(TRAIN, &files[0].1)?, check(VALIDATION, &files[1].1)?)),
-        || files.iter().map(prepare).collect::<Result<Vec<_>, _>>(),
+        || {
+            let pending = files.iter().map(prepare).collect::<Result<Vec<_>, _>>();
+            (pending, [sha256_hex(&files[0].1), sha256_hex(&files[1].1)])
+        },
     );
     let ((train_report, train_tokens), (validation_report, validation_tokens)) = checked?;
     let mut pending = data_pending?;
+    let [train_sha256, validation_sha256] = digests;
     let at = |file: &str, line: Option<u64>| {
         line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"))
     };
@@ -379,13 +383,13 @@ pub fn run(
         outputs: vec![
             OutputEntry {
                 path: TRAIN.into(),
-                sha256: sha256_hex(&files[0].1),
+                sha256: train_sha256,
                 examples: sets.train.len() as u64,
                 tokens: train_tokens.iter().sum(),
             },
             OutputEntry {
                 path: VALIDATION.into(),
-                sha256: sha256_hex(&files[1].1),
+                sha256: validation_sha256,
                 examples: sets.validation.len() as u64,
                 tokens: validation_tokens.iter().sum(),
             },
