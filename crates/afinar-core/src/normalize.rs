@@ -105,11 +105,7 @@ fn non_ascii_normal(text: &str) -> bool {
             i += 2;
             last_class = 0;
             code > 0xa0 && code != 0xad
-        } else if general_punctuation(&bytes[i..])
-            .is_some_and(|code| matches!(code, 0x2010..=0x2027 | 0x2030..=0x205e))
-        {
-            // Dashes, curly quotes, bullets, the ellipsis, `‹›`: three bytes each, NFC on
-            // their own with combining class 0, neither spaces nor cleaned.
+        } else if starts_with_plain_punctuation(&bytes[i..]) {
             i += 3;
             last_class = 0;
             true
@@ -140,14 +136,17 @@ fn non_ascii_normal(text: &str) -> bool {
     true
 }
 
-/// The code point of a character of U+2000 to U+207F (General Punctuation) at the start
-/// of valid UTF-8 `bytes`: a fast path for the dashes and quotes text is full of.
-pub fn general_punctuation(bytes: &[u8]) -> Option<u32> {
+/// Whether valid UTF-8 `bytes` start with a dash, a curly quote, a bullet, the ellipsis,
+/// `‹›` or other punctuation of U+2010 to U+2027 and U+2030 to U+205E (three bytes): NFC
+/// on its own with combining class 0, neither a space nor anything cleaning removes. A
+/// fast path for the punctuation text is full of, shared by the check here and folding.
+pub fn starts_with_plain_punctuation(bytes: &[u8]) -> bool {
     match bytes {
-        [0xe2, b1 @ (0x80 | 0x81), b2, ..] => {
-            Some(0x2000 | (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f))
-        }
-        _ => None,
+        [0xe2, b1 @ (0x80 | 0x81), b2, ..] => matches!(
+            (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f),
+            0x10..=0x27 | 0x30..=0x5e
+        ),
+        _ => false,
     }
 }
 

@@ -87,11 +87,8 @@ fn fold_latin(text: &str, out: &mut String) -> bool {
             let c = (usize::from(b & 0x1f) << 6) | usize::from(bytes[i + 1] & 0x3f);
             i += 2;
             Folded::from_table(table[c])
-        } else if afinar_core::normalize::general_punctuation(&bytes[i..])
-            .is_some_and(|code| matches!(code, 0x2010..=0x2027 | 0x2030..=0x205e))
-        {
-            // U+2010 to U+2027 and U+2030 to U+205E (dashes, curly quotes, bullets, the
-            // ellipsis, `‹›`): punctuation, NFC on its own with combining class 0, dropped.
+        } else if afinar_core::normalize::starts_with_plain_punctuation(&bytes[i..]) {
+            // Punctuation, dropped.
             i += 3;
             Folded::Drop
         } else {

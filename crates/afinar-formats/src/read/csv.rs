@@ -307,12 +307,7 @@ impl<'a> Records<'a> {
     fn line_at(&mut self, offset: usize) -> u64 {
         let bytes = self.body.as_bytes();
         let offset = offset.min(bytes.len()).max(self.counted_to);
-        let part = &bytes[self.counted_to..offset];
-        let lf = memchr::memchr_iter(b'\n', part).count();
-        let lone_cr = memchr::memchr_iter(b'\r', part)
-            .filter(|&i| bytes.get(self.counted_to + i + 1) != Some(&b'\n'))
-            .count();
-        self.line += (lf + lone_cr) as u64;
+        self.line += super::line_ends(bytes, self.counted_to, offset) as u64;
         self.counted_to = offset;
         self.line
     }

@@ -520,19 +520,9 @@ fn garbled_utf8(text: &str) -> Option<Suspect> {
     // One `Ã©` could be meant; several are the garbling.
     Some(Suspect {
         ch: text[at..].chars().next()?,
-        line: line_of(text.as_bytes(), at),
+        line: 1 + super::line_ends(text.as_bytes(), 0, at) as u64,
         excerpt: word_around(text, at),
     })
-}
-
-/// The 1-based line of byte `at`: LF, CRLF and a lone CR each end a line.
-fn line_of(bytes: &[u8], at: usize) -> u64 {
-    let before = &bytes[..at.min(bytes.len())];
-    let lf = memchr::memchr_iter(b'\n', before).count();
-    let lone_cr = memchr::memchr_iter(b'\r', before)
-        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
-        .count();
-    (1 + lf + lone_cr) as u64
 }
 
 /// UTF-16 without a BOM shows as a NUL in every other byte of ASCII text.

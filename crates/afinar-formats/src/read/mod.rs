@@ -292,6 +292,17 @@ fn read_parquet_bytes(_: &[u8], name: &str, _: &ReadOptions) -> Result<ReadOutpu
     })
 }
 
+/// The line ends in `bytes[from..to]`: LF, CRLF and a lone CR each end a line (a CR
+/// is lone when the byte after it, even past `to`, is not LF).
+pub(crate) fn line_ends(bytes: &[u8], from: usize, to: usize) -> usize {
+    let part = &bytes[from..to];
+    let lf = memchr::memchr_iter(b'\n', part).count();
+    let lone_cr = memchr::memchr_iter(b'\r', part)
+        .filter(|&i| bytes.get(from + i + 1) != Some(&b'\n'))
+        .count();
+    lf + lone_cr
+}
+
 /// Strips a UTF-8 byte order mark.
 pub(crate) fn strip_bom(bytes: &[u8]) -> (&[u8], bool) {
     match bytes.strip_prefix(b"\xEF\xBB\xBF") {
