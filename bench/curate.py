@@ -8,7 +8,10 @@ Called by bench/curate.sh (which builds the release binaries); usable alone:
 
 For each size it generates `faq-<N>k.csv` and `.jsonl` with bench/gen_faq.py (once;
 deterministic), then measures, each under GNU time (`/usr/bin/time -v`, for wall, CPU
-and peak memory) with the load average beside it:
+and peak memory) with the load average beside it, `--repeat` times (default 3; the
+peer once), the run of median wall time reported with the others' times beside it: on
+a shared 2-core machine one run of the same binary varies by a third from minute to
+minute:
 
 - `afinar dedupe faq.jsonl`, `afinar split faq.csv --stratify Tema`,
   `afinar convert faq.csv`, `afinar run` of a small pipeline (the CSV, dedupe, split);
@@ -100,6 +103,7 @@ def main() -> int:
     ap.add_argument("--out-dir", type=Path, default=Path("target/bench"))
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="dedupe,split,convert,run,check,library,peer,old")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -141,7 +145,10 @@ def main() -> int:
         for name, cmd in runs.items():
             if name not in only:
                 continue
-            r = timed(["nice"] + cmd, work / f"{name}.log")
+            reps = 1 if name == "peer" else max(args.repeat, 1)
+            trials = sorted((timed(["nice"] + cmd, work / f"{name}.log") for _ in range(reps)), key=lambda t: t["wall"])
+            r = dict(trials[len(trials) // 2])
+            r["walls"] = [t["wall"] for t in trials]
             r["input_mb"] = csv.stat().st_size / 1e6 if name in ("split", "convert", "run", "check", "library") else mb
             results.setdefault(name, {})[n] = r
             extra = ""
@@ -157,7 +164,9 @@ def main() -> int:
                     extra = " | (no output)"
             print(
                 f"  {name:8} {r['wall']:7.2f} s wall {r['cpu']:7.2f} s CPU {r['peak_mb']:7.0f} MB peak "
-                f"({r['peak_mb'] / r['input_mb']:.2f}x input) load {r['load']} exit {r['rc']}{extra}",
+                f"({r['peak_mb'] / r['input_mb']:.2f}x input) load {r['load']} exit {r['rc']}"
+                + (f" (median of {len(trials)}: {', '.join(f'{w:.2f}' for w in r['walls'])} s)" if len(trials) > 1 else "")
+                + extra,
                 flush=True,
             )
         if args.old_afinar and "old" in only and "dedupe" in only:

@@ -7,7 +7,8 @@
 # Environment:
 #   SIZES   row counts (default "50000,200000"); SEED generator seed (default 42)
 #   OLD     an earlier afinar binary: its dedupe runs too and the decisions are compared
-#   ONLY    a subset of dedupe,split,convert,run,library,peer,old
+#   ONLY    a subset of dedupe,split,convert,run,check,library,peer,old
+#   REPEAT  runs of each afinar command, the median reported (default 3)
 # The data is generated once into the target directory's bench/ folder, never committed.
 # The machine is measured as it is: the load average is printed beside every figure.
 set -euo pipefail
@@ -28,4 +29,5 @@ exec python3 "$ROOT/bench/curate.py" \
     --sizes "${SIZES:-50000,200000}" --seed "${SEED:-42}" \
     --out-dir "$TARGET_DIR/bench" \
     ${OLD:+--old-afinar "$OLD"} \
+    --repeat "${REPEAT:-3}" \
     ${ONLY:+--only "$ONLY"}

@@ -151,6 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         exit::OK
     };
+    ui::drop_in_background(out);
     Ok(ExitCode::from(code))
 }
 

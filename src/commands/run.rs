@@ -111,6 +111,7 @@ pub fn run(args: Args, commands: Next) -> anyhow::Result<ExitCode> {
     let result = run_pipeline(&spec, &bytes, &opts, &mut StageBars(&bars));
     bars.end();
     let out = result?;
+    out.held.drop_in_background();
 
     let m = &out.manifest;
     if args.format == Format::Json {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::borrow::Borrow;
 
 use afinar_core::Example;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::dedupe::KeptLinks;
@@ -208,7 +209,7 @@ fn near_links<E: Borrow<Example> + Sync>(
 
 /// Groups the examples by their keys and links, ranks the groups, and fills each
 /// stratum's validation quota.
-fn assign<E: Borrow<Example>>(
+fn assign<E: Borrow<Example> + Sync>(
     examples: &[E],
     keys: &[[u8; 16]],
     links: &[(u32, u32)],
@@ -218,31 +219,38 @@ fn assign<E: Borrow<Example>>(
     let n = examples.len();
     let groups = groups(keys, links);
 
-    // Rank: a seeded hash of the group's smallest content key; the key breaks ties.
-    let mut ranked: Vec<(u64, [u8; 16], &Vec<usize>)> = groups
-        .iter()
-        .map(|g| {
-            let key = g.iter().map(|&i| keys[i]).min().unwrap_or_default();
-            (text::hash_bytes(&key, opts.seed), key, g)
+    // Each example's stratum, read in input order on every core: read in rank order,
+    // each example's fields were a cache miss, most of a split given dedupe's links.
+    let strata_of: Vec<&str> = examples
+        .par_iter()
+        .map(|e| match &opts.stratify {
+            None => "all",
+            Some(field) => e.borrow().meta.get(field).map_or("", |v| v.trim()),
         })
         .collect();
-    ranked.sort_unstable_by_key(|a| (a.0, a.1));
 
-    // A group's stratum is that of its member with the smallest content key.
-    let stratum_of = |g: &Vec<usize>| -> &str {
-        let Some(field) = &opts.stratify else {
-            return "all";
-        };
-        let first = g.iter().copied().min_by_key(|&i| keys[i]).unwrap_or(0);
-        examples[first]
-            .borrow()
-            .meta
-            .get(field)
-            .map_or("", |v| v.trim())
+    // Rank: a seeded hash of the group's smallest content key; the key breaks ties. A
+    // group's stratum is that of its member with the smallest content key.
+    let ranked: Vec<(u64, [u8; 16], u32)> = groups
+        .par_iter()
+        .map(|g| {
+            let first = g.iter().copied().min_by_key(|&i| keys[i]).unwrap_or(0);
+            let key = keys.get(first).copied().unwrap_or_default();
+            (text::hash_bytes(&key, opts.seed), key, first as u32)
+        })
+        .collect();
+    let order = {
+        let mut order: Vec<u32> = (0..ranked.len() as u32).collect();
+        order.par_sort_unstable_by_key(|&g| (ranked[g as usize].0, ranked[g as usize].1));
+        order
     };
     let mut by_stratum: BTreeMap<&str, Vec<&Vec<usize>>> = BTreeMap::new();
-    for (_, _, g) in &ranked {
-        by_stratum.entry(stratum_of(g)).or_default().push(g);
+    for &g in &order {
+        let first = ranked[g as usize].2 as usize;
+        by_stratum
+            .entry(strata_of.get(first).copied().unwrap_or(""))
+            .or_default()
+            .push(&groups[g as usize]);
     }
 
     let sizes: Vec<usize> = by_stratum

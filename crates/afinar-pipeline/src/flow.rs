@@ -243,7 +243,13 @@ impl Converter {
                 preferences,
                 rejects,
             };
-            records.extend(self.batch(batch, filter.as_mut(), &mut tally, &mut source));
+            let made = self.batch(batch, filter.as_mut(), &mut tally, &mut source);
+            // One source (the usual case) is taken as it is, not copied.
+            if records.is_empty() {
+                records = made;
+            } else {
+                records.extend(made);
+            }
             self.end_source(path.display().to_string(), info, sha256, source, &mut tally);
         }
         self.finish(tally, records)
@@ -294,7 +300,11 @@ impl Converter {
             mut rejects,
         } = batch;
         let mut made: Vec<Record> = examples.into_iter().map(Record::Example).collect();
-        made.extend(preferences.into_iter().map(Record::Preference));
+        made.extend(
+            preferences
+                .into_iter()
+                .map(|p| Record::Preference(Box::new(p))),
+        );
         tally.read.output += made.len() as u64;
         tally.read.rejected += rejects.len() as u64;
         source.read += made.len() as u64;

@@ -98,7 +98,7 @@ impl Transform for Filter {
         "filter"
     }
 
-    fn apply(&mut self, mut record: Record) -> Outcome {
+    fn apply(&self, mut record: Record) -> Outcome {
         let (Record::Example(ex) | Record::Completion(ex, _)) = &mut record else {
             return Outcome::Keep(record);
         };
@@ -131,7 +131,7 @@ mod tests {
             meta: Some(vec!["tema".into()]),
         };
         let rows = [row("PUBLICADO", "MEI", 2), row("rascunho", "DAS", 3)];
-        let mut stage = spec.build("faq.csv", &rows).unwrap();
+        let stage = spec.build("faq.csv", &rows).unwrap();
         let Outcome::Keep(Record::Example(kept)) = stage.apply(Record::Example(rows[0].clone()))
         else {
             panic!()

@@ -34,20 +34,21 @@ pub mod target;
 use afinar_core::{Completion, Example, Origin, Preference};
 use afinar_formats::Reject;
 use afinar_formats::write::jsonl::{ChatLine, DpoLine};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::manifest::StageCount;
 
 /// One item flowing through the stages.
-// Records move through a short chain by value; boxing the larger variants would cost an
-// allocation per record for nothing.
-#[allow(clippy::large_enum_variant)]
+// Records move by value, several times a run: a preference (rare in FAQ data) is boxed,
+// so that every record is not its 280 bytes. The other variants stay inline: boxing
+// them would cost an allocation per record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     /// A chat example (the canonical form).
     Example(Example),
     /// A DPO preference example.
-    Preference(Preference),
+    Preference(Box<Preference>),
     /// An example shaped for prompt/completion output: the line to write, converted once,
     /// and the example it came from (which dedupe and split read).
     Completion(Example, Completion),
@@ -110,10 +111,10 @@ pub enum Outcome {
 }
 
 /// A stateless stage: what it does to a record depends on that record alone.
-pub trait Transform: Send {
+pub trait Transform: Send + Sync {
     /// The stage's name in counts and the manifest.
     fn name(&self) -> &'static str;
-    fn apply(&mut self, record: Record) -> Outcome;
+    fn apply(&self, record: Record) -> Outcome;
     /// A reject made upstream of this stage passes it on its way to the rejects file: a
     /// stage that changes what may be written (redaction) applies itself to the raw text.
     fn pass_reject(&self, _reject: &mut Reject) {}
@@ -157,31 +158,46 @@ impl Chain {
             records: Vec::with_capacity(records.len()),
             ..Chained::default()
         };
-        'records: for mut record in records {
-            for k in 0..self.stages.len() {
-                let count = &mut self.counts[k];
-                count.input += 1;
-                match self.stages[k].apply(record) {
-                    Outcome::Keep(kept) => {
-                        count.output += 1;
-                        record = kept;
-                    }
-                    Outcome::Reject(mut reject) => {
-                        count.rejected += 1;
-                        for later in &self.stages[k + 1..] {
-                            later.pass_reject(&mut reject);
+        // A record's way depends on it alone: records go through on every core, and are
+        // counted and kept in input order after.
+        let stages = &self.stages;
+        let ways: Vec<(usize, Outcome)> = records
+            .into_par_iter()
+            .map(|mut record| {
+                for (k, stage) in stages.iter().enumerate() {
+                    match stage.apply(record) {
+                        Outcome::Keep(kept) => record = kept,
+                        Outcome::Reject(mut reject) => {
+                            for later in &stages[k + 1..] {
+                                later.pass_reject(&mut reject);
+                            }
+                            return (k, Outcome::Reject(reject));
                         }
-                        out.rejects.push(reject);
-                        continue 'records;
-                    }
-                    Outcome::FilterOut => {
-                        count.filtered += 1;
-                        out.filtered += 1;
-                        continue 'records;
+                        Outcome::FilterOut => return (k, Outcome::FilterOut),
                     }
                 }
+                (stages.len(), Outcome::Keep(record))
+            })
+            .collect();
+        // `k`: the stages that kept the record before what became of it.
+        for (k, outcome) in ways {
+            for count in &mut self.counts[..k] {
+                count.input += 1;
+                count.output += 1;
             }
-            out.records.push(record);
+            match outcome {
+                Outcome::Keep(record) => out.records.push(record),
+                Outcome::Reject(reject) => {
+                    self.counts[k].input += 1;
+                    self.counts[k].rejected += 1;
+                    out.rejects.push(reject);
+                }
+                Outcome::FilterOut => {
+                    self.counts[k].input += 1;
+                    self.counts[k].filtered += 1;
+                    out.filtered += 1;
+                }
+            }
         }
         out
     }
@@ -235,7 +251,7 @@ pub(crate) mod tests {
         fn name(&self) -> &'static str {
             "picky"
         }
-        fn apply(&mut self, record: Record) -> Outcome {
+        fn apply(&self, record: Record) -> Outcome {
             let q = record.example().and_then(Example::question).unwrap_or("");
             if q.contains('x') {
                 Outcome::Reject(
@@ -281,6 +297,57 @@ pub(crate) mod tests {
         chain.run(vec![Record::Example(example("e?", "f", 5))]);
         assert_eq!(chain.counts()[0].input, 5);
         assert_eq!(out.records[0].example().unwrap().messages[0].content, "S");
+    }
+
+    #[test]
+    fn a_chain_on_every_core_keeps_input_order_and_counts() {
+        // Enough records for the pool to split them: what is kept, rejected and
+        // filtered out comes out in input order, counted once each.
+        let system = system::SystemSpec {
+            text: Some("S".into()),
+            drop: false,
+        }
+        .build();
+        let mut chain = Chain::new(vec![Box::new(Picky), Box::new(system)]);
+        let question = |i: u64| match i % 7 {
+            0 => format!("x{i}?"),
+            3 => format!("skip {i}?"),
+            _ => format!("q{i}?"),
+        };
+        let records = (0..20_000)
+            .map(|i| Record::Example(example(&question(i), "b", i + 2)))
+            .collect();
+        let out = chain.run(records);
+        let kept: Vec<u64> = out
+            .records
+            .iter()
+            .map(|r| r.origin().line_number().unwrap_or(0))
+            .collect();
+        let expected: Vec<u64> = (0..20_000)
+            .filter(|i| !matches!(i % 7, 0 | 3))
+            .map(|i| i + 2)
+            .collect();
+        assert_eq!(kept, expected);
+        let rejected: Vec<u64> = out
+            .rejects
+            .iter()
+            .map(|r| r.origin.line_number().unwrap_or(0))
+            .collect();
+        let expected: Vec<u64> = (0..20_000).filter(|i| i % 7 == 0).map(|i| i + 2).collect();
+        assert_eq!(rejected, expected);
+        assert_eq!(
+            out.filtered as usize,
+            (0..20_000).filter(|i| i % 7 == 3).count()
+        );
+        let counts = chain.counts();
+        assert_eq!(counts[0].input, 20_000);
+        assert_eq!(counts[1].input as usize, kept.len());
+        assert!(counts.iter().all(StageCount::closes));
+        assert!(
+            out.records
+                .iter()
+                .all(|r| r.example().unwrap().messages[0].content == "S")
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl RedactSpec {
         Ok(Redact {
             redactor: Redactor::new(scanner, mode),
             mode: self.mode,
-            counts: Counts::default(),
+            counts: std::sync::Mutex::new(Counts::default()),
         })
     }
 
@@ -114,7 +114,8 @@ impl RedactSpec {
 pub struct Redact {
     redactor: Redactor,
     mode: RedactMode,
-    counts: Counts,
+    /// Added to from every core.
+    counts: std::sync::Mutex<Counts>,
 }
 
 impl std::fmt::Debug for Redact {
@@ -129,7 +130,10 @@ impl std::fmt::Debug for Redact {
 impl Redact {
     /// Replacements so far, per kind (what the summary and the manifest report).
     pub fn counts(&self) -> Counts {
-        self.counts
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn mode(&self) -> RedactMode {
@@ -164,15 +168,19 @@ impl Transform for Redact {
     fn redacted(&self) -> Option<Redacted> {
         Some(Redacted {
             mode: self.mode,
-            counts: self.counts,
+            counts: self.counts(),
         })
     }
 
-    fn apply(&mut self, mut record: Record) -> Outcome {
-        self.counts += match &mut record {
+    fn apply(&self, mut record: Record) -> Outcome {
+        let found = match &mut record {
             Record::Example(ex) | Record::Completion(ex, _) => self.redactor.redact_example(ex),
             Record::Preference(p) => self.redactor.redact_preference(p),
         };
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += found;
         Outcome::Keep(record)
     }
 }
@@ -233,7 +241,7 @@ mod tests {
             names: Some("nomes.txt".into()),
             ..RedactSpec::default()
         };
-        let mut stage = spec.build(&env(None)).unwrap();
+        let stage = spec.build(&env(None)).unwrap();
         let out = answer(stage.apply(Record::Example(example("Contato?", ROW, 2))));
         assert_eq!(out, "Fale com [NOME], CPF [CPF], [EMAIL].");
         assert_eq!(stage.counts().get(Kind::Cpf), 1);
@@ -251,7 +259,7 @@ mod tests {
             ..fake.clone()
         };
         let masked = |spec: &RedactSpec, key| {
-            let mut stage = spec.build(&env(key)).unwrap();
+            let stage = spec.build(&env(key)).unwrap();
             answer(stage.apply(Record::Example(example("Contato?", ROW, 2))))
         };
         let a = masked(&fake, Some(b"uma frase secreta "));

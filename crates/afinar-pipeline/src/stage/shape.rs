@@ -63,7 +63,7 @@ impl Transform for Shape {
         "shape"
     }
 
-    fn apply(&mut self, record: Record) -> Outcome {
+    fn apply(&self, record: Record) -> Outcome {
         let reject = |record: &Record, reason: String, code| {
             Outcome::Reject(
                 Reject::new(record.origin().clone(), reason, record.raw()).with_code(code),
@@ -155,7 +155,9 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&r.raw).unwrap();
         assert_eq!(back["messages"].as_array().unwrap().len(), 4);
 
-        let Outcome::Reject(r) = shape(Format::Chat).apply(Record::Preference(preference())) else {
+        let Outcome::Reject(r) =
+            shape(Format::Chat).apply(Record::Preference(Box::new(preference())))
+        else {
             panic!()
         };
         assert_eq!(r.code, code::PREFERENCE);
@@ -168,7 +170,7 @@ mod tests {
 
     #[test]
     fn dpo_keeps_preferences_and_chat_keeps_examples() {
-        let p = Record::Preference(preference());
+        let p = Record::Preference(Box::new(preference()));
         assert_eq!(shape(Format::Dpo).apply(p.clone()), Outcome::Keep(p));
         let ex: Example = example("a?", "b", 2);
         assert_eq!(

@@ -39,7 +39,7 @@ impl Transform for System {
         "system"
     }
 
-    fn apply(&mut self, record: Record) -> Outcome {
+    fn apply(&self, record: Record) -> Outcome {
         Outcome::Keep(match record {
             Record::Example(mut ex) => {
                 self.example(&mut ex);
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn sets_or_replaces_the_system_message() {
-        let mut stage = SystemSpec {
+        let stage = SystemSpec {
             text: Some("Você é um assistente.".into()),
             drop: false,
         }
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn drop_removes_instructions_only() {
-        let mut stage = SystemSpec {
+        let stage = SystemSpec {
             text: None,
             drop: true,
         }
