@@ -266,14 +266,19 @@ pub(crate) mod tests {
         }
     }
 
-    #[test]
-    fn a_chain_counts_every_record_once_per_stage_it_reaches() {
+    /// [`Picky`], then a system message `S`.
+    fn picky_then_system() -> Chain {
         let system = system::SystemSpec {
             text: Some("S".into()),
             drop: false,
         }
         .build();
-        let mut chain = Chain::new(vec![Box::new(Picky), Box::new(system)]);
+        Chain::new(vec![Box::new(Picky), Box::new(system)])
+    }
+
+    #[test]
+    fn a_chain_counts_every_record_once_per_stage_it_reaches() {
+        let mut chain = picky_then_system();
         let records = vec![
             Record::Example(example("a?", "b", 1)),
             Record::Example(example("x?", "b", 2)),
@@ -303,12 +308,7 @@ pub(crate) mod tests {
     fn a_chain_on_every_core_keeps_input_order_and_counts() {
         // Enough records for the pool to split them: what is kept, rejected and
         // filtered out comes out in input order, counted once each.
-        let system = system::SystemSpec {
-            text: Some("S".into()),
-            drop: false,
-        }
-        .build();
-        let mut chain = Chain::new(vec![Box::new(Picky), Box::new(system)]);
+        let mut chain = picky_then_system();
         let question = |i: u64| match i % 7 {
             0 => format!("x{i}?"),
             3 => format!("skip {i}?"),
