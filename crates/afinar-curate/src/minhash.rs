@@ -347,7 +347,6 @@ pub(crate) fn candidates(
         }
     }
     let mut result = Candidates::default();
-    let mut rounds: Vec<Vec<(u32, u32)>> = Vec::new();
     // A few bands at a time, so the pairs found more than once are merged early. Their
     // keys are computed a block of examples at a time, each example's signature read
     // once for all of them: read once per band, the signatures made the keys a tenth
@@ -412,10 +411,8 @@ pub(crate) fn candidates(
             })
             .collect();
         drop(blocks);
-        // The round's pairs without their repeats (a pair near the threshold shares
-        // dozens of bands), kept for one sort at the end: sorting everything found so
-        // far each round cost more than the bands, and merging it each round was work
-        // on one core.
+        // The round's pairs sorted on their own, then merged into those found before:
+        // sorting everything found so far again each round cost more than the bands.
         let mut found: Vec<(u32, u32)> = Vec::new();
         for band in per_band {
             found.extend(band.pairs);
@@ -423,15 +420,40 @@ pub(crate) fn candidates(
         }
         found.par_sort_unstable();
         found.dedup();
-        rounds.push(found);
+        result.pairs = merge_sorted(std::mem::take(&mut result.pairs), &found);
         progress.advance(these.len() as u64);
     }
     progress.end();
-    result.pairs = rounds.concat();
-    drop(rounds);
-    result.pairs.par_sort_unstable();
-    result.pairs.dedup();
     result
+}
+
+/// The union of two sorted lists without repeats, sorted without repeats.
+fn merge_sorted<T: Ord + Copy>(a: Vec<T>, b: &[T]) -> Vec<T> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The `(hash, index)` entries of `parts`, sorted: by the hash's top 16 bits into 65,536
@@ -800,6 +822,15 @@ mod tests {
             };
             let common = |x: u32| if shared.contains(&x) { 0.02 } else { 1.0 };
             proptest::prop_assert!(agree(&|_| 1.0) > agree(&common));
+        }
+
+        #[test]
+        fn merging_sorted_lists_is_their_sorted_union(
+            a in proptest::collection::btree_set(0u16..500, 0..80),
+            b in proptest::collection::btree_set(0u16..500, 0..80),
+        ) {
+            let merged = merge_sorted(a.iter().copied().collect(), &b.iter().copied().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(merged, a.union(&b).copied().collect::<Vec<_>>());
         }
     }
 
