@@ -314,19 +314,17 @@ fn near_merges(
     // The bands are done with: their signatures are a third of what dedupe holds.
     prep.release_lsh();
     // Identical answers: always compare (small buckets only).
-    let mut by_answer: HashMap<u128, Vec<u32>> = HashMap::new();
-    for (i, fp) in prep.items.iter().enumerate() {
-        if unique[i] && fp.answer != 0 {
-            by_answer.entry(fp.answer).or_default().push(i as u32);
-        }
-    }
+    let items = &prep.items;
+    let by_answer = by_digest(items.len(), |i| {
+        (unique[i] && items[i].answer != 0).then_some(items[i].answer)
+    });
     let mut same_answer: Vec<(u32, u32)> = Vec::new();
     for bucket in by_answer
-        .values()
+        .chunk_by(|a, b| a.0 == b.0)
         .filter(|b| b.len() > 1 && b.len() <= SAME_ANSWER_BUCKET)
     {
-        for (x, &i) in bucket.iter().enumerate() {
-            same_answer.extend(bucket[x + 1..].iter().map(|&j| (i, j)));
+        for (x, &(_, i)) in bucket.iter().enumerate() {
+            same_answer.extend(bucket[x + 1..].iter().map(|&(_, j)| (i, j)));
         }
     }
     drop(by_answer);
@@ -446,20 +444,17 @@ fn kept_links(
 }
 
 fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Conflict> {
-    let mut by_question: HashMap<u128, Vec<usize>> = HashMap::new();
-    for (i, &r) in rep.iter().enumerate() {
-        if r == i && prep.items[i].question != 0 {
-            by_question
-                .entry(prep.items[i].question)
-                .or_default()
-                .push(i);
-        }
-    }
-    let answer = |i: usize| prep.items[i].answer;
+    let items = &prep.items;
+    let by_question = by_digest(items.len(), |i| {
+        (rep[i] == i && items[i].question != 0).then_some(items[i].question)
+    });
+    let answer = |i: u32| items[i as usize].answer;
     let groups: Vec<Vec<usize>> = by_question
-        .into_values()
-        .filter(|m| m.len() > 1 && m.iter().any(|&i| answer(i) != answer(m[0])))
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|m| m.len() > 1 && m.iter().any(|&(_, i)| answer(i) != answer(m[0].1)))
+        .map(|m| m.iter().map(|&(_, i)| i as usize).collect())
         .collect();
+    drop(by_question);
     // On every core, folding only the answers: thousands of groups on large inputs.
     let mut found: Vec<(usize, Conflict)> = groups
         .into_par_iter()
@@ -493,6 +488,18 @@ fn conflicts(examples: &[Example], prep: &Prepared, rep: &[usize]) -> Vec<Confli
         .collect();
     found.sort_by_key(|(first, _)| *first);
     found.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The examples `0..n` that have a digest, as `(digest, index)` sorted: those sharing a
+/// digest are together, in index order. Sorted on every core, where a map of index lists
+/// made an allocation per example on one core.
+fn by_digest(n: usize, digest: impl Fn(usize) -> Option<u128> + Sync) -> Vec<(u128, u32)> {
+    let mut keyed: Vec<(u128, u32)> = (0..n)
+        .into_par_iter()
+        .filter_map(|i| digest(i).map(|d| (d, i as u32)))
+        .collect();
+    keyed.par_sort_unstable();
+    keyed
 }
 
 fn round3(x: f64) -> f64 {
