@@ -77,13 +77,6 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
-/// Frees `value` on a thread of its own, for a command about to exit: freeing 200,000
-/// examples one allocation at a time took a quarter of a second on one core after the
-/// work was done, and the exit does not wait for that thread.
-pub fn drop_in_background<T: Send + 'static>(value: T) {
-    std::thread::spawn(move || drop(value));
-}
-
 /// `1 row`, `2 rows`.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -151,7 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         exit::OK
     };
-    ui::drop_in_background(out);
+    afinar_core::drop_in_background(out);
     Ok(ExitCode::from(code))
 }
 

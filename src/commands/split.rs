@@ -180,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprint!("{t}");
         }
     }
-    ui::drop_in_background(examples);
+    afinar_core::drop_in_background(examples);
     Ok(ExitCode::from(exit::OK))
 }
 

@@ -44,3 +44,10 @@ pub use example::{Example, Message, Meta, Preference};
 pub use json::{JsonErrorAt, json_error_at};
 pub use origin::{Locator, Origin};
 pub use role::{Role, RoleAliasError, RoleAliases};
+
+/// Frees `value` on a thread of its own, for a caller with more to do or about to exit:
+/// freeing 200,000 examples one allocation at a time took half a second on one core after
+/// the work was done. A process that exits meanwhile does not wait for that thread.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}

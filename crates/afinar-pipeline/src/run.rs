@@ -60,10 +60,9 @@ pub struct Held {
 }
 
 impl Held {
-    /// Frees the memory on a thread of its own; a process that exits meanwhile does not
-    /// wait for it.
+    /// Frees the memory on a thread of its own ([`afinar_core::drop_in_background`]).
     pub fn drop_in_background(self) {
-        std::thread::spawn(move || drop(self));
+        afinar_core::drop_in_background(self);
     }
 }
 
