@@ -231,26 +231,22 @@ fn assign<E: Borrow<Example> + Sync>(
 
     // Rank: a seeded hash of the group's smallest content key; the key breaks ties. A
     // group's stratum is that of its member with the smallest content key.
-    let ranked: Vec<(u64, [u8; 16], u32)> = groups
+    let mut ranked: Vec<(u64, [u8; 16], usize, &Vec<usize>)> = groups
         .par_iter()
         .map(|g| {
             let first = g.iter().copied().min_by_key(|&i| keys[i]).unwrap_or(0);
-            let key = keys.get(first).copied().unwrap_or_default();
-            (text::hash_bytes(&key, opts.seed), key, first as u32)
+            (
+                text::hash_bytes(&keys[first], opts.seed),
+                keys[first],
+                first,
+                g,
+            )
         })
         .collect();
-    let order = {
-        let mut order: Vec<u32> = (0..ranked.len() as u32).collect();
-        order.par_sort_unstable_by_key(|&g| (ranked[g as usize].0, ranked[g as usize].1));
-        order
-    };
+    ranked.par_sort_unstable_by_key(|a| (a.0, a.1));
     let mut by_stratum: BTreeMap<&str, Vec<&Vec<usize>>> = BTreeMap::new();
-    for &g in &order {
-        let first = ranked[g as usize].2 as usize;
-        by_stratum
-            .entry(strata_of.get(first).copied().unwrap_or(""))
-            .or_default()
-            .push(&groups[g as usize]);
+    for &(_, _, first, g) in &ranked {
+        by_stratum.entry(strata_of[first]).or_default().push(g);
     }
 
     let sizes: Vec<usize> = by_stratum

@@ -130,8 +130,12 @@ impl std::fmt::Debug for Redact {
 impl Redact {
     /// Replacements so far, per kind (what the summary and the manifest report).
     pub fn counts(&self) -> Counts {
-        *self
-            .counts
+        *self.counted()
+    }
+
+    /// The counts so far (a panic elsewhere leaves them as they were).
+    fn counted(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -177,10 +181,7 @@ impl Transform for Redact {
             Record::Example(ex) | Record::Completion(ex, _) => self.redactor.redact_example(ex),
             Record::Preference(p) => self.redactor.redact_preference(p),
         };
-        *self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) += found;
+        *self.counted() += found;
         Outcome::Keep(record)
     }
 }
